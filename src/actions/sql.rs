@@ -1,0 +1,333 @@
+//! The `sql` action: one statement against a named target, parameters bound, the result
+//! checked against the step's expectations and optionally posted as a table.
+
+use serde_json::{Map, Value};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Column, Row, TypeInfo};
+
+use super::expect;
+use super::target::SqlTarget;
+use super::{ActionError, ActionOutput, Param};
+use crate::runbook::step::SqlSpec;
+
+/// Rows shown in a posted table; the count says how many there were in all.
+const TABLE_ROWS: usize = 20;
+
+/// Whether the statement yields rows (and must be fetched) or only a count.
+fn returns_rows(statement: &str) -> bool {
+    let head = statement.trim_start().to_ascii_lowercase();
+    head.starts_with("select")
+        || head.starts_with("with")
+        || head.starts_with("values")
+        || head.starts_with("show")
+        || head.to_ascii_lowercase().contains(" returning ")
+}
+
+/// The rendering approvers and `dry-run` see: the statement and its bound values.
+pub fn describe(spec: &SqlSpec, target: Option<&SqlTarget>, params: &[Param]) -> String {
+    let pg = target.is_none_or(|t| t.is_postgres());
+    let statement = spec
+        .statement_for(pg)
+        .unwrap_or("(no statement for this target)");
+    let mut out = format!("SQL on `{}`:\n```\n{}\n```", spec.target, statement.trim());
+    if !params.is_empty() {
+        let bound: Vec<String> = params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("${} = {p}", i + 1))
+            .collect();
+        out.push_str(&format!("\nbound: {}", bound.join(", ")));
+    }
+    out
+}
+
+pub async fn run(
+    spec: &SqlSpec,
+    target: &SqlTarget,
+    params: &[Param],
+) -> Result<ActionOutput, ActionError> {
+    let statement = spec
+        .statement_for(target.is_postgres())
+        .ok_or_else(|| ActionError::Failed("no statement for this kind of target".into()))?;
+    let (rows, affected) = match target {
+        SqlTarget::Postgres(pool) => {
+            let mut q = sqlx::query(statement);
+            for p in params {
+                q = match p {
+                    Param::Text(s) => q.bind(s.clone()),
+                    Param::Int(n) => q.bind(*n),
+                    Param::Bool(b) => q.bind(*b),
+                    Param::Null => q.bind(None::<String>),
+                };
+            }
+            if returns_rows(statement) {
+                let rows = q.fetch_all(pool).await.map_err(db_error)?;
+                let n = rows.len() as u64;
+                (rows.iter().map(pg_row).collect::<Vec<_>>(), n)
+            } else {
+                let done = q.execute(pool).await.map_err(db_error)?;
+                (Vec::new(), done.rows_affected())
+            }
+        }
+        SqlTarget::Sqlite(pool) => {
+            let numbered = crate::store::sqlite_placeholders(statement);
+            let mut q = sqlx::query(&numbered);
+            for p in params {
+                q = match p {
+                    Param::Text(s) => q.bind(s.clone()),
+                    Param::Int(n) => q.bind(*n),
+                    Param::Bool(b) => q.bind(*b),
+                    Param::Null => q.bind(None::<String>),
+                };
+            }
+            if returns_rows(statement) {
+                let rows = q.fetch_all(pool).await.map_err(db_error)?;
+                let n = rows.len() as u64;
+                (rows.iter().map(sqlite_row).collect::<Vec<_>>(), n)
+            } else {
+                let done = q.execute(pool).await.map_err(db_error)?;
+                (Vec::new(), done.rows_affected())
+            }
+        }
+    };
+    let summary = summarize(&rows, affected, returns_rows(statement));
+    if let Some(want) = &spec.expect_rows {
+        expect::check(&Value::from(affected), &toml::Value::String(want.clone()))
+            .map_err(|e| ActionError::Failed(format!("row count: {e} ({summary})")))?;
+    }
+    if !spec.expect.is_empty() {
+        let first = rows
+            .first()
+            .ok_or_else(|| ActionError::Failed("expected a row, the query returned none".into()))?;
+        for (column, want) in &spec.expect {
+            let got = first.get(column).cloned().unwrap_or(Value::Null);
+            expect::check(&got, want)
+                .map_err(|e| ActionError::Failed(format!("`{column}`: {e} ({summary})")))?;
+        }
+    }
+    Ok(ActionOutput {
+        summary,
+        table: spec.show.then(|| table(&rows)),
+    })
+}
+
+fn db_error(e: sqlx::Error) -> ActionError {
+    // Database errors name tables and constraints, never the connection URL.
+    match e {
+        sqlx::Error::Database(d) => ActionError::Failed(format!("database error: {}", d.message())),
+        sqlx::Error::PoolTimedOut => {
+            ActionError::Failed("target database unreachable (timed out)".into())
+        }
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            ActionError::Failed("target database unreachable".into())
+        }
+        other => ActionError::Failed(format!(
+            "database error: {}",
+            other.to_string().chars().take(200).collect::<String>()
+        )),
+    }
+}
+
+fn summarize(rows: &[Map<String, Value>], affected: u64, fetched: bool) -> String {
+    if !fetched {
+        return format!(
+            "{affected} row{} affected",
+            if affected == 1 { "" } else { "s" }
+        );
+    }
+    match rows {
+        [one] if one.len() <= 6 => one
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", cell(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => format!(
+            "{} row{}",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A fixed-width text table in a code block, readable in any chat client.
+pub fn table(rows: &[Map<String, Value>]) -> String {
+    let Some(first) = rows.first() else {
+        return "```\n(no rows)\n```".into();
+    };
+    let headers: Vec<&String> = first.keys().collect();
+    let shown: Vec<Vec<String>> = rows
+        .iter()
+        .take(TABLE_ROWS)
+        .map(|r| {
+            headers
+                .iter()
+                .map(|h| cell(r.get(*h).unwrap_or(&Value::Null)).replace('`', "'"))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            shown
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([h.chars().count()])
+                .max()
+                .unwrap_or(0)
+                .min(40)
+        })
+        .collect();
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{:<w$}", c.chars().take(*w).collect::<String>(), w = *w))
+            .collect::<Vec<_>>()
+            .join(" | ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![line(headers.iter().map(|h| h.to_string()).collect())];
+    out.push(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("-+-"),
+    );
+    out.extend(shown.into_iter().map(line));
+    if rows.len() > TABLE_ROWS {
+        out.push(format!("… {} more rows", rows.len() - TABLE_ROWS));
+    }
+    format!("```\n{}\n```", out.join("\n"))
+}
+
+fn pg_row(row: &PgRow) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        let v = match col.type_info().name() {
+            "BOOL" => row
+                .try_get::<Option<bool>, _>(i)
+                .ok()
+                .flatten()
+                .map(Value::from),
+            "INT2" => row
+                .try_get::<Option<i16>, _>(i)
+                .ok()
+                .flatten()
+                .map(Value::from),
+            "INT4" => row
+                .try_get::<Option<i32>, _>(i)
+                .ok()
+                .flatten()
+                .map(Value::from),
+            "INT8" => row
+                .try_get::<Option<i64>, _>(i)
+                .ok()
+                .flatten()
+                .map(Value::from),
+            "FLOAT4" => row
+                .try_get::<Option<f32>, _>(i)
+                .ok()
+                .flatten()
+                .map(Value::from),
+            "FLOAT8" => row
+                .try_get::<Option<f64>, _>(i)
+                .ok()
+                .flatten()
+                .map(Value::from),
+            "JSON" | "JSONB" => row.try_get::<Option<Value>, _>(i).ok().flatten(),
+            "TIMESTAMPTZ" => row
+                .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)
+                .ok()
+                .flatten()
+                .map(|t| Value::from(t.to_rfc3339())),
+            "TIMESTAMP" => row
+                .try_get::<Option<chrono::NaiveDateTime>, _>(i)
+                .ok()
+                .flatten()
+                .map(|t| Value::from(t.to_string())),
+            "DATE" => row
+                .try_get::<Option<chrono::NaiveDate>, _>(i)
+                .ok()
+                .flatten()
+                .map(|t| Value::from(t.to_string())),
+            _ => match row.try_get::<Option<String>, _>(i) {
+                Ok(v) => v.map(Value::from),
+                Err(_) => Some(Value::from(format!("<{}>", col.type_info().name()))),
+            },
+        };
+        out.insert(col.name().to_string(), v.unwrap_or(Value::Null));
+    }
+    out
+}
+
+fn sqlite_row(row: &SqliteRow) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (i, col) in row.columns().iter().enumerate() {
+        let v = if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+            v.map(Value::from)
+        } else if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
+            v.map(Value::from)
+        } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+            v.map(Value::from)
+        } else {
+            Some(Value::from("<blob>"))
+        };
+        out.insert(col.name().to_string(), v.unwrap_or(Value::Null));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_that_return_rows_are_fetched() {
+        for s in [
+            "SELECT 1",
+            "  select 1",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "UPDATE t SET a = 1 RETURNING id",
+        ] {
+            assert!(returns_rows(s), "{s}");
+        }
+        for s in [
+            "UPDATE Companies SET x = 1",
+            "DELETE FROM t",
+            "INSERT INTO t VALUES (1)",
+        ] {
+            assert!(!returns_rows(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn tables_align_and_cap_their_rows() {
+        let rows: Vec<Map<String, Value>> = (0..25)
+            .map(|i| {
+                let mut m = Map::new();
+                m.insert("company".into(), Value::from(format!("c{i}")));
+                m.insert("errors".into(), Value::from(i));
+                m
+            })
+            .collect();
+        let t = table(&rows);
+        assert!(
+            t.starts_with("```\ncompany | errors\n--------+-------\nc0      | 0\n"),
+            "{t}"
+        );
+        assert!(t.contains("… 5 more rows"));
+        assert_eq!(table(&[]), "```\n(no rows)\n```");
+    }
+}

@@ -1,0 +1,385 @@
+//! The pipeline every chat message goes through, whatever the platform:
+//! record → parse → authorize → (approve) → run → post.
+//!
+//! `App` owns the loaded catalog, templates, store, targets and the chat it answers
+//! in. Adapters build an [`Incoming`] and call [`App::handle`]; the returned [`Outcome`]
+//! is what `warroom run` turns into its exit code.
+
+mod runbook_command;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+
+use crate::actions::target::{SqlTarget, Targets};
+use crate::authz::{Refusal, UserId};
+use crate::chat::{Chat, MessageRef, Post, PostKind};
+use crate::command::builtin;
+use crate::command::catalog::{Catalog, Lookup, Problem};
+use crate::command::parse;
+use crate::config::Settings;
+use crate::incident::{kind, NewEvent};
+use crate::render::{escape, Renderer};
+use crate::store::{CommandOutcome, NewCommand, Store, StoreError};
+
+/// One message from a chat platform.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub user: UserId,
+    pub channel: String,
+    pub text: String,
+    /// The platform's delivery id; a redelivery with the same key is ignored.
+    pub dedup_key: Option<String>,
+}
+
+/// How handling ended. Exit codes are DESIGN.md §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Waiting for approvals or a human checkpoint.
+    Waiting,
+    Invalid,
+    Denied,
+    StepFailed,
+    Internal,
+    /// A redelivery of a message already handled.
+    Duplicate,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Done | Outcome::Waiting | Outcome::Duplicate => 0,
+            Outcome::Invalid => 2,
+            Outcome::Denied => 3,
+            Outcome::StepFailed => 4,
+            Outcome::Internal => 1,
+        }
+    }
+}
+
+/// Why a command was not carried out. `Display` of the user variants is what the
+/// channel sees; internal failures are shown only as a reference.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Denied(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// What a handler reports back to the pipeline for the audit record.
+pub struct Handled {
+    pub outcome: Outcome,
+    pub run_id: Option<i64>,
+}
+
+impl Handled {
+    pub fn done() -> Self {
+        Handled {
+            outcome: Outcome::Done,
+            run_id: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("the command files have problems (run `warroom check`):\n{}", list(.0))]
+    Catalog(Vec<Problem>),
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("target `{0}`: {1}")]
+    Target(String, String),
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct App {
+    pub settings: Settings,
+    pub catalog: Catalog,
+    pub renderer: Renderer,
+    pub store: Store,
+    pub targets: Targets,
+    pub chat: Arc<dyn Chat>,
+    /// Identifies this process in run leases.
+    pub instance: String,
+}
+
+impl App {
+    /// Loads commands and templates, opens the state database and the targets, and
+    /// creates the embedded demo databases that stand in for unconfigured targets.
+    pub async fn build(settings: Settings, chat: Arc<dyn Chat>) -> Result<App, StartError> {
+        let (catalog, problems) = Catalog::load(&settings.commands_dir());
+        let catalog = match catalog {
+            Some(c) if problems.is_empty() => c,
+            _ => return Err(StartError::Catalog(problems)),
+        };
+        let (renderer, broken) = Renderer::load(&settings.templates_dir())?;
+        if let Some((_, e)) = broken.into_iter().next() {
+            return Err(e.into());
+        }
+        let store = Store::connect(settings.database_url.expose_secret()).await?;
+        let mut targets = Targets::default();
+        for t in &settings.targets {
+            let target = match (&t.url, &t.demo) {
+                (Some(url), _) => {
+                    SqlTarget::open(url).map_err(|e| StartError::Target(t.name.clone(), e))?
+                }
+                (None, Some(demo)) => {
+                    let path = settings.base.join(format!("warroom-demo-{demo}.db"));
+                    crate::demo::open(demo, &path)
+                        .await
+                        .map_err(|e| StartError::Target(t.name.clone(), e))?
+                }
+                (None, None) => continue,
+            };
+            targets.sql.insert(t.name.clone(), target);
+        }
+        Ok(App {
+            settings,
+            catalog,
+            renderer,
+            store,
+            targets,
+            chat,
+            instance: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    /// Handles one message end to end. The message is recorded before anything else;
+    /// if that fails, nothing runs and the user is told.
+    pub async fn handle(&self, msg: &Incoming) -> Outcome {
+        let record = NewCommand {
+            received_at: Utc::now(),
+            platform: &msg.user.platform,
+            channel: &msg.channel,
+            user_id: &msg.user.id,
+            text: &msg.text,
+            dedup_key: msg.dedup_key.as_deref(),
+        };
+        let id = match self.store.record_command(&record).await {
+            Ok(Some(id)) => id,
+            Ok(None) => return Outcome::Duplicate,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record command");
+                self.reply(
+                    msg,
+                    PostKind::Error,
+                    "The state database is unavailable, so nothing was run. Retry in a moment; \
+                     if it is urgent, follow the runbook by hand and tell the incident channel.",
+                )
+                .await;
+                return Outcome::Internal;
+            }
+        };
+        let result = self.dispatch(msg).await;
+        let (outcome, detail, run_id) = match result {
+            Ok(h) => (h.outcome, String::new(), h.run_id),
+            Err(Failure::Invalid(m)) => {
+                self.reply(msg, PostKind::Error, &m).await;
+                (Outcome::Invalid, m, None)
+            }
+            Err(Failure::Denied(m)) => {
+                self.reply(msg, PostKind::Denied, &m).await;
+                (Outcome::Denied, m, None)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, command = id, "command failed");
+                let m = format!("Internal error (ref CMD-{id}); nothing further was run. The log has the details.");
+                self.reply(msg, PostKind::Error, &m).await;
+                (Outcome::Internal, e.to_string(), None)
+            }
+        };
+        let audit = match outcome {
+            Outcome::Invalid => CommandOutcome::Invalid,
+            Outcome::Denied => CommandOutcome::Denied,
+            Outcome::Waiting => CommandOutcome::Accepted,
+            Outcome::Done | Outcome::Duplicate => CommandOutcome::Done,
+            Outcome::StepFailed => CommandOutcome::Failed,
+            Outcome::Internal => CommandOutcome::Error,
+        };
+        if let Err(e) = self.store.finish_command(id, audit, &detail, run_id).await {
+            tracing::error!(error = %e, command = id, "cannot record command outcome");
+        }
+        outcome
+    }
+
+    async fn dispatch(&self, msg: &Incoming) -> Result<Handled, Failure> {
+        let line = parse::parse(&msg.text).map_err(|e| Failure::Invalid(format!("{e}.")))?;
+        if let Some(handled) = builtin::dispatch(self, msg, &line).await? {
+            return Ok(handled);
+        }
+        match self.catalog.lookup(&line) {
+            Lookup::Spec { spec, rest } => {
+                runbook_command::handle(self, msg, &line, spec, &rest).await
+            }
+            Lookup::NeedsSub { name, subs, given } => {
+                let usages: Vec<String> = self
+                    .catalog
+                    .family(&name)
+                    .iter()
+                    .map(|s| s.usage())
+                    .collect();
+                let what = match given {
+                    Some(g) => format!("`{}` is not a form of /{name}", escape::inline_code(&g)),
+                    None => format!("/{name} needs one of: {}", subs.join(", ")),
+                };
+                Err(Failure::Invalid(format!(
+                    "{what}. Usage:\n{}",
+                    usages.join("\n")
+                )))
+            }
+            Lookup::Unknown { suggestion } => {
+                let hint = suggestion.map_or(String::new(), |s| format!(" Did you mean /{s}?"));
+                Err(Failure::Invalid(format!(
+                    "Unknown command /{}.{hint} Type /help to see the commands you can run.",
+                    line.name
+                )))
+            }
+        }
+    }
+
+    /// Posts to the user who sent `msg`, visible only to them.
+    pub async fn reply(&self, msg: &Incoming, kind: PostKind, text: &str) {
+        let post =
+            Post::new(&msg.channel, kind, escape::neutralize_mentions(text)).ephemeral(&msg.user);
+        self.send(&post).await;
+    }
+
+    /// Posts, logging (not failing) when the chat is down: the state is already saved.
+    pub async fn send(&self, post: &Post) -> Option<MessageRef> {
+        match self.chat.post(post).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(error = %e, channel = %post.channel, "post failed");
+                None
+            }
+        }
+    }
+
+    pub async fn edit(&self, message: &MessageRef, post: &Post) {
+        if let Err(e) = self.chat.update(message, post).await {
+            tracing::warn!(error = %e, "edit failed");
+        }
+    }
+
+    pub async fn event(
+        &self,
+        incident_id: &str,
+        kind: &str,
+        actor: Option<&str>,
+        text: &str,
+        run_id: Option<i64>,
+        step_idx: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let e = NewEvent {
+            kind,
+            actor,
+            text,
+            run_id,
+            step_idx,
+        };
+        self.store.append_event(incident_id, Utc::now(), &e).await
+    }
+
+    /// Finds runs whose process died mid-step, marks them interrupted and says so.
+    /// They are never re-run automatically: a half-applied step needs a human.
+    pub async fn recover(&self) -> Result<usize, StoreError> {
+        let now = Utc::now();
+        let orphans = self.store.orphaned_runs(now).await?;
+        let mut n = 0;
+        for run in orphans {
+            let steps = self.store.steps(run.id).await?;
+            let Some(step) = steps
+                .iter()
+                .find(|s| s.state == crate::runbook::run::StepState::Running)
+            else {
+                continue;
+            };
+            if !self
+                .store
+                .transition(
+                    run.id,
+                    crate::runbook::run::RunState::Running,
+                    crate::runbook::run::RunState::Interrupted,
+                    now,
+                    Some("the process running it stopped"),
+                )
+                .await?
+            {
+                continue;
+            }
+            self.store
+                .step_transition(
+                    run.id,
+                    step.idx,
+                    crate::runbook::run::StepState::Running,
+                    crate::runbook::run::StepState::Failed,
+                    now,
+                    Some("interrupted: the process stopped while this step ran"),
+                )
+                .await?;
+            let id = crate::runbook::run::display_id(run.id);
+            let text = format!(
+                "⚠️ {id} /{} was interrupted during step {} ({}): warroom stopped while it ran. \
+                 Nothing was re-run. Check that step's effect by hand before running /{} again.",
+                run.command,
+                step.idx + 1,
+                step.name,
+                run.command
+            );
+            self.event(
+                &run.incident_id,
+                kind::RUN,
+                None,
+                &text,
+                Some(run.id),
+                Some(step.idx),
+            )
+            .await?;
+            self.send(&Post::new(&run.channel, PostKind::Info, text))
+                .await;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub fn refusal_text(&self, r: &Refusal, what: &str) -> String {
+        match r {
+            Refusal::UnknownScenario(s) => format!("{what} falls under scenario `{s}`, which the matrix does not define."),
+            Refusal::NotRequester { allowed } => format!(
+                "You are not allowed to {what}: it needs one of these roles: {}. Ask someone who holds one.",
+                allowed.join(", ")
+            ),
+            Refusal::OwnRun => format!("You cannot {what}: you requested it, and approval must come from someone else."),
+            Refusal::NoDecidingRole { needed } => {
+                format!("You cannot {what}: only {} may decide.", needed.join(" / "))
+            }
+            Refusal::AlreadyDecided => format!("You already decided on this; you cannot {what} twice."),
+            Refusal::NotNeeded { role, still_needed } => format!(
+                "The {role} decision is already given; still needed: {} (a different person).",
+                still_needed.join(", ")
+            ),
+        }
+    }
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}

@@ -1,0 +1,288 @@
+//! Handling a runbook command: validate, authorize, open the incident, create the run,
+//! then either ask for approvals or run it.
+
+use chrono::Utc;
+
+use super::{App, Failure, Handled, Incoming, Outcome};
+use crate::authz::Refusal;
+use crate::chat::{Button, Post, PostKind};
+use crate::command::parse::CommandLine;
+use crate::command::spec::CommandSpec;
+use crate::incident::{kind, Incident};
+use crate::render::escape;
+use crate::runbook::engine::{self, RunOutcome};
+use crate::runbook::run::{display_id, Phase, Run, RunState};
+use crate::store::NewRun;
+
+pub async fn handle(
+    app: &App,
+    msg: &Incoming,
+    line: &CommandLine,
+    spec: &CommandSpec,
+    rest: &[String],
+) -> Result<Handled, Failure> {
+    let invocation = spec.bind(line, rest).map_err(|e| {
+        Failure::Invalid(format!(
+            "{e}. Usage:\n{}\n(/help {} explains each argument.)",
+            spec.usage(),
+            spec.file.command.name
+        ))
+    })?;
+    let scenario = &spec.file.command.scenario;
+    let what = format!("run /{}", spec.full_name());
+    let plan = match app.catalog.matrix.request(scenario, &msg.user) {
+        Ok(plan) => plan,
+        Err(refusal) => {
+            let text = app.refusal_text(&refusal, &what);
+            if let Some(incident) = app.store.open_incident(&msg.channel).await? {
+                let note = format!(
+                    "{} was refused /{}: not authorized",
+                    msg.user.id,
+                    spec.full_name()
+                );
+                app.event(
+                    &incident.id,
+                    kind::DENIED,
+                    Some(&msg.user.id),
+                    &note,
+                    None,
+                    None,
+                )
+                .await?;
+            }
+            return Err(match refusal {
+                Refusal::UnknownScenario(_) => Failure::Internal(text),
+                _ => Failure::Denied(text),
+            });
+        }
+    };
+    let args = serde_json::Value::Object(
+        invocation
+            .args
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+    );
+    if invocation.dry_run {
+        let text = format!(
+            "🧪 Dry run of /{} — nothing was changed.\n{}",
+            spec.full_name(),
+            engine::describe(app, spec, &args, None)
+        );
+        app.send(&Post::new(&msg.channel, PostKind::Info, text).ephemeral(&msg.user))
+            .await;
+        return Ok(Handled::done());
+    }
+
+    let incident = open_or_create_incident(app, msg, spec).await?;
+    let now = Utc::now();
+    let needs_approval = !plan.missing.is_empty();
+    let steps: Vec<(Phase, String, &'static str)> = spec
+        .file
+        .steps
+        .iter()
+        .map(|s| (Phase::Main, s.name.clone(), s.kind()))
+        .chain(
+            spec.file
+                .on_failure
+                .iter()
+                .map(|s| (Phase::OnFailure, s.name.clone(), s.kind())),
+        )
+        .collect();
+    let scope = spec.scope();
+    let full = spec.full_name();
+    let new = NewRun {
+        incident_id: &incident.id,
+        command: &full,
+        scope: &scope,
+        scenario,
+        args: &args,
+        channel: &msg.channel,
+        requested_by: &msg.user,
+        state: if needs_approval {
+            RunState::AwaitingApproval
+        } else {
+            RunState::Running
+        },
+        dry_run: false,
+        at: now,
+        approval_expires_at: needs_approval
+            .then(|| now + chrono::Duration::from_std(plan.ttl).unwrap_or_default()),
+        steps,
+    };
+    expire_stale(app, &scope).await?;
+    let run = match app.store.create_run(&new).await? {
+        Ok(run) => run,
+        Err(conflict) => {
+            let live = conflict.0;
+            let verb = if live.state == RunState::AwaitingApproval {
+                "already waiting for approval"
+            } else {
+                "already running"
+            };
+            return Err(Failure::Invalid(format!(
+                "/{} is {verb} as {}, started by {} at {} UTC. See it with /status; the requester can stop it with /cancel {}.",
+                live.command,
+                display_id(live.id),
+                live.requested_by.id,
+                crate::render::hhmm(live.created_at),
+                display_id(live.id)
+            )));
+        }
+    };
+    let shown_args = shown_args(line);
+    app.event(
+        &incident.id,
+        kind::COMMAND,
+        Some(&msg.user.id),
+        &format!(
+            "{} requested /{}{} as {}",
+            msg.user.id,
+            full,
+            shown_args,
+            display_id(run.id)
+        ),
+        Some(run.id),
+        None,
+    )
+    .await?;
+    if needs_approval {
+        request_approval(app, spec, &run, &plan.missing).await?;
+        return Ok(Handled {
+            outcome: Outcome::Waiting,
+            run_id: Some(run.id),
+        });
+    }
+    let outcome = engine::drive(app, run.id).await?;
+    Ok(Handled {
+        outcome: match outcome {
+            RunOutcome::Succeeded | RunOutcome::NotMine => Outcome::Done,
+            RunOutcome::Waiting => Outcome::Waiting,
+            RunOutcome::Failed => Outcome::StepFailed,
+        },
+        run_id: Some(run.id),
+    })
+}
+
+/// ` reason="..." top=5`, escaped, for the timeline and messages.
+fn shown_args(line: &CommandLine) -> String {
+    line.named
+        .iter()
+        .map(|(k, v)| format!(" {k}=\"{}\"", escape::inline_code(v)))
+        .chain(
+            line.positional
+                .iter()
+                .map(|p| format!(" {}", escape::inline_code(p))),
+        )
+        .collect()
+}
+
+/// Marks this scope's approval requests that outlived their window as expired, so a
+/// fresh request is not refused by a dead one.
+async fn expire_stale(app: &App, scope: &str) -> Result<(), Failure> {
+    if let Some(live) = app.store.live_run(scope).await? {
+        if live.state == RunState::AwaitingApproval
+            && live.approval_expires_at.is_some_and(|t| t < Utc::now())
+        {
+            crate::command::builtin::expire(app, &live).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn open_or_create_incident(
+    app: &App,
+    msg: &Incoming,
+    spec: &CommandSpec,
+) -> Result<Incident, Failure> {
+    if let Some(open) = app.store.open_incident(&msg.channel).await? {
+        return Ok(open);
+    }
+    let h = &spec.file.command;
+    let title = h.title.clone().unwrap_or_else(|| h.help.clone());
+    let severity = h.severity.clone().unwrap_or_else(|| "P2".into());
+    let incident = app
+        .store
+        .create_incident(&title, &severity, &msg.channel, Utc::now())
+        .await?;
+    app.event(
+        &incident.id,
+        kind::DETECTED,
+        Some(&msg.user.id),
+        &format!(
+            "Incident detected: {title} ({severity}), opened by /{}",
+            spec.full_name()
+        ),
+        None,
+        None,
+    )
+    .await?;
+    Ok(incident)
+}
+
+async fn request_approval(
+    app: &App,
+    spec: &CommandSpec,
+    run: &Run,
+    missing: &[String],
+) -> Result<(), Failure> {
+    let id = display_id(run.id);
+    let matrix = &app.catalog.matrix;
+    let scenario = matrix
+        .scenarios
+        .get(&run.scenario)
+        .map_or(run.scenario.clone(), |s| s.title.clone());
+    let expires = run
+        .approval_expires_at
+        .map(crate::render::hhmm)
+        .unwrap_or_default();
+    let text = format!(
+        "🔐 *{id}* /{} requested by {} needs approval.\n\
+         Scenario: {scenario}. Still needed: {} (each a different person, not the requester).\n\
+         Expires at {expires} UTC. Notify: {}.\n\n*What will run:*\n{}",
+        run.command,
+        run.requested_by.id,
+        missing.join(", "),
+        nonempty(matrix.notify_roles(&run.scenario).join(", ")),
+        crate::runbook::engine::describe(app, spec, &run.args, Some(run)),
+    );
+    let mut post = Post::new(&run.channel, PostKind::Approval, text).with_buttons(vec![
+        Button {
+            label: "Approve".into(),
+            command: format!("/approve {id}"),
+            danger: false,
+        },
+        Button {
+            label: "Deny".into(),
+            command: format!("/deny {id}"),
+            danger: true,
+        },
+    ]);
+    post.mentions = members_of_titles(app, missing);
+    if let Some(r) = app.send(&post).await {
+        app.store.set_progress_ref(run.id, &r.encode()).await?;
+    }
+    Ok(())
+}
+
+fn nonempty(s: String) -> String {
+    if s.is_empty() {
+        "nobody".into()
+    } else {
+        s
+    }
+}
+
+/// Member ids of the roles with these titles, to page them.
+pub fn members_of_titles(app: &App, titles: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = app
+        .catalog
+        .matrix
+        .roles
+        .values()
+        .filter(|r| titles.contains(&r.title))
+        .flat_map(|r| r.members.iter().cloned())
+        .collect();
+    out.dedup();
+    out
+}

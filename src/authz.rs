@@ -1,0 +1,568 @@
+//! The authorization matrix and the pure decisions made against it.
+//!
+//! The matrix is data (`commands/matrix.toml`): roles with their members by platform
+//! user id, and per scenario who may request, which roles must decide (each role covered
+//! by a different person), who is notified and how long approval may take. Seed 002's
+//! "Rollback Authorization" table is the model. Nothing here does I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A user as the chat platform identifies them. Display names never count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId {
+    pub platform: String,
+    pub id: String,
+}
+
+impl UserId {
+    pub fn new(platform: &str, id: &str) -> Self {
+        Self {
+            platform: platform.into(),
+            id: id.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub title: String,
+    /// Platform user ids: `U_ONCALL` matches on every platform, `slack:U123` or
+    /// `discord:1234` only there.
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub title: String,
+    /// Roles whose members may ask for a command of this scenario.
+    pub request: Vec<String>,
+    /// Roles that must all be covered, each by a different person, before it runs.
+    /// The requester covers one of them if they hold it.
+    #[serde(default)]
+    pub decide: Vec<String>,
+    #[serde(default)]
+    pub notify: Vec<String>,
+    /// How long a request may wait for its approvals, e.g. "15m".
+    #[serde(default = "default_ttl")]
+    pub approval_ttl: String,
+    /// Who may tick a `confirm` checkpoint; defaults to `request`.
+    #[serde(default)]
+    pub confirm: Vec<String>,
+}
+
+fn default_ttl() -> String {
+    "30m".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matrix {
+    pub roles: BTreeMap<String, Role>,
+    pub scenarios: BTreeMap<String, Scenario>,
+}
+
+/// A request refused by the matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    UnknownScenario(String),
+    NotRequester {
+        allowed: Vec<String>,
+    },
+    OwnRun,
+    NoDecidingRole {
+        needed: Vec<String>,
+    },
+    AlreadyDecided,
+    NotNeeded {
+        role: String,
+        still_needed: Vec<String>,
+    },
+}
+
+/// What a request needs before it may run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Role titles still to be covered by approvers, in matrix order.
+    pub missing: Vec<String>,
+    pub ttl: Duration,
+}
+
+/// A recorded vote on a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vote {
+    pub user: UserId,
+    pub approve: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Approved,
+    Pending { missing: Vec<String> },
+    Denied { by: UserId },
+}
+
+impl Matrix {
+    /// Role ids `user` holds.
+    pub fn roles_of(&self, user: &UserId) -> BTreeSet<&str> {
+        let scoped = format!("{}:{}", user.platform, user.id);
+        self.roles
+            .iter()
+            .filter(|(_, r)| r.members.iter().any(|m| *m == user.id || *m == scoped))
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
+
+    pub fn title(&self, role: &str) -> String {
+        self.roles
+            .get(role)
+            .map_or_else(|| role.to_string(), |r| r.title.clone())
+    }
+
+    fn titles(&self, roles: &[String]) -> Vec<String> {
+        roles.iter().map(|r| self.title(r)).collect()
+    }
+
+    fn scenario(&self, id: &str) -> Result<&Scenario, Refusal> {
+        self.scenarios
+            .get(id)
+            .ok_or_else(|| Refusal::UnknownScenario(id.into()))
+    }
+
+    /// May `user` ask for a command of `scenario`, and what must follow?
+    pub fn request(&self, scenario: &str, user: &UserId) -> Result<Plan, Refusal> {
+        let sc = self.scenario(scenario)?;
+        let held = self.roles_of(user);
+        if !sc.request.iter().any(|r| held.contains(r.as_str())) {
+            return Err(Refusal::NotRequester {
+                allowed: self.titles(&sc.request),
+            });
+        }
+        let missing = match self.verdict(scenario, user, &[])? {
+            Verdict::Pending { missing } => missing,
+            _ => Vec::new(),
+        };
+        Ok(Plan {
+            missing,
+            ttl: crate::command::spec::parse_duration(&sc.approval_ttl)
+                .unwrap_or(Duration::from_secs(1800)),
+        })
+    }
+
+    /// The state of a request given the votes so far.
+    pub fn verdict(
+        &self,
+        scenario: &str,
+        requester: &UserId,
+        votes: &[Vote],
+    ) -> Result<Verdict, Refusal> {
+        let sc = self.scenario(scenario)?;
+        if let Some(no) = votes.iter().find(|v| !v.approve) {
+            return Ok(Verdict::Denied {
+                by: no.user.clone(),
+            });
+        }
+        let mut people: Vec<&UserId> = vec![requester];
+        for v in votes {
+            if !people.contains(&&v.user) {
+                people.push(&v.user);
+            }
+        }
+        let covered = self.cover(&sc.decide, &people);
+        let missing: Vec<String> = sc
+            .decide
+            .iter()
+            .filter(|r| !covered.contains(*r))
+            .cloned()
+            .collect();
+        Ok(if missing.is_empty() {
+            Verdict::Approved
+        } else {
+            Verdict::Pending {
+                missing: self.titles(&missing),
+            }
+        })
+    }
+
+    /// May `user` approve (or deny) this request now? Returns the role they decide as.
+    pub fn may_vote(
+        &self,
+        scenario: &str,
+        requester: &UserId,
+        votes: &[Vote],
+        user: &UserId,
+    ) -> Result<String, Refusal> {
+        let sc = self.scenario(scenario)?;
+        if user == requester {
+            return Err(Refusal::OwnRun);
+        }
+        if votes.iter().any(|v| &v.user == user) {
+            return Err(Refusal::AlreadyDecided);
+        }
+        let held = self.roles_of(user);
+        let deciding: Vec<&String> = sc
+            .decide
+            .iter()
+            .filter(|r| held.contains(r.as_str()))
+            .collect();
+        if deciding.is_empty() {
+            return Err(Refusal::NoDecidingRole {
+                needed: self.titles(&sc.decide),
+            });
+        }
+        let mut people: Vec<&UserId> = vec![requester];
+        people.extend(votes.iter().map(|v| &v.user));
+        let before = self.cover(&sc.decide, &people);
+        people.push(user);
+        let after = self.cover(&sc.decide, &people);
+        if after.len() <= before.len() {
+            let still: Vec<String> = sc
+                .decide
+                .iter()
+                .filter(|r| !before.contains(*r))
+                .cloned()
+                .collect();
+            return Err(Refusal::NotNeeded {
+                role: self.title(deciding[0]),
+                still_needed: self.titles(&still),
+            });
+        }
+        let role = after
+            .difference(&before)
+            .next()
+            .cloned()
+            .unwrap_or_else(|| deciding[0].clone());
+        Ok(self.title(&role))
+    }
+
+    /// May `user` tick a confirm checkpoint of this scenario?
+    pub fn may_confirm(&self, scenario: &str, user: &UserId) -> Result<(), Refusal> {
+        let sc = self.scenario(scenario)?;
+        let allowed = if sc.confirm.is_empty() {
+            &sc.request
+        } else {
+            &sc.confirm
+        };
+        let held = self.roles_of(user);
+        if allowed.iter().any(|r| held.contains(r.as_str())) {
+            Ok(())
+        } else {
+            Err(Refusal::NotRequester {
+                allowed: self.titles(allowed),
+            })
+        }
+    }
+
+    /// Members of the roles to notify for a scenario.
+    pub fn notify_roles(&self, scenario: &str) -> Vec<String> {
+        self.scenarios
+            .get(scenario)
+            .map(|s| self.titles(&s.notify))
+            .unwrap_or_default()
+    }
+
+    /// The largest set of `roles` coverable with each person covering at most one role
+    /// they hold (bipartite matching by augmenting paths; sets here are tiny).
+    fn cover(&self, roles: &[String], people: &[&UserId]) -> BTreeSet<String> {
+        let held: Vec<BTreeSet<&str>> = people.iter().map(|p| self.roles_of(p)).collect();
+        let mut owner: BTreeMap<usize, usize> = BTreeMap::new(); // role index -> person index
+        for person in 0..people.len() {
+            let mut seen = vec![false; roles.len()];
+            augment(person, roles, &held, &mut owner, &mut seen);
+        }
+        owner.keys().map(|&r| roles[r].clone()).collect()
+    }
+}
+
+fn augment(
+    person: usize,
+    roles: &[String],
+    held: &[BTreeSet<&str>],
+    owner: &mut BTreeMap<usize, usize>,
+    seen: &mut [bool],
+) -> bool {
+    for (r, role) in roles.iter().enumerate() {
+        if seen[r] || !held[person].contains(role.as_str()) {
+            continue;
+        }
+        seen[r] = true;
+        let free = match owner.get(&r) {
+            None => true,
+            Some(&other) => augment(other, roles, held, owner, seen),
+        };
+        if free {
+            owner.insert(r, person);
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seed 002's authorization table, plus one person holding two roles.
+    const MATRIX: &str = r#"
+        [roles.oncall]
+        title = "On-Call Engineer"
+        members = ["U_ONCALL", "U_ONCALL2"]
+        [roles.devsecops-lead]
+        title = "DevSecOps Lead"
+        members = ["U_LEAD", "U_LEAD2", "U_BOTH"]
+        [roles.dba]
+        title = "Database Admin"
+        members = ["U_DBA", "U_BOTH", "slack:U_SLACKDBA"]
+        [roles.security]
+        title = "Security Team"
+        members = ["U_SEC"]
+        [roles.product-owner]
+        title = "Product Owner"
+
+        [scenarios.production-p1]
+        title = "Production P1 Alert"
+        request = ["oncall", "devsecops-lead"]
+        decide = ["oncall", "devsecops-lead"]
+        notify = ["product-owner"]
+        [scenarios.staging-critical]
+        title = "Staging Critical Issue"
+        request = ["oncall"]
+        decide = ["oncall"]
+        notify = ["devsecops-lead"]
+        [scenarios.security-incident]
+        title = "Security Incident"
+        request = ["oncall", "security", "devsecops-lead"]
+        decide = ["security", "devsecops-lead"]
+        [scenarios.data-corruption]
+        title = "Data Corruption"
+        request = ["oncall", "devsecops-lead", "dba"]
+        decide = ["devsecops-lead", "dba"]
+        approval_ttl = "15m"
+    "#;
+
+    fn m() -> Matrix {
+        toml::from_str(MATRIX).expect("matrix parses")
+    }
+    fn u(id: &str) -> UserId {
+        UserId::new("console", id)
+    }
+    fn yes(id: &str) -> Vote {
+        Vote {
+            user: u(id),
+            approve: true,
+        }
+    }
+
+    /// Each seed 002 row: requester, votes in order, the verdict after all votes.
+    #[test]
+    fn seed_002_rows_decide_as_the_table_says() {
+        use Verdict::*;
+        let pending = |m: &[&str]| Pending {
+            missing: m.iter().map(|s| s.to_string()).collect(),
+        };
+        let table: &[(&str, &str, &[&str], Verdict)] = &[
+            // Production P1 Alert: On-Call Engineer + DevSecOps Lead.
+            (
+                "production-p1",
+                "U_ONCALL",
+                &[],
+                pending(&["DevSecOps Lead"]),
+            ),
+            ("production-p1", "U_ONCALL", &["U_LEAD"], Approved),
+            (
+                "production-p1",
+                "U_LEAD",
+                &[],
+                pending(&["On-Call Engineer"]),
+            ),
+            ("production-p1", "U_LEAD", &["U_ONCALL"], Approved),
+            (
+                "production-p1",
+                "U_ONCALL",
+                &["U_ONCALL2"],
+                pending(&["DevSecOps Lead"]),
+            ),
+            // Staging Critical Issue: On-Call Engineer alone.
+            ("staging-critical", "U_ONCALL", &[], Approved),
+            // Security Incident: Security Team + DevSecOps Lead.
+            (
+                "security-incident",
+                "U_ONCALL",
+                &[],
+                pending(&["Security Team", "DevSecOps Lead"]),
+            ),
+            (
+                "security-incident",
+                "U_ONCALL",
+                &["U_SEC"],
+                pending(&["DevSecOps Lead"]),
+            ),
+            (
+                "security-incident",
+                "U_ONCALL",
+                &["U_SEC", "U_LEAD"],
+                Approved,
+            ),
+            ("security-incident", "U_SEC", &["U_LEAD"], Approved),
+            // Data Corruption: DevSecOps Lead + Database Admin, two different people.
+            (
+                "data-corruption",
+                "U_ONCALL",
+                &[],
+                pending(&["DevSecOps Lead", "Database Admin"]),
+            ),
+            (
+                "data-corruption",
+                "U_ONCALL",
+                &["U_LEAD", "U_DBA"],
+                Approved,
+            ),
+            ("data-corruption", "U_LEAD", &["U_DBA"], Approved),
+            (
+                "data-corruption",
+                "U_DBA",
+                &[],
+                pending(&["DevSecOps Lead"]),
+            ),
+            // One person holding both roles counts once.
+            (
+                "data-corruption",
+                "U_BOTH",
+                &[],
+                pending(&["Database Admin"]),
+            ),
+            (
+                "data-corruption",
+                "U_ONCALL",
+                &["U_BOTH"],
+                pending(&["Database Admin"]),
+            ),
+            (
+                "data-corruption",
+                "U_ONCALL",
+                &["U_BOTH", "U_LEAD"],
+                Approved,
+            ),
+            (
+                "data-corruption",
+                "U_ONCALL",
+                &["U_LEAD", "U_BOTH"],
+                Approved,
+            ),
+        ];
+        let m = m();
+        for (sc, req, votes, want) in table {
+            let votes: Vec<Vote> = votes.iter().map(|v| yes(v)).collect();
+            let got = m.verdict(sc, &u(req), &votes).unwrap();
+            assert_eq!(&got, want, "{sc} requested by {req}, votes {votes:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_request_roles_may_ask() {
+        let m = m();
+        assert!(m.request("production-p1", &u("U_ONCALL")).is_ok());
+        assert!(m
+            .request("staging-critical", &u("U_ONCALL"))
+            .unwrap()
+            .missing
+            .is_empty());
+        assert_eq!(
+            m.request("staging-critical", &u("U_LEAD")),
+            Err(Refusal::NotRequester {
+                allowed: vec!["On-Call Engineer".into()]
+            })
+        );
+        assert!(matches!(
+            m.request("production-p1", &u("U_NOBODY")),
+            Err(Refusal::NotRequester { .. })
+        ));
+        assert!(matches!(
+            m.request("nope", &u("U_ONCALL")),
+            Err(Refusal::UnknownScenario(_))
+        ));
+        assert_eq!(
+            m.request("data-corruption", &u("U_DBA")).unwrap().ttl,
+            Duration::from_secs(900)
+        );
+    }
+
+    #[test]
+    fn a_requester_can_never_approve_their_own_run() {
+        let m = m();
+        assert_eq!(
+            m.may_vote("data-corruption", &u("U_BOTH"), &[], &u("U_BOTH")),
+            Err(Refusal::OwnRun)
+        );
+    }
+
+    #[test]
+    fn votes_are_checked_for_role_need_and_repetition() {
+        let m = m();
+        let req = u("U_ONCALL");
+        assert_eq!(
+            m.may_vote("data-corruption", &req, &[], &u("U_LEAD")),
+            Ok("DevSecOps Lead".into())
+        );
+        assert!(matches!(
+            m.may_vote("data-corruption", &req, &[], &u("U_SEC")),
+            Err(Refusal::NoDecidingRole { .. })
+        ));
+        assert_eq!(
+            m.may_vote("data-corruption", &req, &[yes("U_LEAD")], &u("U_LEAD")),
+            Err(Refusal::AlreadyDecided)
+        );
+        assert_eq!(
+            m.may_vote("data-corruption", &req, &[yes("U_LEAD")], &u("U_LEAD2")),
+            Err(Refusal::NotNeeded {
+                role: "DevSecOps Lead".into(),
+                still_needed: vec!["Database Admin".into()]
+            })
+        );
+        // U_BOTH after a lead approved covers the DBA role.
+        assert_eq!(
+            m.may_vote("data-corruption", &req, &[yes("U_LEAD")], &u("U_BOTH")),
+            Ok("Database Admin".into())
+        );
+    }
+
+    #[test]
+    fn a_single_deny_decides() {
+        let m = m();
+        let votes = [
+            yes("U_LEAD"),
+            Vote {
+                user: u("U_DBA"),
+                approve: false,
+            },
+        ];
+        assert_eq!(
+            m.verdict("data-corruption", &u("U_ONCALL"), &votes),
+            Ok(Verdict::Denied { by: u("U_DBA") })
+        );
+    }
+
+    #[test]
+    fn platform_scoped_members_match_only_on_their_platform() {
+        let m = m();
+        assert!(m
+            .roles_of(&UserId::new("slack", "U_SLACKDBA"))
+            .contains("dba"));
+        assert!(m.roles_of(&UserId::new("discord", "U_SLACKDBA")).is_empty());
+        assert!(m.roles_of(&UserId::new("discord", "U_DBA")).contains("dba"));
+    }
+
+    #[test]
+    fn confirm_defaults_to_the_request_roles() {
+        let m = m();
+        assert!(m.may_confirm("staging-critical", &u("U_ONCALL")).is_ok());
+        assert!(m.may_confirm("staging-critical", &u("U_DBA")).is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! The chat platform seam. The core posts and edits messages through [`Chat`]; the
+//! console, Slack and Discord implement it at the edge, and tests use [`recording`].
+//!
+//! Buttons are commands: a button carries the command line its press sends (e.g.
+//! `/approve RUN-7`), so a press goes through the same pipeline, as its presser.
+
+pub mod console;
+pub mod recording;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::authz::UserId;
+
+/// What a post is, so adapters can style it and `--json` can report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostKind {
+    /// The command was received and is being handled.
+    Ack,
+    /// The user's input was wrong; says what to type instead.
+    Error,
+    /// The matrix refused the user.
+    Denied,
+    Help,
+    /// A request waiting for approvers, with the dry-run rendering and buttons.
+    Approval,
+    /// The per-run message edited as steps advance.
+    Progress,
+    /// A human checkpoint inside a run.
+    Checkpoint,
+    /// A filled communication template.
+    Template,
+    /// A mention of a role's members.
+    Page,
+    Info,
+}
+
+impl PostKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostKind::Ack => "ack",
+            PostKind::Error => "error",
+            PostKind::Denied => "denied",
+            PostKind::Help => "help",
+            PostKind::Approval => "approval",
+            PostKind::Progress => "progress",
+            PostKind::Checkpoint => "checkpoint",
+            PostKind::Template => "template",
+            PostKind::Page => "page",
+            PostKind::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Button {
+    pub label: String,
+    /// The command line a press sends, as the presser.
+    pub command: String,
+    pub danger: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub channel: String,
+    /// Markdown text; user-supplied parts are already escaped.
+    pub text: String,
+    /// Shown only to this user.
+    pub ephemeral_to: Option<UserId>,
+    pub kind: PostKind,
+    pub buttons: Vec<Button>,
+    /// Platform user ids to mention (page). Text itself never carries mentions.
+    pub mentions: Vec<String>,
+}
+
+impl Post {
+    pub fn new(channel: &str, kind: PostKind, text: impl Into<String>) -> Self {
+        Post {
+            channel: channel.into(),
+            text: text.into(),
+            ephemeral_to: None,
+            kind,
+            buttons: Vec::new(),
+            mentions: Vec::new(),
+        }
+    }
+
+    pub fn ephemeral(mut self, to: &UserId) -> Self {
+        self.ephemeral_to = Some(to.clone());
+        self
+    }
+
+    pub fn with_buttons(mut self, buttons: Vec<Button>) -> Self {
+        self.buttons = buttons;
+        self
+    }
+}
+
+/// A posted message, to edit later. `id` is the platform's (Slack `ts`, Discord id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRef {
+    pub channel: String,
+    pub id: String,
+}
+
+impl MessageRef {
+    /// `channel/id`, as stored on a run.
+    pub fn encode(&self) -> String {
+        format!("{}/{}", self.channel, self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<MessageRef> {
+        let (channel, id) = s.split_once('/')?;
+        Some(MessageRef {
+            channel: channel.into(),
+            id: id.into(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("chat delivery failed: {0}")]
+pub struct ChatError(pub String);
+
+#[async_trait]
+pub trait Chat: Send + Sync {
+    async fn post(&self, post: &Post) -> Result<MessageRef, ChatError>;
+    async fn update(&self, message: &MessageRef, post: &Post) -> Result<(), ChatError>;
+}

@@ -1,0 +1,366 @@
+//! `warroom check`: finds mistakes in config, commands, matrix and templates before an
+//! incident does. Every problem is reported as `file:line: message`.
+
+use std::collections::BTreeSet;
+
+use crate::command::catalog::{find_line, Catalog, Problem, MATRIX_FILE};
+use crate::command::spec::{parse_duration, ArgKind, CommandSpec};
+use crate::config::Settings;
+use crate::render::{Renderer, CONTEXT_ROOTS};
+use crate::runbook::step::{param_source_is_known, Action, StepSpec};
+
+const SEVERITIES: &[&str] = &["P0", "P1", "P2", "P3"];
+const STATUSES: &[&str] = &[
+    "investigating",
+    "identified",
+    "mitigating",
+    "monitoring",
+    "resolved",
+];
+
+/// Checks everything `settings` points at. Empty means all is well.
+pub fn check(settings: &Settings) -> Vec<Problem> {
+    let (catalog, mut problems) = Catalog::load(&settings.commands_dir());
+    let templates_dir = settings.templates_dir();
+    let renderer = match Renderer::load(&templates_dir) {
+        Ok((r, broken)) => {
+            for (name, e) in broken {
+                problems.push(Problem {
+                    file: templates_dir.join(&name).display().to_string(),
+                    line: 1,
+                    message: e.to_string(),
+                });
+            }
+            Some(r)
+        }
+        Err(e) => {
+            problems.push(Problem {
+                file: templates_dir.display().to_string(),
+                line: 1,
+                message: e.to_string(),
+            });
+            None
+        }
+    };
+    let config_file = settings.config_path.display().to_string();
+    for t in &settings.targets {
+        if t.kind != "sql" {
+            problems.push(Problem {
+                file: config_file.clone(),
+                line: 1,
+                message: format!(
+                    "target `{}`: unknown kind `{}` (known: sql)",
+                    t.name, t.kind
+                ),
+            });
+        }
+    }
+    let Some(catalog) = catalog else {
+        return problems;
+    };
+    check_matrix(&catalog, settings, &mut problems);
+    let targets: BTreeSet<&str> = settings.targets.iter().map(|t| t.name.as_str()).collect();
+    for spec in catalog.specs() {
+        let source = catalog.sources.get(&spec.path).cloned().unwrap_or_default();
+        let mut c = SpecCheck {
+            spec,
+            source: &source,
+            catalog: &catalog,
+            renderer: renderer.as_ref(),
+            targets: &targets,
+            problems: &mut problems,
+        };
+        c.run();
+    }
+    problems
+}
+
+fn check_matrix(catalog: &Catalog, settings: &Settings, problems: &mut Vec<Problem>) {
+    let path = settings
+        .commands_dir()
+        .join(MATRIX_FILE)
+        .display()
+        .to_string();
+    let source = catalog.sources.get(&path).cloned().unwrap_or_default();
+    let m = &catalog.matrix;
+    for (id, sc) in &m.scenarios {
+        let at = find_line(&source, &format!("[scenarios.{id}]"));
+        if sc.request.is_empty() {
+            problems.push(Problem {
+                file: path.clone(),
+                line: at,
+                message: format!(
+                    "scenario `{id}`: `request` names no role, so nobody could run it"
+                ),
+            });
+        }
+        for role in sc
+            .request
+            .iter()
+            .chain(&sc.decide)
+            .chain(&sc.notify)
+            .chain(&sc.confirm)
+        {
+            if !m.roles.contains_key(role) {
+                problems.push(Problem {
+                    file: path.clone(),
+                    line: at,
+                    message: format!("scenario `{id}`: unknown role `{role}`"),
+                });
+            }
+        }
+        if parse_duration(&sc.approval_ttl).is_none() {
+            problems.push(Problem {
+                file: path.clone(),
+                line: at,
+                message: format!(
+                    "scenario `{id}`: approval_ttl `{}` is not a duration like 15m",
+                    sc.approval_ttl
+                ),
+            });
+        }
+    }
+}
+
+struct SpecCheck<'a> {
+    spec: &'a CommandSpec,
+    source: &'a str,
+    catalog: &'a Catalog,
+    renderer: Option<&'a Renderer>,
+    targets: &'a BTreeSet<&'a str>,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl SpecCheck<'_> {
+    fn report(&mut self, needle: &str, message: String) {
+        self.problems.push(Problem {
+            file: self.spec.path.clone(),
+            line: find_line(self.source, needle),
+            message,
+        });
+    }
+
+    fn run(&mut self) {
+        let f = &self.spec.file;
+        let h = &f.command;
+        if !self.catalog.matrix.scenarios.contains_key(&h.scenario) {
+            self.report(
+                &h.scenario,
+                format!("unknown scenario `{}` (not in {MATRIX_FILE})", h.scenario),
+            );
+        }
+        if let Some(sev) = &h.severity {
+            if !SEVERITIES.contains(&sev.as_str()) {
+                self.report(
+                    "severity",
+                    format!("severity `{sev}` is not one of {}", SEVERITIES.join(", ")),
+                );
+            }
+        }
+        if let Some(st) = &h.sets_status {
+            if !STATUSES.contains(&st.as_str()) {
+                self.report(
+                    "sets_status",
+                    format!("sets_status `{st}` is not one of {}", STATUSES.join(", ")),
+                );
+            }
+        }
+        if crate::command::builtin::NAMES.contains(&h.name.as_str()) {
+            self.report("name", format!("/{} is a built-in command", h.name));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, a) in f.args.iter().enumerate() {
+            let needle = format!("\"{}\"", a.name);
+            if !seen.insert(a.name.clone()) {
+                self.report(&needle, format!("argument `{}` is declared twice", a.name));
+            }
+            if a.name == crate::command::spec::DRY_RUN {
+                self.report(&needle, "`dry_run` is reserved for every command".into());
+            }
+            let well_formed = a
+                .name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase())
+                && a.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !well_formed {
+                self.report(
+                    &needle,
+                    format!(
+                        "argument `{}`: names are lower case letters, digits and `_`",
+                        a.name
+                    ),
+                );
+            }
+            if a.kind == ArgKind::String && a.pattern.is_none() && a.choices.is_empty() {
+                self.report(&needle, format!("argument `{}` needs a `pattern` or `choices`: chat text is never passed on unchecked", a.name));
+            }
+            if let Some(d) = &a.default {
+                let probe = crate::command::parse::CommandLine {
+                    name: h.name.clone(),
+                    positional: vec![],
+                    named: vec![(a.name.clone(), d.clone())],
+                };
+                let single = CommandSpec {
+                    file: crate::command::spec::SpecFile {
+                        args: vec![a.clone()],
+                        ..f.clone()
+                    },
+                    path: self.spec.path.clone(),
+                    patterns: vec![self.spec.patterns.get(i).cloned().flatten()],
+                };
+                if let Err(e) = single.bind(&probe, &[]) {
+                    self.report(&needle, format!("default of `{}` is invalid: {e}", a.name));
+                }
+            }
+        }
+        let templates: Vec<String> = [&f.post.on_start, &f.post.on_success, &f.post.on_failure]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for t in &templates {
+            self.template(t);
+        }
+        let steps: Vec<StepSpec> = f.steps.iter().chain(&f.on_failure).cloned().collect();
+        if f.steps.is_empty() {
+            self.report("[command]", "the command has no steps".into());
+        }
+        for step in &steps {
+            self.step(step);
+        }
+    }
+
+    fn step(&mut self, step: &StepSpec) {
+        let needle = format!("\"{}\"", step.name);
+        if let Some(t) = &step.timeout {
+            if parse_duration(t).is_none() {
+                self.report(
+                    &needle,
+                    format!("step `{}`: timeout `{t}` is not a duration", step.name),
+                );
+            }
+        }
+        match step.action() {
+            Err(e) => self.report(&needle, e),
+            Ok(Action::Sql(s)) => {
+                if !self.targets.contains(s.target.as_str()) {
+                    self.report(
+                        &s.target,
+                        format!(
+                            "step `{}`: unknown target `{}` (not in warroom.toml)",
+                            step.name, s.target
+                        ),
+                    );
+                }
+                if s.statement_for(true).is_none() && s.statement_for(false).is_none() {
+                    self.report(&needle, format!("step `{}`: no statement", step.name));
+                }
+                for p in &s.params {
+                    if !param_source_is_known(p) {
+                        self.report(p, format!("step `{}`: unknown parameter source `{p}` (use args.NAME, incident.id, run.id or run.requested_by)", step.name));
+                    } else if let Some(arg) = p.strip_prefix("args.") {
+                        if !self.spec.file.args.iter().any(|a| a.name == arg) {
+                            self.report(
+                                p,
+                                format!(
+                                    "step `{}`: parameter `{p}` names no argument of this command",
+                                    step.name
+                                ),
+                            );
+                        }
+                    }
+                }
+                if let Some(rows) = &s.expect_rows {
+                    if crate::actions::expect::parse_op(rows).is_none() {
+                        self.report(
+                            rows,
+                            format!(
+                                "step `{}`: expect_rows `{rows}` needs an operator, e.g. \"= 1\"",
+                                step.name
+                            ),
+                        );
+                    }
+                }
+            }
+            Ok(Action::Post(p)) => {
+                self.template(&p.template);
+                if let Some(c) = &p.channel {
+                    if c != "incident" && c != "stakeholders" {
+                        self.report(
+                            c,
+                            format!(
+                                "step `{}`: channel must be `incident` or `stakeholders`",
+                                step.name
+                            ),
+                        );
+                    }
+                }
+            }
+            Ok(Action::Wait(w)) => match (&w.duration, &w.duration_arg) {
+                (Some(d), None) if parse_duration(d).is_none() => {
+                    self.report(d, format!("step `{}`: `{d}` is not a duration", step.name))
+                }
+                (_, Some(a))
+                    if !self
+                        .spec
+                        .file
+                        .args
+                        .iter()
+                        .any(|x| &x.name == a && x.kind == ArgKind::Duration) =>
+                {
+                    self.report(
+                        a,
+                        format!(
+                            "step `{}`: `{a}` is not a duration argument of this command",
+                            step.name
+                        ),
+                    )
+                }
+                (None, None) => self.report(
+                    &needle,
+                    format!(
+                        "step `{}`: wait needs `duration` or `duration_arg`",
+                        step.name
+                    ),
+                ),
+                _ => {}
+            },
+            Ok(Action::Confirm(_)) => {}
+        }
+    }
+
+    fn template(&mut self, name: &str) {
+        let Some(renderer) = self.renderer else {
+            return;
+        };
+        let vars = match renderer.variables(name) {
+            Ok(v) => v,
+            Err(_) => {
+                self.report(
+                    name,
+                    format!("unknown template `{name}` (not in templates/)"),
+                );
+                return;
+            }
+        };
+        for var in vars {
+            let mut parts = var.splitn(2, '.');
+            let root = parts.next().unwrap_or_default();
+            let field = parts.next();
+            let provided = match (root, field) {
+                ("args", Some(f)) => self.spec.file.args.iter().any(|a| a.name == f),
+                ("vars", Some(f)) => self.spec.file.vars.contains_key(f),
+                (r, _) => CONTEXT_ROOTS.contains(&r),
+            };
+            if !provided {
+                self.report(
+                    name,
+                    format!("template `{name}` uses `{var}`, which this command does not provide"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The `warroom` binary's edge: argument parsing, logging, and the subcommands of
+//! DESIGN.md §6. `anyhow` lives here and nowhere deeper.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::ExposeSecret;
+
+use crate::app::{App, Incoming};
+use crate::authz::UserId;
+use crate::chat::console::ConsoleChat;
+use crate::config::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "warroom",
+    version,
+    about = "Runbooks as authorized chat commands, for incident response and rollback"
+)]
+struct Cli {
+    /// Config file (default: $WARROOM_CONFIG, then ./warroom.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Type commands as USER in a local REPL (the embedded default).
+    Console {
+        #[arg(long = "as", default_value = "U_ONCALL")]
+        user: String,
+        #[arg(long)]
+        channel: Option<String>,
+    },
+    /// Send one command through the whole pipeline and print what the bot posts.
+    Run {
+        #[arg(long = "as")]
+        user: String,
+        #[arg(long)]
+        channel: Option<String>,
+        /// One JSON object per post.
+        #[arg(long)]
+        json: bool,
+        /// The command line, e.g. '/kanban-off reason="socket down"'.
+        line: String,
+    },
+    /// Validate config, commands, matrix and templates; prints file:line: message.
+    Check,
+    /// Export an incident's post-mortem.
+    Export {
+        incident: String,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Md,
+    Json,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(crate::config::log_filter())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Check => {
+            let problems = crate::check::check(&settings);
+            for p in &problems {
+                println!("{p}");
+            }
+            if problems.is_empty() {
+                println!("ok: {} is valid", settings.config_path.display());
+                Ok(0)
+            } else {
+                eprintln!("{} problem(s) found", problems.len());
+                Ok(1)
+            }
+        }
+        Command::Export { incident, format } => {
+            let store = crate::store::Store::connect(settings.database_url.expose_secret())
+                .await
+                .context("opening the state database")?;
+            let format = match format {
+                ExportFormat::Md => crate::export::Format::Markdown,
+                ExportFormat::Json => crate::export::Format::Json,
+            };
+            match crate::export::export(&store, &incident, format).await {
+                Ok(text) => {
+                    println!("{text}");
+                    Ok(0)
+                }
+                Err(crate::export::ExportError::NotFound(id)) => {
+                    eprintln!("error: no incident {id}; incident ids look like INC-20261122-001");
+                    Ok(2)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Run {
+            user,
+            channel,
+            json,
+            line,
+        } => {
+            let channel = channel.unwrap_or_else(|| settings.file.warroom.incident_channel.clone());
+            let chat = Arc::new(ConsoleChat::new(&channel, json));
+            let app = App::build(settings, chat)
+                .await
+                .context("starting warroom")?;
+            app.recover()
+                .await
+                .context("checking for interrupted runs")?;
+            let msg = Incoming {
+                user: UserId::new("console", &user),
+                channel,
+                text: line,
+                dedup_key: None,
+            };
+            let outcome = app.handle(&msg).await;
+            app.store.close().await;
+            Ok(outcome.exit_code() as u8)
+        }
+        Command::Console { user, channel } => console(settings, user, channel).await,
+    }
+}
+
+async fn console(settings: Settings, user: String, channel: Option<String>) -> anyhow::Result<u8> {
+    let channel = channel.unwrap_or_else(|| settings.file.warroom.incident_channel.clone());
+    let chat = Arc::new(ConsoleChat::new(&channel, false));
+    let app = App::build(settings, chat)
+        .await
+        .context("starting warroom")?;
+    let recovered = app
+        .recover()
+        .await
+        .context("checking for interrupted runs")?;
+    let mut user = user;
+    println!(
+        "warroom console — you are {user} in #{channel}. State: {}.\n\
+         Type /help to see what you can run. `:as USER` switches user (demo users: U_ONCALL, U_LEAD, U_DBA, U_SEC, U_IC, U_COMMS). Ctrl-D quits.",
+        app.settings.database_url.expose_secret()
+    );
+    if recovered > 0 {
+        println!("({recovered} interrupted run(s) reported above.)");
+    }
+    let stdin = std::io::stdin();
+    loop {
+        print!("{user}> ");
+        std::io::stdout().flush().ok();
+        let mut input = String::new();
+        let read = tokio::task::block_in_place(|| stdin.lock().read_line(&mut input));
+        match read {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(e).context("reading the console"),
+        }
+        let input = input.trim();
+        if input.is_empty() {
+            continue;
+        }
+        if let Some(rest) = input.strip_prefix(":as") {
+            let next = rest.trim();
+            if next.is_empty() || next.contains(char::is_whitespace) {
+                println!("usage: :as USER_ID   (e.g. :as U_LEAD)");
+            } else {
+                user = next.to_string();
+                println!("you are now {user}");
+            }
+            continue;
+        }
+        if matches!(input, ":q" | ":quit" | "exit" | "quit") {
+            break;
+        }
+        let msg = Incoming {
+            user: UserId::new("console", &user),
+            channel: channel.clone(),
+            text: input.to_string(),
+            dedup_key: None,
+        };
+        app.handle(&msg).await;
+    }
+    app.store.close().await;
+    Ok(0)
+}

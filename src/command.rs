@@ -1,0 +1,7 @@
+//! Commands: the chat language (`parse`), command specs as data (`spec`), the loaded
+//! set of specs (`catalog`), and the built-in commands every deployment has.
+
+pub mod builtin;
+pub mod catalog;
+pub mod parse;
+pub mod spec;

@@ -1,0 +1,541 @@
+//! Commands every deployment has, independent of `commands/`: `/help`, `/approve`,
+//! `/deny`, `/confirm`, `/cancel` and `/status`.
+
+use chrono::Utc;
+
+use crate::app::{App, Failure, Handled, Incoming, Outcome};
+use crate::authz::Verdict;
+use crate::chat::{MessageRef, Post, PostKind};
+use crate::command::parse::CommandLine;
+use crate::command::spec::CommandSpec;
+use crate::incident::kind;
+use crate::render::{escape, hhmm};
+use crate::runbook::engine::{self, RunOutcome};
+use crate::runbook::run::{display_id, parse_id, Run, RunState, StepState};
+
+pub const NAMES: &[&str] = &["help", "approve", "deny", "confirm", "cancel", "status"];
+
+/// Handles `line` if it is a built-in; `None` lets the catalog look it up.
+pub async fn dispatch(
+    app: &App,
+    msg: &Incoming,
+    line: &CommandLine,
+) -> Result<Option<Handled>, Failure> {
+    let handled = match line.name.as_str() {
+        "help" | "warroom" => help(app, msg, line).await?,
+        "approve" => vote(app, msg, line, true).await?,
+        "deny" => vote(app, msg, line, false).await?,
+        "confirm" => confirm(app, msg, line).await?,
+        "cancel" => cancel(app, msg, line).await?,
+        "status" => status(app, msg).await?,
+        _ => return Ok(None),
+    };
+    Ok(Some(handled))
+}
+
+async fn help(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let text = match line.positional.first() {
+        Some(name) => {
+            let name = name.trim_start_matches('/').to_ascii_lowercase();
+            let family = app.catalog.family(&name);
+            if family.is_empty() {
+                let hint = app
+                    .catalog
+                    .suggest(&name)
+                    .map_or(String::new(), |s| format!(" Did you mean /help {s}?"));
+                return Err(Failure::Invalid(format!(
+                    "No command /{}.{hint} Type /help for the list.",
+                    escape::inline_code(&name)
+                )));
+            }
+            family
+                .iter()
+                .map(|s| explain(app, s))
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        }
+        None => overview(app, msg),
+    };
+    app.send(&Post::new(&msg.channel, PostKind::Help, text).ephemeral(&msg.user))
+        .await;
+    Ok(Handled::done())
+}
+
+fn overview(app: &App, msg: &Incoming) -> String {
+    let matrix = &app.catalog.matrix;
+    let held = matrix.roles_of(&msg.user);
+    let mut mine = Vec::new();
+    let mut others = 0;
+    for spec in app.catalog.specs() {
+        let allowed = matrix
+            .scenarios
+            .get(&spec.file.command.scenario)
+            .is_some_and(|s| s.request.iter().any(|r| held.contains(r.as_str())));
+        if allowed {
+            mine.push(format!(
+                "• `/{}` — {}",
+                spec.full_name(),
+                spec.file.command.help
+            ));
+        } else {
+            others += 1;
+        }
+    }
+    let roles: Vec<String> = held.iter().map(|r| matrix.title(r)).collect();
+    let mut out = format!(
+        "*warroom* — you are {} ({}).\n",
+        msg.user.id,
+        if roles.is_empty() {
+            "no role in the matrix".into()
+        } else {
+            roles.join(", ")
+        }
+    );
+    if mine.is_empty() {
+        out.push_str("You may not run any runbook command. Ask the incident commander to add you to the matrix.\n");
+    } else {
+        out.push_str("Runbook commands you may run:\n");
+        out.push_str(&mine.join("\n"));
+        out.push('\n');
+    }
+    if others > 0 {
+        out.push_str(&format!("({others} more need a role you do not hold.)\n"));
+    }
+    out.push_str(
+        "Always available: `/help <command>`, `/status`, `/approve RUN-n`, `/deny RUN-n`, `/confirm RUN-n`, `/cancel RUN-n`.\n\
+         Add `dry-run=true` to any command to see exactly what it would do. Every command also works as `/warroom <command> ...`.",
+    );
+    out
+}
+
+fn explain(app: &App, spec: &CommandSpec) -> String {
+    let matrix = &app.catalog.matrix;
+    let mut out = format!(
+        "*/{}* — {}\nUsage: `{}`",
+        spec.full_name(),
+        spec.file.command.help,
+        spec.usage()
+    );
+    for a in &spec.file.args {
+        let mut line = format!("\n• `{}`", a.name);
+        if !a.help.is_empty() {
+            line.push_str(&format!(": {}", a.help));
+        }
+        if !a.choices.is_empty() {
+            line.push_str(&format!(" (one of {})", a.choices.join(", ")));
+        }
+        if let Some(d) = &a.default {
+            line.push_str(&format!(" (default {d})"));
+        }
+        if a.required {
+            line.push_str(" (required)");
+        }
+        out.push_str(&line);
+    }
+    if let Some(sc) = matrix.scenarios.get(&spec.file.command.scenario) {
+        let titles = |ids: &[String]| {
+            ids.iter()
+                .map(|r| matrix.title(r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        out.push_str(&format!(
+            "\nAuthorization: {} — requested by {}",
+            sc.title,
+            titles(&sc.request)
+        ));
+        if !sc.decide.is_empty() {
+            out.push_str(&format!(
+                "; decided by {} (each a different person)",
+                titles(&sc.decide)
+            ));
+        }
+        if !sc.notify.is_empty() {
+            out.push_str(&format!("; notifies {}", titles(&sc.notify)));
+        }
+        out.push('.');
+    }
+    if let Some(src) = &spec.file.command.source {
+        out.push_str(&format!("\nRunbook: {src}"));
+    }
+    out
+}
+
+async fn run_arg(app: &App, line: &CommandLine, verb: &str) -> Result<Run, Failure> {
+    let usage = format!(
+        "Usage: /{verb} RUN-n (the run id is in the request message; /status lists open runs)."
+    );
+    let raw = line
+        .positional
+        .first()
+        .ok_or_else(|| Failure::Invalid(format!("Which run? {usage}")))?;
+    let id = parse_id(raw).ok_or_else(|| {
+        Failure::Invalid(format!(
+            "`{}` is not a run id. {usage}",
+            escape::inline_code(raw)
+        ))
+    })?;
+    app.store.run(id).await?.ok_or_else(|| {
+        Failure::Invalid(format!(
+            "{} does not exist. /status lists open runs.",
+            display_id(id)
+        ))
+    })
+}
+
+/// Marks an approval request that outlived its window as expired and says so.
+pub async fn expire(app: &App, run: &Run) -> Result<(), Failure> {
+    if app
+        .store
+        .transition(
+            run.id,
+            RunState::AwaitingApproval,
+            RunState::Expired,
+            Utc::now(),
+            Some("approval window passed"),
+        )
+        .await?
+    {
+        let text = format!("⌛ {} /{} expired: it was not approved in time. Nothing ran. Request it again if it is still needed.", display_id(run.id), run.command);
+        app.event(
+            &run.incident_id,
+            kind::APPROVAL,
+            None,
+            &text,
+            Some(run.id),
+            None,
+        )
+        .await?;
+        edit_request(app, run, &text).await;
+    }
+    Ok(())
+}
+
+async fn edit_request(app: &App, run: &Run, text: &str) {
+    if let Some(m) = run.progress_ref.as_deref().and_then(MessageRef::decode) {
+        app.edit(&m, &Post::new(&run.channel, PostKind::Approval, text))
+            .await;
+    }
+}
+
+async fn vote(
+    app: &App,
+    msg: &Incoming,
+    line: &CommandLine,
+    approve: bool,
+) -> Result<Handled, Failure> {
+    let verb = if approve { "approve" } else { "deny" };
+    let run = run_arg(app, line, verb).await?;
+    let id = display_id(run.id);
+    if run.state != RunState::AwaitingApproval {
+        return Err(Failure::Invalid(format!(
+            "{id} is {}; there is nothing to {verb}.",
+            run.state.as_str().replace('_', " ")
+        )));
+    }
+    if run.approval_expires_at.is_some_and(|t| t < Utc::now()) {
+        expire(app, &run).await?;
+        return Err(Failure::Invalid(format!(
+            "{id} expired at {} UTC; nothing ran. Ask for /{} again.",
+            run.approval_expires_at.map(hhmm).unwrap_or_default(),
+            run.command
+        )));
+    }
+    let matrix = &app.catalog.matrix;
+    let votes: Vec<_> = app
+        .store
+        .votes(run.id)
+        .await?
+        .into_iter()
+        .map(|(v, _, _)| v)
+        .collect();
+    let role = matrix
+        .may_vote(&run.scenario, &run.requested_by, &votes, &msg.user)
+        .map_err(|r| Failure::Denied(app.refusal_text(&r, &format!("{verb} {id}"))))?;
+    if !app
+        .store
+        .add_vote(run.id, &msg.user, &role, approve, Utc::now())
+        .await?
+    {
+        return Err(Failure::Invalid(format!("You already decided on {id}.")));
+    }
+    let decided = if approve { "approved" } else { "denied" };
+    let text = format!("{} {decided} {id} /{} as {role}", msg.user.id, run.command);
+    app.event(
+        &run.incident_id,
+        kind::APPROVAL,
+        Some(&msg.user.id),
+        &text,
+        Some(run.id),
+        None,
+    )
+    .await?;
+    let mut all = votes;
+    all.push(crate::authz::Vote {
+        user: msg.user.clone(),
+        approve,
+    });
+    let verdict = matrix
+        .verdict(&run.scenario, &run.requested_by, &all)
+        .map_err(|r| Failure::Internal(app.refusal_text(&r, "decide")))?;
+    match verdict {
+        Verdict::Denied { by } => {
+            app.store
+                .transition(
+                    run.id,
+                    RunState::AwaitingApproval,
+                    RunState::Cancelled,
+                    Utc::now(),
+                    Some(&format!("denied by {}", by.id)),
+                )
+                .await?;
+            let text = format!(
+                "⛔ {id} /{} was denied by {} ({role}). Nothing ran.",
+                run.command, by.id
+            );
+            edit_request(app, &run, &text).await;
+            app.send(&Post::new(&run.channel, PostKind::Info, text))
+                .await;
+            Ok(Handled {
+                outcome: Outcome::Done,
+                run_id: Some(run.id),
+            })
+        }
+        Verdict::Pending { missing } => {
+            let text = format!(
+                "👍 {} approved {id} as {role}. Still needed: {}.",
+                msg.user.id,
+                missing.join(", ")
+            );
+            app.send(&Post::new(&run.channel, PostKind::Info, text))
+                .await;
+            Ok(Handled {
+                outcome: Outcome::Waiting,
+                run_id: Some(run.id),
+            })
+        }
+        Verdict::Approved => {
+            if !app
+                .store
+                .transition(
+                    run.id,
+                    RunState::AwaitingApproval,
+                    RunState::Running,
+                    Utc::now(),
+                    None,
+                )
+                .await?
+            {
+                return Err(Failure::Invalid(format!(
+                    "{id} was already started or stopped by someone else."
+                )));
+            }
+            app.event(
+                &run.incident_id,
+                kind::APPROVAL,
+                None,
+                &format!("{id} fully approved; running"),
+                Some(run.id),
+                None,
+            )
+            .await?;
+            drive(app, run.id).await
+        }
+    }
+}
+
+async fn drive(app: &App, run_id: i64) -> Result<Handled, Failure> {
+    let outcome = match engine::drive(app, run_id).await? {
+        RunOutcome::Succeeded | RunOutcome::NotMine => Outcome::Done,
+        RunOutcome::Waiting => Outcome::Waiting,
+        RunOutcome::Failed => Outcome::StepFailed,
+    };
+    Ok(Handled {
+        outcome,
+        run_id: Some(run_id),
+    })
+}
+
+async fn confirm(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let run = run_arg(app, line, "confirm").await?;
+    let id = display_id(run.id);
+    let steps = app.store.steps(run.id).await?;
+    let Some(step) = steps.iter().find(|s| s.state == StepState::Waiting) else {
+        return Err(Failure::Invalid(format!(
+            "{id} is not waiting at a checkpoint (it is {}).",
+            run.state.as_str().replace('_', " ")
+        )));
+    };
+    app.catalog
+        .matrix
+        .may_confirm(&run.scenario, &msg.user)
+        .map_err(|r| Failure::Denied(app.refusal_text(&r, &format!("confirm {id}"))))?;
+    let out = format!("confirmed by {}", msg.user.id);
+    if !app
+        .store
+        .step_transition(
+            run.id,
+            step.idx,
+            StepState::Waiting,
+            StepState::Succeeded,
+            Utc::now(),
+            Some(&out),
+        )
+        .await?
+    {
+        return Err(Failure::Invalid(format!(
+            "{id}'s checkpoint was already confirmed."
+        )));
+    }
+    let spec = engine::spec_of(app, &run)?;
+    let timeline_text = spec
+        .file
+        .steps
+        .get(step.idx as usize)
+        .and_then(|s| s.timeline.clone())
+        .unwrap_or_else(|| format!("{id}: checkpoint confirmed: {}", step.name));
+    let ev = if spec
+        .file
+        .steps
+        .get(step.idx as usize)
+        .is_some_and(|s| s.timeline.is_some())
+    {
+        kind::MILESTONE
+    } else {
+        kind::STEP
+    };
+    app.event(
+        &run.incident_id,
+        ev,
+        Some(&msg.user.id),
+        &timeline_text,
+        Some(run.id),
+        Some(step.idx),
+    )
+    .await?;
+    drive(app, run.id).await
+}
+
+async fn cancel(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let run = run_arg(app, line, "cancel").await?;
+    let id = display_id(run.id);
+    let may = run.requested_by == msg.user
+        || app
+            .catalog
+            .matrix
+            .may_confirm(&run.scenario, &msg.user)
+            .is_ok();
+    if !may {
+        return Err(Failure::Denied(format!(
+            "Only the requester or a role that may run /{} can cancel {id}.",
+            run.command
+        )));
+    }
+    let steps = app.store.steps(run.id).await?;
+    let parked = steps.iter().find(|s| s.state == StepState::Waiting);
+    let from = match (run.state, parked) {
+        (RunState::AwaitingApproval, _) => RunState::AwaitingApproval,
+        (RunState::Running, Some(_)) => RunState::Running,
+        (RunState::Running, None) => {
+            return Err(Failure::Invalid(format!(
+                "{id} is executing a step right now and cannot be cancelled mid-step."
+            )))
+        }
+        (s, _) => {
+            return Err(Failure::Invalid(format!(
+                "{id} is already {}.",
+                s.as_str().replace('_', " ")
+            )))
+        }
+    };
+    if !app
+        .store
+        .transition(
+            run.id,
+            from,
+            RunState::Cancelled,
+            Utc::now(),
+            Some(&format!("cancelled by {}", msg.user.id)),
+        )
+        .await?
+    {
+        return Err(Failure::Invalid(format!(
+            "{id} changed state meanwhile; check /status."
+        )));
+    }
+    if let Some(s) = parked {
+        app.store
+            .step_transition(
+                run.id,
+                s.idx,
+                StepState::Waiting,
+                StepState::Skipped,
+                Utc::now(),
+                Some("cancelled"),
+            )
+            .await?;
+    }
+    let text = format!(
+        "⛔ {id} /{} cancelled by {}. Steps already done stay done.",
+        run.command, msg.user.id
+    );
+    app.event(
+        &run.incident_id,
+        kind::RUN,
+        Some(&msg.user.id),
+        &text,
+        Some(run.id),
+        None,
+    )
+    .await?;
+    app.send(&Post::new(&run.channel, PostKind::Info, text))
+        .await;
+    Ok(Handled {
+        outcome: Outcome::Done,
+        run_id: Some(run.id),
+    })
+}
+
+async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
+    let mut out = String::new();
+    match app.store.open_incident(&msg.channel).await? {
+        Some(i) => {
+            let mins = (Utc::now() - i.detected_at).num_minutes();
+            out.push_str(&format!(
+                "*{}* {} — {} ({}), open for {mins} min, detected {} UTC.\n",
+                i.id,
+                i.severity,
+                i.title,
+                i.status,
+                hhmm(i.detected_at)
+            ));
+            let runs = app.store.incident_runs(&i.id).await?;
+            for r in runs.iter().rev().take(10) {
+                out.push_str(&format!(
+                    "• {} /{} — {} (by {})\n",
+                    display_id(r.id),
+                    r.command,
+                    r.state.as_str().replace('_', " "),
+                    r.requested_by.id
+                ));
+            }
+        }
+        None => out.push_str("No open incident in this channel.\n"),
+    }
+    let waiting = app.store.runs_in_state(RunState::AwaitingApproval).await?;
+    if !waiting.is_empty() {
+        out.push_str("Waiting for approval: ");
+        out.push_str(
+            &waiting
+                .iter()
+                .map(|r| format!("{} /{}", display_id(r.id), r.command))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    app.send(
+        &Post::new(&msg.channel, PostKind::Info, out.trim_end().to_string()).ephemeral(&msg.user),
+    )
+    .await;
+    Ok(Handled::done())
+}

@@ -1,0 +1,202 @@
+//! Settings: `warroom.toml`, then the environment. This is the one place that reads
+//! environment variables; everything else receives a [`Settings`].
+//!
+//! Secrets (database and target URLs, tokens) are `SecretString`s: they print as
+//! `[REDACTED]` and reach only the code that connects with them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The state database when `WARROOM_DATABASE_URL` is unset: an embedded SQLite file.
+pub const DEFAULT_DATABASE: &str = "warroom.db";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub warroom: General,
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct General {
+    #[serde(default = "default_commands")]
+    pub commands_dir: String,
+    #[serde(default = "default_templates")]
+    pub templates_dir: String,
+    /// The channel console and `warroom run` speak in unless `--channel` is given.
+    #[serde(default = "default_incident_channel")]
+    pub incident_channel: String,
+    /// Where stakeholder updates go.
+    #[serde(default = "default_stakeholder_channel")]
+    pub stakeholder_channel: String,
+    /// Default timeout of a step that sets none.
+    #[serde(default = "default_step_timeout")]
+    pub step_timeout: String,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            commands_dir: default_commands(),
+            templates_dir: default_templates(),
+            incident_channel: default_incident_channel(),
+            stakeholder_channel: default_stakeholder_channel(),
+            step_timeout: default_step_timeout(),
+        }
+    }
+}
+
+fn default_commands() -> String {
+    "commands".into()
+}
+fn default_templates() -> String {
+    "templates".into()
+}
+fn default_incident_channel() -> String {
+    "C_INC".into()
+}
+fn default_stakeholder_channel() -> String {
+    "C_STATUS".into()
+}
+fn default_step_timeout() -> String {
+    "60s".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// `sql` (PostgreSQL or SQLite, by URL).
+    pub kind: String,
+    /// The environment variable holding the URL (with its credentials).
+    #[serde(default)]
+    pub url_env: Option<String>,
+    /// When `url_env` is unset: an embedded demo database warroom creates and seeds,
+    /// named after its seed pack (`chatia`).
+    #[serde(default)]
+    pub demo: Option<String>,
+}
+
+/// A target with its URL resolved from the environment.
+#[derive(Debug, Clone)]
+pub struct ResolvedTarget {
+    pub name: String,
+    pub kind: String,
+    pub url: Option<SecretString>,
+    /// Set when the embedded demo database stands in for the real one.
+    pub demo: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub file: ConfigFile,
+    /// Directory of the config file; relative paths are resolved against it.
+    pub base: PathBuf,
+    pub config_path: PathBuf,
+    pub database_url: SecretString,
+    pub targets: Vec<ResolvedTarget>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The log filter: `WARROOM_LOG`, then `RUST_LOG`, else warnings only (stdout is
+/// what the bot posts; logs go to stderr).
+pub fn log_filter() -> String {
+    ["WARROOM_LOG", "RUST_LOG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "warn".into())
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(source: &str, offset: usize) -> usize {
+    source[..offset.min(source.len())].matches('\n').count() + 1
+}
+
+impl Settings {
+    /// Loads `path`, or `WARROOM_CONFIG`, or `./warroom.toml`, then the environment.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let config_path = path
+            .map(Path::to_path_buf)
+            .or_else(|| env("WARROOM_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("warroom.toml"));
+        let text = std::fs::read_to_string(&config_path).map_err(|source| ConfigError::Read {
+            path: config_path.display().to_string(),
+            source,
+        })?;
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: config_path.display().to_string(),
+            line: e.span().map_or(1, |s| line_of(&text, s.start)),
+            message: e.message().to_string(),
+        })?;
+        let base = config_path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_default();
+        let targets = file
+            .targets
+            .iter()
+            .map(|(name, t)| ResolvedTarget {
+                name: name.clone(),
+                kind: t.kind.clone(),
+                url: t.url_env.as_deref().and_then(env).map(SecretString::from),
+                demo: t.demo.clone(),
+            })
+            .collect();
+        Ok(Settings {
+            database_url: SecretString::from(
+                env("WARROOM_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE.into()),
+            ),
+            file,
+            base,
+            config_path,
+            targets,
+        })
+    }
+
+    pub fn commands_dir(&self) -> PathBuf {
+        self.base.join(&self.file.warroom.commands_dir)
+    }
+
+    pub fn templates_dir(&self) -> PathBuf {
+        self.base.join(&self.file.warroom.templates_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_count_from_one() {
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 2), 2);
+        assert_eq!(line_of("a\nb\nc", 99), 3);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = SecretString::from("postgres://u:hunter2@h/db".to_string());
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

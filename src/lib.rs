@@ -1,0 +1,17 @@
+//! warroom: a ChatOps bot that turns rollback and disaster-recovery runbooks into
+//! authorized chat commands. See ARCHITECTURE.md for the map.
+
+pub mod actions;
+pub mod app;
+pub mod authz;
+pub mod chat;
+pub mod check;
+pub mod cli;
+pub mod command;
+pub mod config;
+pub mod demo;
+pub mod export;
+pub mod incident;
+pub mod render;
+pub mod runbook;
+pub mod store;

@@ -1,0 +1,10 @@
+//! Runs: one execution of a command, walked step by step through its states.
+//!
+//! `run` holds the state machine's shapes, `step` the step specs from `commands/`, and
+//! `engine` drives a run against the actions and the chat. A run is durable: every
+//! state change is written before it is announced, and a run found mid-step after a
+//! crash is reported as interrupted, never silently re-run.
+
+pub mod engine;
+pub mod run;
+pub mod step;

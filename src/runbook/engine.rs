@@ -1,0 +1,748 @@
+//! Drives a run: claims it, walks its steps (each state change written before it is
+//! shown), edits the progress message in place, parks at checkpoints, and posts the
+//! templates when the run ends.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::actions::{self, sql, ActionError, ActionOutput, Param};
+use crate::app::{App, Failure};
+use crate::chat::{Button, MessageRef, Post, PostKind};
+use crate::command::spec::{parse_duration, CommandSpec};
+use crate::incident::kind;
+use crate::render::{human_duration, Context};
+use crate::runbook::run::{display_id, Run, RunState, StepRecord, StepState};
+use crate::runbook::step::{Action, StepSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+    /// Parked at a human checkpoint.
+    Waiting,
+    /// Another process holds the run.
+    NotMine,
+}
+
+/// Extra time a lease outlives its step's timeout.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+pub fn spec_of<'a>(app: &'a App, run: &Run) -> Result<&'a CommandSpec, Failure> {
+    app.catalog
+        .specs()
+        .find(|s| s.full_name() == run.command)
+        .ok_or_else(|| {
+            Failure::Internal(format!(
+                "/{} is no longer defined in commands/",
+                run.command
+            ))
+        })
+}
+
+/// Value of a parameter source for this run.
+fn param(source: &str, args: &Value, run: Option<&Run>) -> Param {
+    match source {
+        "incident.id" => run.map_or(Param::Text("(new incident)".into()), |r| {
+            Param::Text(r.incident_id.clone())
+        }),
+        "run.id" => run.map_or(Param::Null, |r| Param::Int(r.id)),
+        "run.requested_by" => run.map_or(Param::Null, |r| Param::Text(r.requested_by.id.clone())),
+        s => match s.strip_prefix("args.").and_then(|name| args.get(name)) {
+            Some(Value::String(t)) => Param::Text(t.clone()),
+            Some(Value::Number(n)) => n.as_i64().map_or(Param::Null, Param::Int),
+            Some(Value::Bool(b)) => Param::Bool(*b),
+            _ => Param::Null,
+        },
+    }
+}
+
+fn step_timeout(app: &App, step: &StepSpec) -> Duration {
+    step.timeout
+        .as_deref()
+        .or(Some(app.settings.file.warroom.step_timeout.as_str()))
+        .and_then(parse_duration)
+        .unwrap_or(Duration::from_secs(60))
+}
+
+/// Exactly what each step would do: rendered SQL with its bound values, prompts,
+/// waits and templates. Shown for dry runs and to approvers.
+pub fn describe(app: &App, spec: &CommandSpec, args: &Value, run: Option<&Run>) -> String {
+    let mut out = Vec::new();
+    let all = spec
+        .file
+        .steps
+        .iter()
+        .map(|s| (false, s))
+        .chain(spec.file.on_failure.iter().map(|s| (true, s)));
+    for (i, (on_failure, step)) in all.enumerate() {
+        let prefix = if on_failure { "if a step fails: " } else { "" };
+        let body = match step.action() {
+            Ok(Action::Sql(s)) => {
+                let params: Vec<Param> = s.params.iter().map(|p| param(p, args, run)).collect();
+                let mut d = sql::describe(s, app.targets.sql(&s.target), &params);
+                if !s.expect.is_empty() {
+                    let checks: Vec<String> = s
+                        .expect
+                        .iter()
+                        .map(|(k, v)| format!("{k} {}", show_expect(v)))
+                        .collect();
+                    d.push_str(&format!("\nexpects: {}", checks.join(", ")));
+                }
+                if let Some(rows) = &s.expect_rows {
+                    d.push_str(&format!("\nexpects rows {rows}"));
+                }
+                d
+            }
+            Ok(Action::Confirm(c)) => format!("Checkpoint: a person confirms \"{}\"", c.prompt),
+            Ok(Action::Post(p)) => format!(
+                "Post `{}` to {}",
+                p.template,
+                p.channel.as_deref().unwrap_or("incident")
+            ),
+            Ok(Action::Wait(w)) => format!("Wait {}", wait_text(w, args)),
+            Err(e) => e,
+        };
+        let optional = if step.optional && !target_configured(app, step) {
+            " (skipped: target not configured)"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "{}. {prefix}*{}*{optional}\n{body}",
+            i + 1,
+            step.name
+        ));
+    }
+    out.join("\n")
+}
+
+fn show_expect(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) if crate::actions::expect::parse_op(s).is_some() => s.clone(),
+        other => format!("= {other}"),
+    }
+}
+
+fn wait_text(w: &crate::runbook::step::WaitSpec, args: &Value) -> String {
+    wait_duration(w, args).map_or("(no duration)".into(), |d| {
+        human_duration(d.as_millis() as i64)
+    })
+}
+
+fn wait_duration(w: &crate::runbook::step::WaitSpec, args: &Value) -> Option<Duration> {
+    match (&w.duration, &w.duration_arg) {
+        (_, Some(arg)) => args
+            .get(arg)
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis),
+        (Some(d), None) => parse_duration(d),
+        (None, None) => None,
+    }
+}
+
+fn target_configured(app: &App, step: &StepSpec) -> bool {
+    match step.action() {
+        Ok(Action::Sql(s)) => app.targets.has(&s.target),
+        _ => true,
+    }
+}
+
+/// The progress message: a header and one line per step.
+fn progress_text(run: &Run, steps: &[StepRecord], header_note: &str) -> String {
+    let state = match run.state {
+        RunState::Running if steps.iter().any(|s| s.state == StepState::Waiting) => {
+            "waiting for a checkpoint".to_string()
+        }
+        RunState::Succeeded | RunState::Failed => {
+            let took = run
+                .started_at
+                .zip(run.finished_at)
+                .map(|(s, f)| human_duration((f - s).num_milliseconds()));
+            format!("{} in {}", run.state.as_str(), took.unwrap_or_default())
+        }
+        s => s.as_str().replace('_', " "),
+    };
+    let icon = match run.state {
+        RunState::Succeeded => "✅",
+        RunState::Failed | RunState::Interrupted => "❌",
+        RunState::Cancelled | RunState::Expired => "⛔",
+        _ => "⏳",
+    };
+    let mut out = format!(
+        "{icon} *{}* /{} — {state} (requested by {})",
+        display_id(run.id),
+        run.command,
+        run.requested_by.id
+    );
+    if !header_note.is_empty() {
+        out.push('\n');
+        out.push_str(header_note);
+    }
+    for s in steps {
+        if s.phase != "main" && s.state == StepState::Pending {
+            continue;
+        }
+        let mut line = format!("\n{} {}", s.state.icon(), s.name);
+        if s.phase != "main" {
+            line.push_str(" (on failure)");
+        }
+        if let Some(out) = s.output.as_deref().filter(|o| !o.is_empty()) {
+            let first = out.lines().next().unwrap_or_default();
+            line.push_str(&format!(" — {}", actions::truncate(first, 120)));
+        }
+        if let Some(ms) = s.duration_ms() {
+            line.push_str(&format!(" ({})", human_duration(ms)));
+        }
+        out.push_str(&line);
+    }
+    out
+}
+
+struct Driver<'a> {
+    app: &'a App,
+    spec: &'a CommandSpec,
+    progress: Option<MessageRef>,
+    /// Lines kept above the steps (who approved).
+    note: String,
+}
+
+impl Driver<'_> {
+    async fn refresh(&mut self, run_id: i64) -> Result<(Run, Vec<StepRecord>), Failure> {
+        let run = self
+            .app
+            .store
+            .run(run_id)
+            .await?
+            .ok_or_else(|| Failure::Internal(format!("run {run_id} vanished")))?;
+        let steps = self.app.store.steps(run_id).await?;
+        let post = Post::new(
+            &run.channel,
+            PostKind::Progress,
+            progress_text(&run, &steps, &self.note),
+        );
+        match &self.progress {
+            Some(m) => self.app.edit(m, &post).await,
+            None => {
+                if let Some(m) = self.app.send(&post).await {
+                    self.app.store.set_progress_ref(run.id, &m.encode()).await?;
+                    self.progress = Some(m);
+                }
+            }
+        }
+        Ok((run, steps))
+    }
+}
+
+/// Runs (or resumes) a run that is in `running`. Returns when it ends or parks.
+pub async fn drive(app: &App, run_id: i64) -> Result<RunOutcome, Failure> {
+    let run = app
+        .store
+        .run(run_id)
+        .await?
+        .ok_or_else(|| Failure::Internal(format!("run {run_id} vanished")))?;
+    let spec = spec_of(app, &run)?;
+    let now = Utc::now();
+    if !app
+        .store
+        .claim(
+            run.id,
+            &app.instance,
+            now,
+            now + chrono::Duration::seconds(60),
+        )
+        .await?
+    {
+        return Ok(RunOutcome::NotMine);
+    }
+    let votes = app.store.votes(run.id).await?;
+    let note = votes
+        .iter()
+        .filter(|(v, _, _)| v.approve)
+        .map(|(v, role, at)| {
+            format!(
+                "👍 approved by {} as {role} at {} UTC",
+                v.user.id,
+                crate::render::hhmm(*at)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut d = Driver {
+        app,
+        spec,
+        progress: run.progress_ref.as_deref().and_then(MessageRef::decode),
+        note,
+    };
+    let result = walk(&mut d, &run).await;
+    app.store.release(run.id, &app.instance).await?;
+    result
+}
+
+async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
+    let (app, spec) = (d.app, d.spec);
+    let (_, steps) = d.refresh(run.id).await?;
+    if steps.iter().all(|s| s.state == StepState::Pending) {
+        if let Some(t) = &spec.file.post.on_start {
+            post_template(app, spec, run.id, t).await?;
+        }
+    }
+    for (idx, step) in spec.file.steps.iter().enumerate() {
+        let idx = idx as i64;
+        let record = steps.iter().find(|s| s.idx == idx);
+        match record.map(|r| r.state) {
+            Some(StepState::Succeeded | StepState::Skipped) => continue,
+            Some(StepState::Waiting) => return Ok(RunOutcome::Waiting),
+            Some(StepState::Pending) => {}
+            other => {
+                return Err(Failure::Internal(format!(
+                    "step {} of {} is {other:?}",
+                    idx + 1,
+                    display_id(run.id)
+                )))
+            }
+        }
+        let timeout = step_timeout(app, step);
+        let now = Utc::now();
+        app.store
+            .claim(
+                run.id,
+                &app.instance,
+                now,
+                now + chrono::Duration::from_std(timeout + LEASE_MARGIN).unwrap_or_default(),
+            )
+            .await?;
+        if step.optional && !target_configured(app, step) {
+            app.store
+                .step_transition(
+                    run.id,
+                    idx,
+                    StepState::Pending,
+                    StepState::Running,
+                    now,
+                    None,
+                )
+                .await?;
+            app.store
+                .step_transition(
+                    run.id,
+                    idx,
+                    StepState::Running,
+                    StepState::Skipped,
+                    Utc::now(),
+                    Some("skipped: target not configured"),
+                )
+                .await?;
+            d.refresh(run.id).await?;
+            continue;
+        }
+        if !app
+            .store
+            .step_transition(
+                run.id,
+                idx,
+                StepState::Pending,
+                StepState::Running,
+                now,
+                None,
+            )
+            .await?
+        {
+            return Ok(RunOutcome::NotMine);
+        }
+        let (run_now, _) = d.refresh(run.id).await?;
+        if let Ok(Action::Confirm(c)) = step.action() {
+            app.store
+                .step_transition(
+                    run.id,
+                    idx,
+                    StepState::Running,
+                    StepState::Waiting,
+                    Utc::now(),
+                    None,
+                )
+                .await?;
+            d.refresh(run.id).await?;
+            let id = display_id(run.id);
+            let text = format!(
+                "⏸️ *{id}* checkpoint {}: {}\nWhen it is done, press Done or type /confirm {id}. To stop here: /cancel {id}.",
+                idx + 1,
+                c.prompt
+            );
+            let post =
+                Post::new(&run.channel, PostKind::Checkpoint, text).with_buttons(vec![Button {
+                    label: "Done".into(),
+                    command: format!("/confirm {id}"),
+                    danger: false,
+                }]);
+            app.send(&post).await;
+            return Ok(RunOutcome::Waiting);
+        }
+        match execute(app, step, &run_now, timeout).await {
+            Ok(output) => {
+                app.store
+                    .step_transition(
+                        run.id,
+                        idx,
+                        StepState::Running,
+                        StepState::Succeeded,
+                        Utc::now(),
+                        Some(&actions::truncate(&output.summary, actions::OUTPUT_LIMIT)),
+                    )
+                    .await?;
+                let (ev_kind, text) = match &step.timeline {
+                    Some(t) => (kind::MILESTONE, t.clone()),
+                    None => (
+                        kind::STEP,
+                        format!("{}: {} ({})", display_id(run.id), step.name, output.summary),
+                    ),
+                };
+                app.event(
+                    &run.incident_id,
+                    ev_kind,
+                    None,
+                    &text,
+                    Some(run.id),
+                    Some(idx),
+                )
+                .await?;
+                if let Some(table) = output.table {
+                    let text = format!("*{}* — {}\n{table}", step.name, display_id(run.id));
+                    app.send(&Post::new(&run.channel, PostKind::Info, text))
+                        .await;
+                }
+                d.refresh(run.id).await?;
+            }
+            Err(e) => {
+                let message = actions::truncate(&e.to_string(), actions::OUTPUT_LIMIT);
+                app.store
+                    .step_transition(
+                        run.id,
+                        idx,
+                        StepState::Running,
+                        StepState::Failed,
+                        Utc::now(),
+                        Some(&message),
+                    )
+                    .await?;
+                app.event(
+                    &run.incident_id,
+                    kind::STEP,
+                    None,
+                    &format!(
+                        "{}: step {} failed: {message}",
+                        display_id(run.id),
+                        step.name
+                    ),
+                    Some(run.id),
+                    Some(idx),
+                )
+                .await?;
+                d.refresh(run.id).await?;
+                return fail(d, run).await;
+            }
+        }
+    }
+    finish(d, run).await
+}
+
+async fn execute(
+    app: &App,
+    step: &StepSpec,
+    run: &Run,
+    timeout: Duration,
+) -> Result<ActionOutput, ActionError> {
+    let work = async {
+        match step.action().map_err(ActionError::Failed)? {
+            Action::Sql(s) => {
+                let target = app
+                    .targets
+                    .sql(&s.target)
+                    .ok_or_else(|| ActionError::NoTarget(s.target.clone()))?;
+                let params: Vec<Param> = s
+                    .params
+                    .iter()
+                    .map(|p| param(p, &run.args, Some(run)))
+                    .collect();
+                sql::run(s, target, &params).await
+            }
+            Action::Wait(w) => {
+                let d = wait_duration(w, &run.args)
+                    .ok_or_else(|| ActionError::Failed("wait has no duration".into()))?;
+                tokio::time::sleep(d).await;
+                Ok(ActionOutput {
+                    summary: format!("waited {}", human_duration(d.as_millis() as i64)),
+                    table: None,
+                })
+            }
+            Action::Post(p) => {
+                let spec = spec_of(app, run).map_err(|e| ActionError::Failed(e.to_string()))?;
+                let channel = channel_for(app, run, p.channel.as_deref());
+                let text = render(app, spec, run.id, &p.template)
+                    .await
+                    .map_err(|e| ActionError::Failed(e.to_string()))?;
+                app.send(&Post::new(&channel, PostKind::Template, text))
+                    .await;
+                Ok(ActionOutput {
+                    summary: format!("posted {} to {channel}", p.template),
+                    table: None,
+                })
+            }
+            Action::Confirm(_) => Err(ActionError::Failed(
+                "checkpoints are handled by the engine".into(),
+            )),
+        }
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(r) => r,
+        Err(_) => Err(ActionError::Timeout(timeout)),
+    }
+}
+
+fn channel_for(app: &App, run: &Run, which: Option<&str>) -> String {
+    match which {
+        Some("stakeholders") => app.settings.file.warroom.stakeholder_channel.clone(),
+        _ => run.channel.clone(),
+    }
+}
+
+/// Renders a template for a run with the current incident and timeline.
+pub async fn render(
+    app: &App,
+    spec: &CommandSpec,
+    run_id: i64,
+    template: &str,
+) -> Result<String, Failure> {
+    let run = app
+        .store
+        .run(run_id)
+        .await?
+        .ok_or_else(|| Failure::Internal("run vanished".into()))?;
+    let incident = app
+        .store
+        .incident(&run.incident_id)
+        .await?
+        .ok_or_else(|| Failure::Internal("incident vanished".into()))?;
+    let steps = app.store.steps(run_id).await?;
+    let timeline = app.store.timeline(&incident.id).await?;
+    let approvals: Vec<(String, String, chrono::DateTime<Utc>)> = app
+        .store
+        .votes(run_id)
+        .await?
+        .into_iter()
+        .filter(|(v, _, _)| v.approve)
+        .map(|(v, role, at)| (v.user.id, role, at))
+        .collect();
+    let ctx = Context {
+        incident: &incident,
+        run: Some(&run),
+        steps: &steps,
+        timeline: &timeline,
+        vars: &spec.file.vars,
+        approvals: &approvals,
+        stakeholder_channel: &app.settings.file.warroom.stakeholder_channel,
+        now: Utc::now(),
+    };
+    app.renderer
+        .render(template, &ctx.to_value())
+        .map_err(|e| Failure::Internal(e.to_string()))
+}
+
+async fn post_template(
+    app: &App,
+    spec: &CommandSpec,
+    run_id: i64,
+    template: &str,
+) -> Result<(), Failure> {
+    let run = app
+        .store
+        .run(run_id)
+        .await?
+        .ok_or_else(|| Failure::Internal("run vanished".into()))?;
+    let text = render(app, spec, run_id, template).await?;
+    app.send(&Post::new(&run.channel, PostKind::Template, text.clone()))
+        .await;
+    if spec.file.post.stakeholders {
+        app.send(&Post::new(
+            &app.settings.file.warroom.stakeholder_channel,
+            PostKind::Template,
+            text,
+        ))
+        .await;
+    }
+    app.event(
+        &run.incident_id,
+        kind::POST,
+        None,
+        &format!("Posted {template}"),
+        Some(run_id),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn finish(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
+    let (app, spec) = (d.app, d.spec);
+    let now = Utc::now();
+    if !app
+        .store
+        .transition(run.id, RunState::Running, RunState::Succeeded, now, None)
+        .await?
+    {
+        return Ok(RunOutcome::NotMine);
+    }
+    let (done, _) = d.refresh(run.id).await?;
+    let took = done
+        .started_at
+        .map(|s| human_duration((now - s).num_milliseconds()))
+        .unwrap_or_default();
+    app.event(
+        &run.incident_id,
+        kind::RUN,
+        None,
+        &format!(
+            "{} /{} succeeded in {took}",
+            display_id(run.id),
+            run.command
+        ),
+        Some(run.id),
+        None,
+    )
+    .await?;
+    if let Some(status) = &spec.file.command.sets_status {
+        app.store
+            .set_incident_status(&run.incident_id, status, now)
+            .await?;
+        app.event(
+            &run.incident_id,
+            if status == "resolved" {
+                kind::RESOLVED
+            } else {
+                kind::STATUS
+            },
+            None,
+            &status_text(status),
+            Some(run.id),
+            None,
+        )
+        .await?;
+    }
+    if let Some(t) = &spec.file.post.on_success {
+        post_template(app, spec, run.id, t).await?;
+    }
+    Ok(RunOutcome::Succeeded)
+}
+
+/// A step failed: run the `on_failure` steps (best effort, each recorded), mark the
+/// run failed, and post what ran and what did not.
+async fn fail(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
+    let (app, spec) = (d.app, d.spec);
+    let base = spec.file.steps.len() as i64;
+    for (i, step) in spec.file.on_failure.iter().enumerate() {
+        let idx = base + i as i64;
+        let now = Utc::now();
+        if !app
+            .store
+            .step_transition(
+                run.id,
+                idx,
+                StepState::Pending,
+                StepState::Running,
+                now,
+                None,
+            )
+            .await?
+        {
+            continue;
+        }
+        d.refresh(run.id).await?;
+        let result = if matches!(step.action(), Ok(Action::Confirm(_))) {
+            Err(ActionError::Failed(
+                "checkpoints cannot run during failure handling".into(),
+            ))
+        } else {
+            execute(app, step, run, step_timeout(app, step)).await
+        };
+        let (state, out) = match result {
+            Ok(o) => (StepState::Succeeded, o.summary),
+            Err(e) => (StepState::Failed, e.to_string()),
+        };
+        app.store
+            .step_transition(
+                run.id,
+                idx,
+                StepState::Running,
+                state,
+                Utc::now(),
+                Some(&actions::truncate(&out, actions::OUTPUT_LIMIT)),
+            )
+            .await?;
+    }
+    // Main steps never reached stay visibly not run.
+    let steps = app.store.steps(run.id).await?;
+    for s in steps
+        .iter()
+        .filter(|s| s.phase == "main" && s.state == StepState::Pending)
+    {
+        app.store
+            .step_transition(
+                run.id,
+                s.idx,
+                StepState::Pending,
+                StepState::Skipped,
+                Utc::now(),
+                Some("not run"),
+            )
+            .await?;
+    }
+    let failed = steps
+        .iter()
+        .find(|s| s.state == StepState::Failed)
+        .map_or("a step".to_string(), |s| s.name.clone());
+    app.store
+        .transition(
+            run.id,
+            RunState::Running,
+            RunState::Failed,
+            Utc::now(),
+            Some(&format!("step failed: {failed}")),
+        )
+        .await?;
+    d.refresh(run.id).await?;
+    app.event(
+        &run.incident_id,
+        kind::RUN,
+        None,
+        &format!(
+            "{} /{} failed at step: {failed}",
+            display_id(run.id),
+            run.command
+        ),
+        Some(run.id),
+        None,
+    )
+    .await?;
+    let template = spec
+        .file
+        .post
+        .on_failure
+        .clone()
+        .unwrap_or_else(|| DEFAULT_FAILURE_TEMPLATE.into());
+    if app.renderer.has(&template) {
+        post_template(app, spec, run.id, &template).await?;
+    }
+    Ok(RunOutcome::Failed)
+}
+
+fn status_text(status: &str) -> String {
+    match status {
+        "resolved" => "Incident resolved".into(),
+        "monitoring" => "Mitigated; monitoring".into(),
+        other => format!("Incident status: {other}"),
+    }
+}
+
+/// Posted when a run fails and its command names no failure template.
+pub const DEFAULT_FAILURE_TEMPLATE: &str = "run-failed.md.j2";

@@ -1,0 +1,150 @@
+//! Step specs: what one `[[steps]]` table of a command file declares.
+//!
+//! A step names exactly one action. Values from the chat reach an action only through
+//! `params` (SQL bound parameters) or `argv` items, and only after the command's
+//! argument validation.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    pub name: String,
+    /// Headline for the incident timeline when the step succeeds ("Feature flag
+    /// disabled"); these are the `HH:MM - event` lines of the templates.
+    #[serde(default)]
+    pub timeline: Option<String>,
+    /// Overrides the action's default timeout, e.g. "30s".
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// Skip (and say so) when this target is not configured, as the seeds' "if
+    /// applicable" steps.
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default)]
+    pub sql: Option<SqlSpec>,
+    #[serde(default)]
+    pub confirm: Option<ConfirmSpec>,
+    #[serde(default)]
+    pub post: Option<PostStepSpec>,
+    #[serde(default)]
+    pub wait: Option<WaitSpec>,
+}
+
+/// The one action a step names.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    Sql(&'a SqlSpec),
+    Confirm(&'a ConfirmSpec),
+    Post(&'a PostStepSpec),
+    Wait(&'a WaitSpec),
+}
+
+impl StepSpec {
+    /// The step's action, or why the step is malformed.
+    pub fn action(&self) -> Result<Action<'_>, String> {
+        let mut found: Vec<Action<'_>> = Vec::new();
+        if let Some(a) = &self.sql {
+            found.push(Action::Sql(a));
+        }
+        if let Some(a) = &self.confirm {
+            found.push(Action::Confirm(a));
+        }
+        if let Some(a) = &self.post {
+            found.push(Action::Post(a));
+        }
+        if let Some(a) = &self.wait {
+            found.push(Action::Wait(a));
+        }
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!(
+                "step `{}` names no action (sql, confirm, post or wait)",
+                self.name
+            )),
+            _ => Err(format!("step `{}` names more than one action", self.name)),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self.action() {
+            Ok(Action::Sql(_)) => "sql",
+            Ok(Action::Confirm(_)) => "confirm",
+            Ok(Action::Post(_)) => "post",
+            Ok(Action::Wait(_)) => "wait",
+            Err(_) => "invalid",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlSpec {
+    /// A `[targets.NAME]` of `warroom.toml`.
+    pub target: String,
+    /// The statement for any dialect; `postgres` / `sqlite` override it per target kind.
+    #[serde(default)]
+    pub statement: Option<String>,
+    #[serde(default)]
+    pub postgres: Option<String>,
+    #[serde(default)]
+    pub sqlite: Option<String>,
+    /// Bound in order as `$1`, `$2`...: `args.NAME`, `incident.id`, `run.id`, `run.requested_by`.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// Checks on the first row: `{ enabled = 0 }` or `{ error_rate = "< 0.1" }`.
+    #[serde(default)]
+    pub expect: BTreeMap<String, toml::Value>,
+    /// Check on the number of rows returned or affected: "= 1", ">= 0".
+    #[serde(default)]
+    pub expect_rows: Option<String>,
+    /// Post the result as a table in the channel (assessment queries).
+    #[serde(default)]
+    pub show: bool,
+}
+
+impl SqlSpec {
+    /// The statement to run on a target of the given dialect.
+    pub fn statement_for(&self, postgres: bool) -> Option<&str> {
+        let specific = if postgres {
+            &self.postgres
+        } else {
+            &self.sqlite
+        };
+        specific.as_deref().or(self.statement.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmSpec {
+    /// What the human must check before pressing Done.
+    pub prompt: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostStepSpec {
+    pub template: String,
+    /// `incident` (the run's channel, the default) or `stakeholders`.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitSpec {
+    /// A fixed duration, e.g. "5m".
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// Or the name of a `duration` argument of the command.
+    #[serde(default)]
+    pub duration_arg: Option<String>,
+}
+
+/// Where a bound parameter's value comes from.
+pub fn param_source_is_known(source: &str) -> bool {
+    source.starts_with("args.") || matches!(source, "incident.id" | "run.id" | "run.requested_by")
+}

@@ -1,0 +1,178 @@
+//! The durable state: received commands, incidents, the timeline, runs, steps and votes.
+//!
+//! One `Store` wraps one sqlx pool, on SQLite (the embedded default) or PostgreSQL; the
+//! same queries run on both. It is deliberately not a trait: it is tested against both
+//! real databases. Times are stored as unix milliseconds so that both dialects agree.
+
+mod commands;
+mod incidents;
+mod runs;
+
+use std::str::FromStr;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions};
+
+pub use commands::{CommandOutcome, NewCommand};
+pub use runs::{NewRun, RunConflict};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the state database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("state database error: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("migrating the state database failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL `{0}`: use a path, sqlite://FILE or postgres://...")]
+    BadUrl(String),
+    #[error("corrupt row in {table}: {what}")]
+    Corrupt { table: &'static str, what: String },
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Turns `warroom.db`, `sqlite:warroom.db` or `postgres://...` into a URL sqlx accepts,
+/// creating SQLite files on first use.
+pub fn normalize_url(url: &str) -> Result<(String, Backend), StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((url.to_string(), Backend::Postgres));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.is_empty() || path.contains("://") {
+        return Err(StoreError::BadUrl(url.to_string()));
+    }
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    Ok((
+        format!("sqlite://{path}?{}", params.join("&")),
+        Backend::Sqlite,
+    ))
+}
+
+impl Store {
+    /// Connects and migrates. A fresh SQLite file is created on first use.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = normalize_url(url)?;
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|_| StoreError::BadUrl(url.clone()))?
+            .disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Unavailable)?;
+        if backend == Backend::Sqlite {
+            // WAL lets a second `warroom run` read while another writes.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Rewrites `$1` placeholders to SQLite's numbered `?1`, which binds by number
+    /// rather than by order of first appearance.
+    pub(crate) fn sql(&self, sql: &str) -> String {
+        match self.backend {
+            Backend::Postgres => sql.to_string(),
+            Backend::Sqlite => sqlite_placeholders(sql),
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `$1` → `?1`, leaving other `$` (as in JSON paths like `'$.flag'`) alone.
+pub fn sqlite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+pub(crate) fn opt_from_millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    ms.map(from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_placeholders_become_sqlite_form_but_json_paths_stay() {
+        assert_eq!(
+            sqlite_placeholders("SELECT json_extract(s, '$.flag') WHERE a = $1 AND b = $12"),
+            "SELECT json_extract(s, '$.flag') WHERE a = ?1 AND b = ?12"
+        );
+    }
+
+    #[test]
+    fn database_urls_are_normalized() {
+        let table = [
+            ("warroom.db", Ok("sqlite://warroom.db?mode=rwc")),
+            ("sqlite:warroom.db", Ok("sqlite://warroom.db?mode=rwc")),
+            ("sqlite://warroom.db", Ok("sqlite://warroom.db?mode=rwc")),
+            ("sqlite://x.db?mode=ro", Ok("sqlite://x.db?mode=ro")),
+            ("postgres://u@h/db", Ok("postgres://u@h/db")),
+            ("mysql://h/db", Err(())),
+            ("", Err(())),
+        ];
+        for (input, want) in table {
+            let got = normalize_url(input).map(|(u, _)| u).map_err(|_| ());
+            assert_eq!(got.as_deref().map_err(|_| ()), want, "{input}");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The record of every received command, written before anything runs.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{millis, Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct NewCommand<'a> {
+    pub received_at: DateTime<Utc>,
+    pub platform: &'a str,
+    pub channel: &'a str,
+    pub user_id: &'a str,
+    pub text: &'a str,
+    /// The platform's delivery id (Slack retries resend it); `None` never collides.
+    pub dedup_key: Option<&'a str>,
+}
+
+/// How a received command ended, for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandOutcome {
+    Invalid,
+    Denied,
+    Accepted,
+    Done,
+    Failed,
+    Error,
+}
+
+impl CommandOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandOutcome::Invalid => "invalid",
+            CommandOutcome::Denied => "denied",
+            CommandOutcome::Accepted => "accepted",
+            CommandOutcome::Done => "done",
+            CommandOutcome::Failed => "failed",
+            CommandOutcome::Error => "error",
+        }
+    }
+}
+
+impl Store {
+    /// Records a command. Returns `None` when the dedup key was already seen: the
+    /// platform redelivered something already handled.
+    pub async fn record_command(&self, c: &NewCommand<'_>) -> Result<Option<i64>, StoreError> {
+        let sql = self.sql(
+            "INSERT INTO commands_received (received_at, platform, channel, user_id, text, dedup_key)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (dedup_key) DO NOTHING
+             RETURNING id",
+        );
+        let row = sqlx::query(&sql)
+            .bind(millis(c.received_at))
+            .bind(c.platform)
+            .bind(c.channel)
+            .bind(c.user_id)
+            .bind(c.text)
+            .bind(c.dedup_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::Unavailable)?;
+        Ok(row.map(|r| r.get::<i64, _>(0)))
+    }
+
+    pub async fn finish_command(
+        &self,
+        id: i64,
+        outcome: CommandOutcome,
+        detail: &str,
+        run_id: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "UPDATE commands_received SET outcome = $1, detail = $2, run_id = $3 WHERE id = $4",
+        );
+        sqlx::query(&sql)
+            .bind(outcome.as_str())
+            .bind(detail)
+            .bind(run_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// `(text, outcome, detail)` of every recorded command, oldest first.
+    pub async fn commands(&self) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT text, outcome, detail FROM commands_received ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+}

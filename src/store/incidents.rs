@@ -1,0 +1,165 @@
+//! Incidents and the append-only timeline.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{from_millis, millis, opt_from_millis, Store, StoreError};
+use crate::incident::{format_id, Incident, NewEvent, TimelineEvent};
+
+const INCIDENT_COLUMNS: &str = "id, title, severity, status, channel, commander, detected_at, \
+     declared_at, mitigated_at, resolved_at";
+
+fn incident(r: &AnyRow) -> Incident {
+    Incident {
+        id: r.get(0),
+        title: r.get(1),
+        severity: r.get(2),
+        status: r.get(3),
+        channel: r.get(4),
+        commander: r.get(5),
+        detected_at: from_millis(r.get(6)),
+        declared_at: from_millis(r.get(7)),
+        mitigated_at: opt_from_millis(r.get(8)),
+        resolved_at: opt_from_millis(r.get(9)),
+    }
+}
+
+impl Store {
+    /// The incident still open in `channel`, if any (the newest one).
+    pub async fn open_incident(&self, channel: &str) -> Result<Option<Incident>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents
+             WHERE channel = $1 AND status <> 'resolved' ORDER BY declared_at DESC LIMIT 1"
+        ));
+        let row = sqlx::query(&sql)
+            .bind(channel)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(incident))
+    }
+
+    pub async fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"
+        ));
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(incident))
+    }
+
+    /// Opens an incident with the next `INC-YYYYMMDD-NNN` id of its day.
+    pub async fn create_incident(
+        &self,
+        title: &str,
+        severity: &str,
+        channel: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Incident, StoreError> {
+        let day = at.date_naive();
+        let day_key = day.format("%Y%m%d").to_string();
+        // Two replicas may pick the same number; the UNIQUE (day, seq) makes one retry.
+        for _ in 0..5 {
+            let sql = self.sql("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE day = $1");
+            let seq: i64 = sqlx::query_scalar(&sql)
+                .bind(&day_key)
+                .fetch_one(&self.pool)
+                .await?;
+            let id = format_id(day, seq);
+            let sql = self.sql(
+                "INSERT INTO incidents (id, day, seq, title, severity, status, channel, detected_at, declared_at)
+                 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $7)
+                 ON CONFLICT DO NOTHING",
+            );
+            let done = sqlx::query(&sql)
+                .bind(&id)
+                .bind(&day_key)
+                .bind(seq)
+                .bind(title)
+                .bind(severity)
+                .bind(channel)
+                .bind(millis(at))
+                .execute(&self.pool)
+                .await?;
+            if done.rows_affected() == 1 {
+                return self.incident(&id).await?.ok_or(StoreError::Corrupt {
+                    table: "incidents",
+                    what: format!("{id} vanished after insert"),
+                });
+            }
+        }
+        Err(StoreError::Corrupt {
+            table: "incidents",
+            what: "could not allocate an incident number".into(),
+        })
+    }
+
+    pub async fn set_incident_status(
+        &self,
+        id: &str,
+        status: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "UPDATE incidents SET status = $1,
+               mitigated_at = CASE WHEN $1 IN ('monitoring', 'resolved') AND mitigated_at IS NULL THEN $2 ELSE mitigated_at END,
+               resolved_at = CASE WHEN $1 = 'resolved' THEN $2 ELSE resolved_at END
+             WHERE id = $3",
+        );
+        sqlx::query(&sql)
+            .bind(status)
+            .bind(millis(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn append_event(
+        &self,
+        incident_id: &str,
+        at: DateTime<Utc>,
+        e: &NewEvent<'_>,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "INSERT INTO timeline (incident_id, at, kind, actor, text, run_id, step_idx)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        );
+        sqlx::query(&sql)
+            .bind(incident_id)
+            .bind(millis(at))
+            .bind(e.kind)
+            .bind(e.actor)
+            .bind(e.text)
+            .bind(e.run_id)
+            .bind(e.step_idx)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The timeline in the order it was written.
+    pub async fn timeline(&self, incident_id: &str) -> Result<Vec<TimelineEvent>, StoreError> {
+        let sql = self.sql(
+            "SELECT at, kind, actor, text, run_id, step_idx FROM timeline
+             WHERE incident_id = $1 ORDER BY id",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(incident_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| TimelineEvent {
+                at: from_millis(r.get(0)),
+                kind: r.get(1),
+                actor: r.get(2),
+                text: r.get(3),
+                run_id: r.get(4),
+                step_idx: r.get(5),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,360 @@
+//! Runs, their steps and the votes on them.
+//!
+//! State changes are compare-and-set (`UPDATE ... WHERE state = expected`) so that two
+//! processes can never both start, approve or finish the same run.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{from_millis, millis, opt_from_millis, Store, StoreError};
+use crate::authz::{UserId, Vote};
+use crate::runbook::run::{Phase, Run, RunState, StepRecord, StepState};
+
+const RUN_COLUMNS: &str =
+    "id, incident_id, command, scope, scenario, args_json, platform, channel, \
+     requested_by, state, dry_run, created_at, started_at, finished_at, approval_expires_at, \
+     progress_ref, detail";
+
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub incident_id: &'a str,
+    pub command: &'a str,
+    pub scope: &'a str,
+    pub scenario: &'a str,
+    pub args: &'a serde_json::Value,
+    pub channel: &'a str,
+    pub requested_by: &'a UserId,
+    pub state: RunState,
+    pub dry_run: bool,
+    pub at: DateTime<Utc>,
+    pub approval_expires_at: Option<DateTime<Utc>>,
+    /// (phase, name, kind) of every step, in order.
+    pub steps: Vec<(Phase, String, &'static str)>,
+}
+
+/// A live run already holds the scope.
+#[derive(Debug, Clone)]
+pub struct RunConflict(pub Run);
+
+fn run(r: &AnyRow) -> Result<Run, StoreError> {
+    let state: String = r.get(9);
+    let args: String = r.get(5);
+    Ok(Run {
+        id: r.get(0),
+        incident_id: r.get(1),
+        command: r.get(2),
+        scope: r.get(3),
+        scenario: r.get(4),
+        args: serde_json::from_str(&args).map_err(|e| StoreError::Corrupt {
+            table: "runs",
+            what: e.to_string(),
+        })?,
+        requested_by: UserId::new(&r.get::<String, _>(6), &r.get::<String, _>(8)),
+        channel: r.get(7),
+        state: RunState::parse(&state).ok_or(StoreError::Corrupt {
+            table: "runs",
+            what: format!("unknown state {state}"),
+        })?,
+        dry_run: r.get::<i64, _>(10) != 0,
+        created_at: from_millis(r.get(11)),
+        started_at: opt_from_millis(r.get(12)),
+        finished_at: opt_from_millis(r.get(13)),
+        approval_expires_at: opt_from_millis(r.get(14)),
+        progress_ref: r.get(15),
+        detail: r.get(16),
+    })
+}
+
+impl Store {
+    /// Creates a run and its pending steps in one transaction. Fails with the live run
+    /// when the scope is taken (the partial unique index decides, not a read).
+    pub async fn create_run(&self, n: &NewRun<'_>) -> Result<Result<Run, RunConflict>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let sql = self.sql(
+            "INSERT INTO runs (incident_id, command, scope, scenario, args_json, platform, channel,
+                requested_by, state, dry_run, created_at, approval_expires_at, started_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT DO NOTHING
+             RETURNING id",
+        );
+        let id: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(n.incident_id)
+            .bind(n.command)
+            .bind(n.scope)
+            .bind(n.scenario)
+            .bind(n.args.to_string())
+            .bind(&n.requested_by.platform)
+            .bind(n.channel)
+            .bind(&n.requested_by.id)
+            .bind(n.state.as_str())
+            .bind(i64::from(n.dry_run))
+            .bind(millis(n.at))
+            .bind(n.approval_expires_at.map(millis))
+            .bind((n.state == RunState::Running).then(|| millis(n.at)))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(id) = id else {
+            tx.rollback().await?;
+            return match self.live_run(n.scope).await? {
+                Some(live) => Ok(Err(RunConflict(live))),
+                None => Err(StoreError::Corrupt {
+                    table: "runs",
+                    what: format!("scope {} refused a run but holds none", n.scope),
+                }),
+            };
+        };
+        let sql = self.sql(
+            "INSERT INTO steps (run_id, idx, phase, name, kind, state) VALUES ($1, $2, $3, $4, $5, 'pending')",
+        );
+        for (idx, (phase, name, kind)) in n.steps.iter().enumerate() {
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(idx as i64)
+                .bind(phase.as_str())
+                .bind(name)
+                .bind(*kind)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(self.run(id).await?.ok_or(StoreError::Corrupt {
+            table: "runs",
+            what: format!("run {id} vanished after insert"),
+        })?))
+    }
+
+    pub async fn run(&self, id: i64) -> Result<Option<Run>, StoreError> {
+        let sql = self.sql(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1"));
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(run).transpose()
+    }
+
+    pub async fn live_run(&self, scope: &str) -> Result<Option<Run>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE scope = $1 AND state IN ('awaiting_approval', 'running')"
+        ));
+        let row = sqlx::query(&sql)
+            .bind(scope)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(run).transpose()
+    }
+
+    /// Runs in `state`, oldest first.
+    pub async fn runs_in_state(&self, state: RunState) -> Result<Vec<Run>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE state = $1 ORDER BY id"
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(state.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run).collect()
+    }
+
+    pub async fn incident_runs(&self, incident_id: &str) -> Result<Vec<Run>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE incident_id = $1 ORDER BY id"
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(incident_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run).collect()
+    }
+
+    /// Moves a run from `from` to `to`; false if another process moved it first.
+    pub async fn transition(
+        &self,
+        id: i64,
+        from: RunState,
+        to: RunState,
+        at: DateTime<Utc>,
+        detail: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE runs SET state = $1,
+               started_at = CASE WHEN $1 = 'running' AND started_at IS NULL THEN $2 ELSE started_at END,
+               finished_at = CASE WHEN $1 IN ('running', 'awaiting_approval') THEN finished_at ELSE $2 END,
+               detail = COALESCE($3, detail)
+             WHERE id = $4 AND state = $5",
+        );
+        let done = sqlx::query(&sql)
+            .bind(to.as_str())
+            .bind(millis(at))
+            .bind(detail)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes the run for this process until `until`. False if another live process holds it.
+    pub async fn claim(
+        &self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE runs SET lease_owner = $1, lease_until = $2
+             WHERE id = $3 AND state = 'running'
+               AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $4)",
+        );
+        let done = sqlx::query(&sql)
+            .bind(owner)
+            .bind(millis(until))
+            .bind(id)
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn release(&self, id: i64, owner: &str) -> Result<(), StoreError> {
+        let sql = self.sql("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2");
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Running runs whose lease has lapsed while a step was executing: their process died.
+    pub async fn orphaned_runs(&self, now: DateTime<Utc>) -> Result<Vec<Run>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs r WHERE state = 'running'
+               AND (lease_until IS NULL OR lease_until < $1)
+               AND EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.state = 'running')
+             ORDER BY id"
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(millis(now))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run).collect()
+    }
+
+    pub async fn set_progress_ref(&self, id: i64, r: &str) -> Result<(), StoreError> {
+        let sql = self.sql("UPDATE runs SET progress_ref = $1 WHERE id = $2");
+        sqlx::query(&sql)
+            .bind(r)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn steps(&self, run_id: i64) -> Result<Vec<StepRecord>, StoreError> {
+        let sql = self.sql(
+            "SELECT idx, phase, name, kind, state, started_at, finished_at, output
+             FROM steps WHERE run_id = $1 ORDER BY idx",
+        );
+        let rows = sqlx::query(&sql).bind(run_id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.get(4);
+                Ok(StepRecord {
+                    idx: r.get(0),
+                    phase: r.get(1),
+                    name: r.get(2),
+                    kind: r.get(3),
+                    state: StepState::parse(&state).ok_or(StoreError::Corrupt {
+                        table: "steps",
+                        what: format!("unknown state {state}"),
+                    })?,
+                    started_at: opt_from_millis(r.get(5)),
+                    finished_at: opt_from_millis(r.get(6)),
+                    output: r.get(7),
+                })
+            })
+            .collect()
+    }
+
+    /// Moves a step from `from` to `to`. Entering `running` stamps the start; leaving it
+    /// stamps the end. False if the step was not in `from`.
+    pub async fn step_transition(
+        &self,
+        run_id: i64,
+        idx: i64,
+        from: StepState,
+        to: StepState,
+        at: DateTime<Utc>,
+        output: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE steps SET state = $1,
+               started_at = CASE WHEN $1 = 'running' THEN $2 ELSE started_at END,
+               finished_at = CASE WHEN $1 IN ('succeeded', 'failed', 'skipped') THEN $2 ELSE finished_at END,
+               output = COALESCE($3, output)
+             WHERE run_id = $4 AND idx = $5 AND state = $6",
+        );
+        let done = sqlx::query(&sql)
+            .bind(to.as_str())
+            .bind(millis(at))
+            .bind(output)
+            .bind(run_id)
+            .bind(idx)
+            .bind(from.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a vote; false if this user already voted on the run.
+    pub async fn add_vote(
+        &self,
+        run_id: i64,
+        user: &UserId,
+        role: &str,
+        approve: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "INSERT INTO votes (run_id, user_id, role, approve, at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING",
+        );
+        let done = sqlx::query(&sql)
+            .bind(run_id)
+            .bind(format!("{}:{}", user.platform, user.id))
+            .bind(role)
+            .bind(i64::from(approve))
+            .bind(millis(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Votes with the role each voter decided as and when, in the order given.
+    pub async fn votes(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(Vote, String, DateTime<Utc>)>, StoreError> {
+        let sql = self.sql(
+            "SELECT user_id, approve, role, at FROM votes WHERE run_id = $1 ORDER BY at, user_id",
+        );
+        let rows = sqlx::query(&sql).bind(run_id).fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let user: String = r.get(0);
+                let (platform, id) = user.split_once(':').unwrap_or(("", &user));
+                (
+                    Vote {
+                        user: UserId::new(platform, id),
+                        approve: r.get::<i64, _>(1) != 0,
+                    },
+                    r.get(2),
+                    from_millis(r.get(3)),
+                )
+            })
+            .collect())
+    }
+}
