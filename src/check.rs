@@ -140,6 +140,21 @@ impl SpecCheck<'_> {
         });
     }
 
+    /// Reports at the first `needle` after the step named `step`, so two steps with
+    /// the same mistake each get their own line.
+    fn report_in_step(&mut self, step: &str, needle: &str, message: String) {
+        let start = self.source.find(&format!("\"{step}\"")).unwrap_or(0);
+        let line = match self.source[start..].find(needle) {
+            Some(i) => crate::config::line_of(self.source, start + i),
+            None => find_line(self.source, needle),
+        };
+        self.problems.push(Problem {
+            file: self.spec.path.clone(),
+            line,
+            message,
+        });
+    }
+
     fn run(&mut self) {
         let f = &self.spec.file;
         let h = &f.command;
@@ -237,7 +252,8 @@ impl SpecCheck<'_> {
         let needle = format!("\"{}\"", step.name);
         if let Some(t) = &step.timeout {
             if parse_duration(t).is_none() {
-                self.report(
+                self.report_in_step(
+                    &step.name,
                     &needle,
                     format!("step `{}`: timeout `{t}` is not a duration", step.name),
                 );
@@ -247,7 +263,8 @@ impl SpecCheck<'_> {
             Err(e) => self.report(&needle, e),
             Ok(Action::Sql(s)) => {
                 if !self.targets.contains(s.target.as_str()) {
-                    self.report(
+                    self.report_in_step(
+                        &step.name,
                         &s.target,
                         format!(
                             "step `{}`: unknown target `{}` (not in warroom.toml)",
@@ -260,10 +277,11 @@ impl SpecCheck<'_> {
                 }
                 for p in &s.params {
                     if !param_source_is_known(p) {
-                        self.report(p, format!("step `{}`: unknown parameter source `{p}` (use args.NAME, incident.id, run.id or run.requested_by)", step.name));
+                        self.report_in_step(&step.name, p, format!("step `{}`: unknown parameter source `{p}` (use args.NAME, incident.id, run.id or run.requested_by)", step.name));
                     } else if let Some(arg) = p.strip_prefix("args.") {
                         if !self.spec.file.args.iter().any(|a| a.name == arg) {
-                            self.report(
+                            self.report_in_step(
+                                &step.name,
                                 p,
                                 format!(
                                     "step `{}`: parameter `{p}` names no argument of this command",
@@ -275,7 +293,8 @@ impl SpecCheck<'_> {
                 }
                 if let Some(rows) = &s.expect_rows {
                     if crate::actions::expect::parse_op(rows).is_none() {
-                        self.report(
+                        self.report_in_step(
+                            &step.name,
                             rows,
                             format!(
                                 "step `{}`: expect_rows `{rows}` needs an operator, e.g. \"= 1\"",
@@ -289,7 +308,8 @@ impl SpecCheck<'_> {
                 self.template(&p.template);
                 if let Some(c) = &p.channel {
                     if c != "incident" && c != "stakeholders" {
-                        self.report(
+                        self.report_in_step(
+                            &step.name,
                             c,
                             format!(
                                 "step `{}`: channel must be `incident` or `stakeholders`",
@@ -300,9 +320,11 @@ impl SpecCheck<'_> {
                 }
             }
             Ok(Action::Wait(w)) => match (&w.duration, &w.duration_arg) {
-                (Some(d), None) if parse_duration(d).is_none() => {
-                    self.report(d, format!("step `{}`: `{d}` is not a duration", step.name))
-                }
+                (Some(d), None) if parse_duration(d).is_none() => self.report_in_step(
+                    &step.name,
+                    d,
+                    format!("step `{}`: `{d}` is not a duration", step.name),
+                ),
                 (_, Some(a))
                     if !self
                         .spec
@@ -311,7 +333,8 @@ impl SpecCheck<'_> {
                         .iter()
                         .any(|x| &x.name == a && x.kind == ArgKind::Duration) =>
                 {
-                    self.report(
+                    self.report_in_step(
+                        &step.name,
                         a,
                         format!(
                             "step `{}`: `{a}` is not a duration argument of this command",
@@ -319,7 +342,8 @@ impl SpecCheck<'_> {
                         ),
                     )
                 }
-                (None, None) => self.report(
+                (None, None) => self.report_in_step(
+                    &step.name,
                     &needle,
                     format!(
                         "step `{}`: wait needs `duration` or `duration_arg`",

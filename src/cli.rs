@@ -97,7 +97,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Check => {
-            let problems = crate::check::check(&settings);
+            let mut problems = crate::check::check(&settings);
+            problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            problems.dedup();
             for p in &problems {
                 println!("{p}");
             }

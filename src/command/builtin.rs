@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use crate::app::{App, Failure, Handled, Incoming, Outcome};
-use crate::authz::Verdict;
+use crate::authz::{Refusal, Verdict};
 use crate::chat::{MessageRef, Post, PostKind};
 use crate::command::parse::CommandLine;
 use crate::command::spec::CommandSpec;
@@ -251,7 +251,14 @@ async fn vote(
         .collect();
     let role = matrix
         .may_vote(&run.scenario, &run.requested_by, &votes, &msg.user)
-        .map_err(|r| Failure::Denied(app.refusal_text(&r, &format!("{verb} {id}"))))?;
+        .map_err(|r| {
+            let text = app.refusal_text(&r, &format!("{verb} {id}"));
+            match r {
+                // Not a permission problem: the decision is already counted.
+                Refusal::AlreadyDecided | Refusal::NotNeeded { .. } => Failure::Invalid(text),
+                _ => Failure::Denied(text),
+            }
+        })?;
     if !app
         .store
         .add_vote(run.id, &msg.user, &role, approve, Utc::now())

@@ -109,7 +109,9 @@ pub fn parse(input: &str) -> Result<CommandLine, ParseError> {
             text,
             column,
             quoted: false,
-        }) = rest.first().filter(|t| !matches!(t, Token::Word { text, .. } if text.contains('=')))
+        }) = rest
+            .first()
+            .filter(|t| !matches!(t, Token::Word { text, .. } if text.contains('=')))
         {
             let text = text.strip_prefix('/').unwrap_or(text);
             name = check_name(text, *column)?;

@@ -1,0 +1,226 @@
+//! The `warroom` binary's contract (DESIGN.md §6): `run` output and exit codes,
+//! approvals across processes, `check`, and `export`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{repo, Env, StateDb};
+
+fn warroom(env: &Env, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("--config")
+        .arg(env.config_path())
+        .args(args)
+        .env("WARROOM_DATABASE_URL", env.dir.path().join("state.db"))
+        .env_remove("CHATIA_DB_URL")
+        .output()
+        .expect("warroom runs")
+}
+
+fn run(env: &Env, user: &str, line: &str) -> (i32, Vec<serde_json::Value>) {
+    let out = warroom(env, &["run", "--as", user, "--json", line]);
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
+    let posts = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    (out.status.code().expect("exit code"), posts)
+}
+
+fn texts(posts: &[serde_json::Value]) -> String {
+    posts
+        .iter()
+        .map(|p| p["text"].as_str().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n---\n")
+}
+
+#[tokio::test]
+async fn run_exit_codes_follow_the_contract() {
+    let env = Env::fixtures(StateDb::Sqlite).await;
+    let table = [
+        ("U_ONCALL", "/echo impact=fine", 0),
+        ("U_ONCALL", "/nope", 2),
+        ("U_ONCALL", "/echo", 2),
+        ("U_STRANGER", "/echo impact=x", 3),
+        ("U_ONCALL", "/failing", 4),
+        ("U_ONCALL", "/corrupt", 0),
+    ];
+    for (user, line, code) in table {
+        let (got, posts) = run(&env, user, line);
+        assert_eq!(got, code, "{line}: {}", texts(&posts));
+    }
+}
+
+#[tokio::test]
+async fn json_output_is_one_object_per_post_with_the_contract_keys() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (code, posts) = run(&env, "U_ONCALL", "/kanban-off reason=\"socket down\"");
+    assert_eq!(code, 0);
+    for p in &posts {
+        for key in ["channel", "text", "ephemeral", "kind"] {
+            assert!(p.get(key).is_some(), "{key} missing in {p}");
+        }
+    }
+    let templates: Vec<_> = posts.iter().filter(|p| p["kind"] == "template").collect();
+    assert_eq!(templates.len(), 2);
+    assert_eq!(templates[0]["channel"], "C_INC");
+    assert_eq!(templates[1]["channel"], "C_STATUS");
+    assert_eq!(templates[0]["ephemeral"], false);
+    assert!(templates[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("**INCIDENT RESOLVED**"));
+
+    let (code, posts) = run(&env, "U_NOBODY", "/kanban-off reason=\"socket down\"");
+    assert_eq!(code, 3);
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        (posts[0]["kind"].as_str(), posts[0]["ephemeral"].as_bool()),
+        (Some("denied"), Some(true))
+    );
+}
+
+#[tokio::test]
+async fn an_approval_given_in_a_second_process_continues_the_run() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (code, posts) = run(
+        &env,
+        "U_ONCALL",
+        "/kanban-selective-off reason=\"slow DnD\" top=4",
+    );
+    assert_eq!(code, 0, "waiting for approval is not an error");
+    let request = posts
+        .iter()
+        .find(|p| p["kind"] == "approval")
+        .expect("approval request");
+    assert!(request["text"].as_str().unwrap().contains("RUN-1"));
+    assert_eq!(common::kanban_enabled(&env).await, 30);
+
+    let (code, _) = run(&env, "U_ONCALL", "/approve RUN-1");
+    assert_eq!(code, 3, "the requester cannot approve");
+    let (code, posts) = run(&env, "U_LEAD", "/approve RUN-1");
+    assert_eq!(code, 0, "{}", texts(&posts));
+    // The top 4 by errors are companies 1-4; company 4 was already off in the demo data.
+    assert_eq!(common::kanban_enabled(&env).await, 27);
+    assert!(texts(&posts).contains("PERFORMANCE ISSUE - PARTIALLY RESOLVED"));
+    assert!(posts
+        .iter()
+        .any(|p| p["kind"] == "progress" && p["text"].as_str().unwrap().contains("succeeded")));
+}
+
+#[tokio::test]
+async fn check_passes_on_the_shipped_files() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(repo())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn check_reports_each_broken_file_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("commands"), &dir.path().join("commands"));
+    copy_dir(&repo().join("templates"), &dir.path().join("templates"));
+    std::fs::copy(repo().join("warroom.toml"), dir.path().join("warroom.toml")).unwrap();
+    let off = dir.path().join("commands/chatia/kanban-off.toml");
+    let text = std::fs::read_to_string(&off).unwrap();
+    std::fs::write(
+        &off,
+        text.replace(
+            "scenario = \"production-p0\"",
+            "scenario = \"production-p9\"",
+        )
+        .replace(
+            "target = \"chatia_db\"\npostgres",
+            "target = \"nowhere\"\npostgres",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("commands/broken.toml"),
+        "[command]\nname = \"broken\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[args]]\nname = \"who\"\npattern = '[a-z'\n[[steps]]\nname = \"s\"\n[steps.post]\ntemplate = \"missing.md.j2\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("commands/dup.toml"), "[command]\nname = \"kanban-off\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[steps]]\nname = \"w\"\n[steps.wait]\nduration = \"1s\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("templates/bad-vars.md.j2"),
+        "{{ vars.nobody_sets_this }}",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("commands/uses-bad.toml"),
+        "[command]\nname = \"uses-bad\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[steps]]\nname = \"w\"\n[steps.wait]\nduration = \"1s\"\n[post]\non_success = \"bad-vars.md.j2\"\n",
+    )
+    .unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let expected = [
+        "commands/chatia/kanban-off.toml:5: unknown scenario `production-p9`",
+        "commands/chatia/kanban-off.toml:39: step `Disable kanbanV2Enabled for every company`: unknown target `nowhere`",
+        "commands/chatia/kanban-off.toml:59: step `Verify no company has Kanban V2 enabled`: unknown target `nowhere`",
+        "commands/broken.toml:7: argument `who`: invalid pattern",
+        "commands/broken.toml:11: unknown template `missing.md.j2`",
+        "commands/dup.toml:2: duplicate command /kanban-off",
+        "commands/uses-bad.toml:10: template `bad-vars.md.j2` uses `vars.nobody_sets_this`, which this command does not provide",
+    ];
+    for e in expected {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(e)),
+            "missing `{e}` in:\n{stdout}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn export_renders_the_post_mortem_of_an_incident() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (code, _) = run(&env, "U_ONCALL", "/kanban-off reason=\"socket down\"");
+    assert_eq!(code, 0);
+    let day = chrono::Utc::now().format("%Y%m%d");
+    let id = format!("INC-{day}-001");
+    let out = warroom(&env, &["export", &id]);
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    assert!(
+        md.starts_with(&format!("# Incident Post-Mortem: {id}")),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 1 | Disable kanbanV2Enabled for every company | succeeded |"),
+        "{md}"
+    );
+    let out = warroom(&env, &["export", &id, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["runs"][0]["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["timeline"][0]["kind"], "detected");
+    let out = warroom(&env, &["export", "INC-19990101-001"]);
+    assert_eq!(out.status.code(), Some(2));
+}
