@@ -4,6 +4,10 @@
 //! spliced into a statement. Each returns a short output excerpt that the step keeps.
 
 pub mod expect;
+pub mod http;
+pub mod placeholder;
+pub mod redis;
+pub mod shell;
 pub mod sql;
 pub mod target;
 

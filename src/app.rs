@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 
-use crate::actions::target::{SqlTarget, Targets};
+use crate::actions::target::{HttpTarget, RedisTarget, SqlTarget, Targets};
 use crate::authz::{Refusal, UserId};
 use crate::chat::{Chat, MessageRef, Post, PostKind};
 use crate::command::builtin;
@@ -126,7 +126,7 @@ impl App {
     /// creates the embedded demo databases that stand in for unconfigured targets.
     pub async fn build(settings: Settings, chat: Arc<dyn Chat>) -> Result<App, StartError> {
         let (catalog, problems) = Catalog::load(&settings.commands_dir());
-        let catalog = match catalog {
+        let catalog = match catalog.map(|c| c.with_vars(&settings.file.vars)) {
             Some(c) if problems.is_empty() => c,
             _ => return Err(StartError::Catalog(problems)),
         };
@@ -137,6 +137,27 @@ impl App {
         let store = Store::connect(settings.database_url.expose_secret()).await?;
         let mut targets = Targets::default();
         for t in &settings.targets {
+            let fail = |e: String| StartError::Target(t.name.clone(), e);
+            match (t.kind.as_str(), &t.url) {
+                ("http", Some(url)) => {
+                    targets.http.insert(
+                        t.name.clone(),
+                        HttpTarget::new(url.clone(), t.token.clone()).map_err(fail)?,
+                    );
+                    continue;
+                }
+                ("redis", Some(url)) => {
+                    targets
+                        .redis
+                        .insert(t.name.clone(), RedisTarget::new(url).map_err(fail)?);
+                    continue;
+                }
+                ("http" | "redis", None) => continue,
+                _ => {}
+            }
+            if let Some(url) = &t.url {
+                targets.sql_urls.insert(t.name.clone(), url.clone());
+            }
             let target = match (&t.url, &t.demo) {
                 (Some(url), _) => {
                     SqlTarget::open(url).map_err(|e| StartError::Target(t.name.clone(), e))?

@@ -1,7 +1,7 @@
 //! `warroom check`: finds mistakes in config, commands, matrix and templates before an
 //! incident does. Every problem is reported as `file:line: message`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::command::catalog::{find_line, Catalog, Problem, MATRIX_FILE};
 use crate::command::spec::{parse_duration, ArgKind, CommandSpec};
@@ -44,22 +44,26 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
     };
     let config_file = settings.config_path.display().to_string();
     for t in &settings.targets {
-        if t.kind != "sql" {
+        if !matches!(t.kind.as_str(), "sql" | "http" | "redis") {
             problems.push(Problem {
                 file: config_file.clone(),
                 line: 1,
                 message: format!(
-                    "target `{}`: unknown kind `{}` (known: sql)",
+                    "target `{}`: unknown kind `{}` (known: sql, http, redis)",
                     t.name, t.kind
                 ),
             });
         }
     }
-    let Some(catalog) = catalog else {
+    let Some(catalog) = catalog.map(|c| c.with_vars(&settings.file.vars)) else {
         return problems;
     };
     check_matrix(&catalog, settings, &mut problems);
-    let targets: BTreeSet<&str> = settings.targets.iter().map(|t| t.name.as_str()).collect();
+    let targets: BTreeMap<&str, &str> = settings
+        .targets
+        .iter()
+        .map(|t| (t.name.as_str(), t.kind.as_str()))
+        .collect();
     for spec in catalog.specs() {
         let source = catalog.sources.get(&spec.path).cloned().unwrap_or_default();
         let mut c = SpecCheck {
@@ -127,7 +131,7 @@ struct SpecCheck<'a> {
     source: &'a str,
     catalog: &'a Catalog,
     renderer: Option<&'a Renderer>,
-    targets: &'a BTreeSet<&'a str>,
+    targets: &'a BTreeMap<&'a str, &'a str>,
     problems: &'a mut Vec<Problem>,
 }
 
@@ -249,58 +253,160 @@ impl SpecCheck<'_> {
     }
 
     fn step(&mut self, step: &StepSpec) {
-        let needle = format!("\"{}\"", step.name);
-        if let Some(t) = &step.timeout {
-            if parse_duration(t).is_none() {
-                self.report_in_step(
-                    &step.name,
-                    &needle,
-                    format!("step `{}`: timeout `{t}` is not a duration", step.name),
+        let name = step.name.clone();
+        let needle = format!("\"{name}\"");
+        let bad = |c: &mut Self, at: &str, msg: String| {
+            c.report_in_step(&name, at, format!("step `{name}`: {msg}"))
+        };
+        for d in step
+            .timeout
+            .iter()
+            .chain(step.poll.iter().flat_map(|p| [&p.every, &p.within]))
+        {
+            if parse_duration(d).is_none() {
+                bad(self, d, format!("`{d}` is not a duration like 30s or 5m"));
+            }
+        }
+        for arg in step.only_if.keys() {
+            if !self.spec.file.args.iter().any(|a| &a.name == arg) {
+                bad(
+                    self,
+                    "only_if",
+                    format!("only_if names `{arg}`, which is not an argument of this command"),
                 );
             }
         }
+        if let Some(t) = step.target() {
+            // A shell step's target is the SQL target of its `pg_env`.
+            let want = if step.kind() == "shell" {
+                "sql"
+            } else {
+                step.kind()
+            };
+            match self.targets.get(t) {
+                None => bad(
+                    self,
+                    t,
+                    format!("unknown target `{t}` (not in warroom.toml)"),
+                ),
+                Some(kind) if *kind != want => bad(
+                    self,
+                    t,
+                    format!("target `{t}` is a {kind} target, not {want}"),
+                ),
+                Some(_) => {}
+            }
+        }
+        let mut texts: Vec<String> = Vec::new();
         match step.action() {
             Err(e) => self.report(&needle, e),
             Ok(Action::Sql(s)) => {
-                if !self.targets.contains(s.target.as_str()) {
-                    self.report_in_step(
-                        &step.name,
-                        &s.target,
-                        format!(
-                            "step `{}`: unknown target `{}` (not in warroom.toml)",
-                            step.name, s.target
-                        ),
-                    );
+                if !s.runnable(true) && !s.runnable(false) {
+                    bad(self, &needle, "no statement".into());
                 }
-                if s.statement_for(true).is_none() && s.statement_for(false).is_none() {
-                    self.report(&needle, format!("step `{}`: no statement", step.name));
+                if !s.transaction.is_empty() && s.validate.is_empty() {
+                    bad(
+                        self,
+                        "transaction",
+                        "a transaction needs `validate` queries to check before COMMIT".into(),
+                    );
                 }
                 for p in &s.params {
                     if !param_source_is_known(p) {
-                        self.report_in_step(&step.name, p, format!("step `{}`: unknown parameter source `{p}` (use args.NAME, incident.id, run.id or run.requested_by)", step.name));
+                        bad(self, p, format!("unknown parameter source `{p}` (use args.NAME, incident.id, run.id or run.requested_by)"));
                     } else if let Some(arg) = p.strip_prefix("args.") {
                         if !self.spec.file.args.iter().any(|a| a.name == arg) {
-                            self.report_in_step(
-                                &step.name,
+                            bad(
+                                self,
                                 p,
-                                format!(
-                                    "step `{}`: parameter `{p}` names no argument of this command",
-                                    step.name
-                                ),
+                                format!("parameter `{p}` names no argument of this command"),
                             );
                         }
                     }
                 }
                 if let Some(rows) = &s.expect_rows {
                     if crate::actions::expect::parse_op(rows).is_none() {
-                        self.report_in_step(
-                            &step.name,
+                        bad(
+                            self,
                             rows,
-                            format!(
-                                "step `{}`: expect_rows `{rows}` needs an operator, e.g. \"= 1\"",
-                                step.name
-                            ),
+                            format!("expect_rows `{rows}` needs an operator, e.g. \"= 1\""),
                         );
+                    }
+                }
+            }
+            Ok(Action::Http(h)) => {
+                texts.push(h.path.clone());
+                if reqwest::Method::from_bytes(h.method.to_ascii_uppercase().as_bytes()).is_err() {
+                    bad(
+                        self,
+                        &h.method,
+                        format!("`{}` is not an HTTP method", h.method),
+                    );
+                }
+                for ptr in h.checks.keys() {
+                    if !ptr.starts_with('/') {
+                        bad(
+                            self,
+                            ptr,
+                            format!("check `{ptr}` is not a JSON pointer (it starts with /)"),
+                        );
+                    }
+                }
+                if let Some(b) = &h.backoff {
+                    if parse_duration(b).is_none() {
+                        bad(self, b, format!("backoff `{b}` is not a duration"));
+                    }
+                }
+                if let Some(body) = &h.json {
+                    collect_strings(body, &mut texts);
+                }
+            }
+            Ok(Action::Redis(r)) => {
+                if r.command.is_empty() {
+                    bad(self, "command", "the Redis command is empty".into());
+                }
+                if let Some(why) = crate::actions::redis::refuse(r) {
+                    bad(self, "command", why);
+                }
+                texts.extend(r.command.iter().cloned());
+            }
+            Ok(Action::Shell(sh)) => {
+                if sh.argv.is_empty() {
+                    bad(self, "argv", "argv is empty".into());
+                }
+                if sh.argv.first().is_some_and(|p| p.contains('{')) {
+                    bad(
+                        self,
+                        "argv",
+                        "the program (argv[0]) cannot come from a placeholder".into(),
+                    );
+                }
+                if let Some(re) = &sh.expect_output {
+                    if regex::Regex::new(re).is_err() {
+                        bad(
+                            self,
+                            re,
+                            format!("expect_output `{re}` is not a valid regex"),
+                        );
+                    }
+                }
+                if let Some(t) = &sh.pg_env {
+                    if self.targets.get(t.as_str()) != Some(&"sql") {
+                        bad(
+                            self,
+                            t,
+                            format!("pg_env names `{t}`, which is not a SQL target"),
+                        );
+                    }
+                }
+                texts.extend(sh.argv.iter().cloned());
+                texts.extend(sh.cwd.iter().cloned());
+                texts.extend(sh.env.values().cloned());
+            }
+            Ok(Action::Page(p)) => {
+                for r in &p.roles {
+                    if !self.catalog.matrix.roles.contains_key(r) {
+                        bad(self, r, format!("page names unknown role `{r}`"));
                     }
                 }
             }
@@ -308,23 +414,18 @@ impl SpecCheck<'_> {
                 self.template(&p.template);
                 if let Some(c) = &p.channel {
                     if c != "incident" && c != "stakeholders" {
-                        self.report_in_step(
-                            &step.name,
+                        bad(
+                            self,
                             c,
-                            format!(
-                                "step `{}`: channel must be `incident` or `stakeholders`",
-                                step.name
-                            ),
+                            "channel must be `incident` or `stakeholders`".into(),
                         );
                     }
                 }
             }
             Ok(Action::Wait(w)) => match (&w.duration, &w.duration_arg) {
-                (Some(d), None) if parse_duration(d).is_none() => self.report_in_step(
-                    &step.name,
-                    d,
-                    format!("step `{}`: `{d}` is not a duration", step.name),
-                ),
+                (Some(d), None) if parse_duration(d).is_none() => {
+                    bad(self, d, format!("`{d}` is not a duration"))
+                }
                 (_, Some(a))
                     if !self
                         .spec
@@ -333,26 +434,41 @@ impl SpecCheck<'_> {
                         .iter()
                         .any(|x| &x.name == a && x.kind == ArgKind::Duration) =>
                 {
-                    self.report_in_step(
-                        &step.name,
+                    bad(
+                        self,
                         a,
-                        format!(
-                            "step `{}`: `{a}` is not a duration argument of this command",
-                            step.name
-                        ),
+                        format!("`{a}` is not a duration argument of this command"),
                     )
                 }
-                (None, None) => self.report_in_step(
-                    &step.name,
+                (None, None) => bad(
+                    self,
                     &needle,
-                    format!(
-                        "step `{}`: wait needs `duration` or `duration_arg`",
-                        step.name
-                    ),
+                    "wait needs `duration` or `duration_arg`".into(),
                 ),
                 _ => {}
             },
             Ok(Action::Confirm(_)) => {}
+        }
+        for text in texts {
+            match crate::actions::placeholder::names(&text) {
+                Err(e) => bad(self, &text, e),
+                Ok(names) => {
+                    for n in names {
+                        let ok = crate::actions::placeholder::known(&n)
+                            && n.strip_prefix("args.")
+                                .is_none_or(|a| self.spec.file.args.iter().any(|x| x.name == a))
+                            && n.strip_prefix("vars.")
+                                .is_none_or(|v| self.spec.file.vars.contains_key(v));
+                        if !ok {
+                            bad(
+                                self,
+                                &text,
+                                format!("placeholder `{{{n}}}` is not provided by this command"),
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -386,5 +502,14 @@ impl SpecCheck<'_> {
                 );
             }
         }
+    }
+}
+
+fn collect_strings(v: &toml::Value, out: &mut Vec<String>) {
+    match v {
+        toml::Value::String(s) => out.push(s.clone()),
+        toml::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        toml::Value::Table(t) => t.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
     }
 }

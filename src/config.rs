@@ -20,6 +20,10 @@ pub struct ConfigFile {
     pub warroom: General,
     #[serde(default)]
     pub targets: BTreeMap<String, TargetConfig>,
+    /// Deployment values commands read as `{vars.NAME}` (repository paths, process
+    /// names). They override a command's own `[vars]`. Not for secrets.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +84,9 @@ pub struct TargetConfig {
     /// named after its seed pack (`chatia`).
     #[serde(default)]
     pub demo: Option<String>,
+    /// For `http` targets: the environment variable holding a bearer token.
+    #[serde(default)]
+    pub token_env: Option<String>,
 }
 
 /// A target with its URL resolved from the environment.
@@ -90,6 +97,7 @@ pub struct ResolvedTarget {
     pub url: Option<SecretString>,
     /// Set when the embedded demo database stands in for the real one.
     pub demo: Option<String>,
+    pub token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +108,9 @@ pub struct Settings {
     pub config_path: PathBuf,
     pub database_url: SecretString,
     pub targets: Vec<ResolvedTarget>,
+    /// The whole environment `shell` steps start from: PATH (with
+    /// `WARROOM_SHELL_PATH` in front), HOME, LANG, TZ. Nothing else is inherited.
+    pub child_env: crate::actions::shell::ChildEnv,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,9 +172,23 @@ impl Settings {
                 kind: t.kind.clone(),
                 url: t.url_env.as_deref().and_then(env).map(SecretString::from),
                 demo: t.demo.clone(),
+                token: t.token_env.as_deref().and_then(env).map(SecretString::from),
             })
             .collect();
+        let mut child_env = crate::actions::shell::ChildEnv::default();
+        for k in ["HOME", "LANG", "LC_ALL", "TZ"] {
+            if let Some(v) = env(k) {
+                child_env.vars.insert(k.into(), v);
+            }
+        }
+        let path = env("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+        let path = match env("WARROOM_SHELL_PATH") {
+            Some(extra) => format!("{extra}:{path}"),
+            None => path,
+        };
+        child_env.vars.insert("PATH".into(), path);
         Ok(Settings {
+            child_env,
             database_url: SecretString::from(
                 env("WARROOM_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE.into()),
             ),

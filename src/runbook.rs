@@ -5,6 +5,7 @@
 //! state change is written before it is announced, and a run found mid-step after a
 //! crash is reported as interrupted, never silently re-run.
 
+pub mod act;
 pub mod engine;
 pub mod run;
 pub mod step;

@@ -33,6 +33,14 @@ pub fn parse_op(s: &str) -> Option<(&'static str, f64)> {
     None
 }
 
+/// How an expectation reads in a dry run: `< 0.1`, `= 0`, `= "healthy"`.
+pub fn show_expect(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) if parse_op(s).is_some() => s.clone(),
+        other => format!("= {other}"),
+    }
+}
+
 fn check_str(actual: &Value, s: &str) -> Result<(), String> {
     if let Some((op, n)) = parse_op(s) {
         return compare(actual, op, n);

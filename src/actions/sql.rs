@@ -42,56 +42,128 @@ pub fn describe(spec: &SqlSpec, target: Option<&SqlTarget>, params: &[Param]) ->
     out
 }
 
+/// Highest `$N` a statement uses: only that many parameters are bound to it.
+fn params_used(statement: &str) -> usize {
+    let mut max = 0;
+    let mut rest = statement;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse::<usize>() {
+            max = max.max(n);
+        }
+    }
+    max
+}
+
+/// Binds the first `params_used` parameters, typed.
+macro_rules! bind {
+    ($statement:expr, $params:expr) => {{
+        let mut q = sqlx::query($statement);
+        for p in $params.iter().take(params_used($statement)) {
+            q = match p {
+                Param::Text(s) => q.bind(s.clone()),
+                Param::Int(n) => q.bind(*n),
+                Param::Bool(b) => q.bind(*b),
+                Param::Null => q.bind(None::<String>),
+            };
+        }
+        q
+    }};
+}
+
+/// The same statement logic over either pool type. Evaluates to
+/// `(rows, rows returned or affected, whether rows were fetched)`, or returns early
+/// from the enclosing function for a transaction.
+macro_rules! execute {
+    ($pool:expr, $is_pg:expr, $to_map:expr, $spec:expr, $params:expr, $prepare:expr) => {{
+        if !$spec.transaction.is_empty() {
+            let mut tx = $pool.begin().await.map_err(db_error)?;
+            let mut counts = Vec::new();
+            for statement in &$spec.transaction {
+                let statement = $prepare(statement);
+                let done = bind!(&statement, $params)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                counts.push(done.rows_affected().to_string());
+            }
+            let mut problems = Vec::new();
+            let mut seen = Vec::new();
+            for v in &$spec.validate {
+                let statement = $prepare(&v.statement);
+                let rows = bind!(&statement, $params)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                let first: Map<String, Value> = rows.first().map($to_map).unwrap_or_default();
+                for (column, want) in &v.expect {
+                    let got = first.get(column).cloned().unwrap_or(Value::Null);
+                    seen.push(format!("{column} = {}", cell(&got)));
+                    if let Err(e) = expect::check(&got, want) {
+                        problems.push(format!("`{column}`: {e}"));
+                    }
+                }
+            }
+            let summary = format!(
+                "{} statements ({} rows affected); validated {}",
+                counts.len(),
+                counts.join(", "),
+                seen.join(", ")
+            );
+            if problems.is_empty() {
+                tx.commit().await.map_err(db_error)?;
+                return Ok(ActionOutput {
+                    summary: format!("{summary}; committed"),
+                    table: None,
+                });
+            }
+            tx.rollback().await.map_err(db_error)?;
+            return Err(ActionError::Failed(format!(
+                "validation failed before COMMIT, rolled back: {}",
+                problems.join("; ")
+            )));
+        }
+        let statement = $spec
+            .statement_for($is_pg)
+            .ok_or_else(|| ActionError::Failed("no statement for this kind of target".into()))?;
+        let statement = $prepare(statement);
+        if returns_rows(&statement) {
+            let rows = bind!(&statement, $params)
+                .fetch_all($pool)
+                .await
+                .map_err(db_error)?;
+            let n = rows.len() as u64;
+            (rows.iter().map($to_map).collect::<Vec<_>>(), n, true)
+        } else {
+            let done = bind!(&statement, $params)
+                .execute($pool)
+                .await
+                .map_err(db_error)?;
+            (Vec::new(), done.rows_affected(), false)
+        }
+    }};
+}
+
 pub async fn run(
     spec: &SqlSpec,
     target: &SqlTarget,
     params: &[Param],
 ) -> Result<ActionOutput, ActionError> {
-    let statement = spec
-        .statement_for(target.is_postgres())
-        .ok_or_else(|| ActionError::Failed("no statement for this kind of target".into()))?;
-    let (rows, affected) = match target {
+    let (rows, affected, fetched) = match target {
         SqlTarget::Postgres(pool) => {
-            let mut q = sqlx::query(statement);
-            for p in params {
-                q = match p {
-                    Param::Text(s) => q.bind(s.clone()),
-                    Param::Int(n) => q.bind(*n),
-                    Param::Bool(b) => q.bind(*b),
-                    Param::Null => q.bind(None::<String>),
-                };
-            }
-            if returns_rows(statement) {
-                let rows = q.fetch_all(pool).await.map_err(db_error)?;
-                let n = rows.len() as u64;
-                (rows.iter().map(pg_row).collect::<Vec<_>>(), n)
-            } else {
-                let done = q.execute(pool).await.map_err(db_error)?;
-                (Vec::new(), done.rows_affected())
-            }
+            execute!(pool, true, pg_row, spec, params, |s: &str| s.to_string())
         }
-        SqlTarget::Sqlite(pool) => {
-            let numbered = crate::store::sqlite_placeholders(statement);
-            let mut q = sqlx::query(&numbered);
-            for p in params {
-                q = match p {
-                    Param::Text(s) => q.bind(s.clone()),
-                    Param::Int(n) => q.bind(*n),
-                    Param::Bool(b) => q.bind(*b),
-                    Param::Null => q.bind(None::<String>),
-                };
-            }
-            if returns_rows(statement) {
-                let rows = q.fetch_all(pool).await.map_err(db_error)?;
-                let n = rows.len() as u64;
-                (rows.iter().map(sqlite_row).collect::<Vec<_>>(), n)
-            } else {
-                let done = q.execute(pool).await.map_err(db_error)?;
-                (Vec::new(), done.rows_affected())
-            }
-        }
+        SqlTarget::Sqlite(pool) => execute!(
+            pool,
+            false,
+            sqlite_row,
+            spec,
+            params,
+            crate::store::sqlite_placeholders
+        ),
     };
-    let summary = summarize(&rows, affected, returns_rows(statement));
+    let summary = summarize(&rows, affected, fetched);
     if let Some(want) = &spec.expect_rows {
         expect::check(&Value::from(affected), &toml::Value::String(want.clone()))
             .map_err(|e| ActionError::Failed(format!("row count: {e} ({summary})")))?;

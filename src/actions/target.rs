@@ -53,10 +53,75 @@ impl SqlTarget {
     }
 }
 
+/// An HTTP service: base URL and optional bearer token, both secrets.
+#[derive(Clone)]
+pub struct HttpTarget {
+    base: SecretString,
+    token: Option<SecretString>,
+    pub client: reqwest::Client,
+}
+
+impl HttpTarget {
+    pub fn new(base: SecretString, token: Option<SecretString>) -> Result<HttpTarget, String> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("warroom/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(HttpTarget {
+            base,
+            token,
+            client,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.base.expose_secret().trim_end_matches('/'),
+            path
+        )
+    }
+
+    pub fn bearer(&self) -> Option<&str> {
+        self.token.as_ref().map(|t| t.expose_secret())
+    }
+}
+
+/// A Redis server. Runbook steps are rare, so each opens its own connection.
+#[derive(Clone)]
+pub struct RedisTarget {
+    client: redis::Client,
+}
+
+impl RedisTarget {
+    pub fn new(url: &SecretString) -> Result<RedisTarget, String> {
+        let client = redis::Client::open(url.expose_secret())
+            .map_err(|_| "invalid Redis URL".to_string())?;
+        Ok(RedisTarget { client })
+    }
+
+    pub async fn connection(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        let connect = self.client.get_multiplexed_async_connection();
+        match tokio::time::timeout(Duration::from_secs(5), connect).await {
+            Ok(r) => r,
+            Err(_) => Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "connect timed out",
+            ))),
+        }
+    }
+}
+
 /// Every configured target, by name.
 #[derive(Clone, Default)]
 pub struct Targets {
     pub sql: HashMap<String, SqlTarget>,
+    pub http: HashMap<String, HttpTarget>,
+    pub redis: HashMap<String, RedisTarget>,
+    /// URLs of SQL targets, for `pg_env` in shell steps.
+    pub sql_urls: HashMap<String, SecretString>,
 }
 
 impl Targets {
@@ -65,6 +130,6 @@ impl Targets {
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.sql.contains_key(name)
+        self.sql.contains_key(name) || self.http.contains_key(name) || self.redis.contains_key(name)
     }
 }

@@ -139,6 +139,16 @@ impl Catalog {
         (catalog, problems)
     }
 
+    /// Lays the deployment's `[vars]` over every command's own.
+    pub fn with_vars(mut self, vars: &BTreeMap<String, String>) -> Catalog {
+        for spec in self.commands.values_mut().flat_map(|m| m.values_mut()) {
+            spec.file
+                .vars
+                .extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        self
+    }
+
     pub fn specs(&self) -> impl Iterator<Item = &CommandSpec> {
         self.commands.values().flat_map(|m| m.values())
     }

@@ -7,14 +7,15 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::Value;
 
-use crate::actions::{self, sql, ActionError, ActionOutput, Param};
+use super::act;
+use crate::actions::{self, ActionError};
 use crate::app::{App, Failure};
 use crate::chat::{Button, MessageRef, Post, PostKind};
-use crate::command::spec::{parse_duration, CommandSpec};
+use crate::command::spec::CommandSpec;
 use crate::incident::kind;
 use crate::render::{human_duration, Context};
 use crate::runbook::run::{display_id, Run, RunState, StepRecord, StepState};
-use crate::runbook::step::{Action, StepSpec};
+use crate::runbook::step::Action;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunOutcome {
@@ -41,31 +42,6 @@ pub fn spec_of<'a>(app: &'a App, run: &Run) -> Result<&'a CommandSpec, Failure> 
         })
 }
 
-/// Value of a parameter source for this run.
-fn param(source: &str, args: &Value, run: Option<&Run>) -> Param {
-    match source {
-        "incident.id" => run.map_or(Param::Text("(new incident)".into()), |r| {
-            Param::Text(r.incident_id.clone())
-        }),
-        "run.id" => run.map_or(Param::Null, |r| Param::Int(r.id)),
-        "run.requested_by" => run.map_or(Param::Null, |r| Param::Text(r.requested_by.id.clone())),
-        s => match s.strip_prefix("args.").and_then(|name| args.get(name)) {
-            Some(Value::String(t)) => Param::Text(t.clone()),
-            Some(Value::Number(n)) => n.as_i64().map_or(Param::Null, Param::Int),
-            Some(Value::Bool(b)) => Param::Bool(*b),
-            _ => Param::Null,
-        },
-    }
-}
-
-fn step_timeout(app: &App, step: &StepSpec) -> Duration {
-    step.timeout
-        .as_deref()
-        .or(Some(app.settings.file.warroom.step_timeout.as_str()))
-        .and_then(parse_duration)
-        .unwrap_or(Duration::from_secs(60))
-}
-
 /// Exactly what each step would do: rendered SQL with its bound values, prompts,
 /// waits and templates. Shown for dry runs and to approvers.
 pub fn describe(app: &App, spec: &CommandSpec, args: &Value, run: Option<&Run>) -> String {
@@ -78,33 +54,8 @@ pub fn describe(app: &App, spec: &CommandSpec, args: &Value, run: Option<&Run>) 
         .chain(spec.file.on_failure.iter().map(|s| (true, s)));
     for (i, (on_failure, step)) in all.enumerate() {
         let prefix = if on_failure { "if a step fails: " } else { "" };
-        let body = match step.action() {
-            Ok(Action::Sql(s)) => {
-                let params: Vec<Param> = s.params.iter().map(|p| param(p, args, run)).collect();
-                let mut d = sql::describe(s, app.targets.sql(&s.target), &params);
-                if !s.expect.is_empty() {
-                    let checks: Vec<String> = s
-                        .expect
-                        .iter()
-                        .map(|(k, v)| format!("{k} {}", show_expect(v)))
-                        .collect();
-                    d.push_str(&format!("\nexpects: {}", checks.join(", ")));
-                }
-                if let Some(rows) = &s.expect_rows {
-                    d.push_str(&format!("\nexpects rows {rows}"));
-                }
-                d
-            }
-            Ok(Action::Confirm(c)) => format!("Checkpoint: a person confirms \"{}\"", c.prompt),
-            Ok(Action::Post(p)) => format!(
-                "Post `{}` to {}",
-                p.template,
-                p.channel.as_deref().unwrap_or("incident")
-            ),
-            Ok(Action::Wait(w)) => format!("Wait {}", wait_text(w, args)),
-            Err(e) => e,
-        };
-        let optional = if step.optional && !target_configured(app, step) {
+        let body = act::describe(app, spec, step, args, run);
+        let optional = if step.optional && !act::target_configured(app, step) {
             " (skipped: target not configured)"
         } else {
             ""
@@ -116,37 +67,6 @@ pub fn describe(app: &App, spec: &CommandSpec, args: &Value, run: Option<&Run>) 
         ));
     }
     out.join("\n")
-}
-
-fn show_expect(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) if crate::actions::expect::parse_op(s).is_some() => s.clone(),
-        other => format!("= {other}"),
-    }
-}
-
-fn wait_text(w: &crate::runbook::step::WaitSpec, args: &Value) -> String {
-    wait_duration(w, args).map_or("(no duration)".into(), |d| {
-        human_duration(d.as_millis() as i64)
-    })
-}
-
-fn wait_duration(w: &crate::runbook::step::WaitSpec, args: &Value) -> Option<Duration> {
-    match (&w.duration, &w.duration_arg) {
-        (_, Some(arg)) => args
-            .get(arg)
-            .and_then(Value::as_u64)
-            .map(Duration::from_millis),
-        (Some(d), None) => parse_duration(d),
-        (None, None) => None,
-    }
-}
-
-fn target_configured(app: &App, step: &StepSpec) -> bool {
-    match step.action() {
-        Ok(Action::Sql(s)) => app.targets.has(&s.target),
-        _ => true,
-    }
 }
 
 /// The progress message: a header and one line per step.
@@ -303,7 +223,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
                 )))
             }
         }
-        let timeout = step_timeout(app, step);
+        let timeout = act::timeout(app, step);
         let now = Utc::now();
         app.store
             .claim(
@@ -313,7 +233,12 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
                 now + chrono::Duration::from_std(timeout + LEASE_MARGIN).unwrap_or_default(),
             )
             .await?;
-        if step.optional && !target_configured(app, step) {
+        let skip = if step.optional && !act::target_configured(app, step) {
+            Some("skipped: target not configured".to_string())
+        } else {
+            act::not_applicable(step, &run.args)
+        };
+        if let Some(why) = skip {
             app.store
                 .step_transition(
                     run.id,
@@ -331,7 +256,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
                     StepState::Running,
                     StepState::Skipped,
                     Utc::now(),
-                    Some("skipped: target not configured"),
+                    Some(&why),
                 )
                 .await?;
             d.refresh(run.id).await?;
@@ -379,7 +304,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             app.send(&post).await;
             return Ok(RunOutcome::Waiting);
         }
-        match execute(app, step, &run_now, timeout).await {
+        match act::execute(app, spec, step, &run_now).await {
             Ok(output) => {
                 app.store
                     .step_transition(
@@ -445,66 +370,6 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
         }
     }
     finish(d, run).await
-}
-
-async fn execute(
-    app: &App,
-    step: &StepSpec,
-    run: &Run,
-    timeout: Duration,
-) -> Result<ActionOutput, ActionError> {
-    let work = async {
-        match step.action().map_err(ActionError::Failed)? {
-            Action::Sql(s) => {
-                let target = app
-                    .targets
-                    .sql(&s.target)
-                    .ok_or_else(|| ActionError::NoTarget(s.target.clone()))?;
-                let params: Vec<Param> = s
-                    .params
-                    .iter()
-                    .map(|p| param(p, &run.args, Some(run)))
-                    .collect();
-                sql::run(s, target, &params).await
-            }
-            Action::Wait(w) => {
-                let d = wait_duration(w, &run.args)
-                    .ok_or_else(|| ActionError::Failed("wait has no duration".into()))?;
-                tokio::time::sleep(d).await;
-                Ok(ActionOutput {
-                    summary: format!("waited {}", human_duration(d.as_millis() as i64)),
-                    table: None,
-                })
-            }
-            Action::Post(p) => {
-                let spec = spec_of(app, run).map_err(|e| ActionError::Failed(e.to_string()))?;
-                let channel = channel_for(app, run, p.channel.as_deref());
-                let text = render(app, spec, run.id, &p.template)
-                    .await
-                    .map_err(|e| ActionError::Failed(e.to_string()))?;
-                app.send(&Post::new(&channel, PostKind::Template, text))
-                    .await;
-                Ok(ActionOutput {
-                    summary: format!("posted {} to {channel}", p.template),
-                    table: None,
-                })
-            }
-            Action::Confirm(_) => Err(ActionError::Failed(
-                "checkpoints are handled by the engine".into(),
-            )),
-        }
-    };
-    match tokio::time::timeout(timeout, work).await {
-        Ok(r) => r,
-        Err(_) => Err(ActionError::Timeout(timeout)),
-    }
-}
-
-fn channel_for(app: &App, run: &Run, which: Option<&str>) -> String {
-    match which {
-        Some("stakeholders") => app.settings.file.warroom.stakeholder_channel.clone(),
-        _ => run.channel.clone(),
-    }
 }
 
 /// Renders a template for a run with the current incident and timeline.
@@ -663,7 +528,7 @@ async fn fail(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
                 "checkpoints cannot run during failure handling".into(),
             ))
         } else {
-            execute(app, step, run, step_timeout(app, step)).await
+            act::execute(app, spec, step, run).await
         };
         let (state, out) = match result {
             Ok(o) => (StepState::Succeeded, o.summary),

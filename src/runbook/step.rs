@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use crate::actions::http::HttpSpec;
+pub use crate::actions::redis::RedisSpec;
+pub use crate::actions::shell::ShellSpec;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
@@ -23,8 +27,22 @@ pub struct StepSpec {
     /// applicable" steps.
     #[serde(default)]
     pub optional: bool,
+    /// Run only when these arguments have these values, e.g. `{ part = "A" }`.
+    #[serde(default)]
+    pub only_if: BTreeMap<String, String>,
+    /// Re-run the action until it succeeds or `within` passes.
+    #[serde(default)]
+    pub poll: Option<PollSpec>,
     #[serde(default)]
     pub sql: Option<SqlSpec>,
+    #[serde(default)]
+    pub http: Option<HttpSpec>,
+    #[serde(default)]
+    pub redis: Option<RedisSpec>,
+    #[serde(default)]
+    pub shell: Option<ShellSpec>,
+    #[serde(default)]
+    pub page: Option<PageSpec>,
     #[serde(default)]
     pub confirm: Option<ConfirmSpec>,
     #[serde(default)]
@@ -37,6 +55,10 @@ pub struct StepSpec {
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
     Sql(&'a SqlSpec),
+    Http(&'a HttpSpec),
+    Redis(&'a RedisSpec),
+    Shell(&'a ShellSpec),
+    Page(&'a PageSpec),
     Confirm(&'a ConfirmSpec),
     Post(&'a PostStepSpec),
     Wait(&'a WaitSpec),
@@ -48,6 +70,18 @@ impl StepSpec {
         let mut found: Vec<Action<'_>> = Vec::new();
         if let Some(a) = &self.sql {
             found.push(Action::Sql(a));
+        }
+        if let Some(a) = &self.http {
+            found.push(Action::Http(a));
+        }
+        if let Some(a) = &self.redis {
+            found.push(Action::Redis(a));
+        }
+        if let Some(a) = &self.shell {
+            found.push(Action::Shell(a));
+        }
+        if let Some(a) = &self.page {
+            found.push(Action::Page(a));
         }
         if let Some(a) = &self.confirm {
             found.push(Action::Confirm(a));
@@ -61,22 +95,63 @@ impl StepSpec {
         match found.as_slice() {
             [one] => Ok(*one),
             [] => Err(format!(
-                "step `{}` names no action (sql, confirm, post or wait)",
+                "step `{}` names no action (sql, http, redis, shell, wait, confirm, post or page)",
                 self.name
             )),
             _ => Err(format!("step `{}` names more than one action", self.name)),
         }
     }
 
+    /// The target the action reaches, if any.
+    pub fn target(&self) -> Option<&str> {
+        match self.action().ok()? {
+            Action::Sql(s) => Some(&s.target),
+            Action::Http(h) => Some(&h.target),
+            Action::Redis(r) => Some(&r.target),
+            Action::Shell(s) => s.pg_env.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self.action() {
             Ok(Action::Sql(_)) => "sql",
+            Ok(Action::Http(_)) => "http",
+            Ok(Action::Redis(_)) => "redis",
+            Ok(Action::Shell(_)) => "shell",
+            Ok(Action::Page(_)) => "page",
             Ok(Action::Confirm(_)) => "confirm",
             Ok(Action::Post(_)) => "post",
             Ok(Action::Wait(_)) => "wait",
             Err(_) => "invalid",
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollSpec {
+    /// Pause between attempts, e.g. "10s".
+    pub every: String,
+    /// Give up after, e.g. "5m".
+    pub within: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSpec {
+    /// Role ids of the matrix whose members are mentioned.
+    pub roles: Vec<String>,
+    pub message: String,
+}
+
+/// A validation query run inside a transaction before `COMMIT`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    pub statement: String,
+    #[serde(default)]
+    pub expect: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +178,12 @@ pub struct SqlSpec {
     /// Post the result as a table in the channel (assessment queries).
     #[serde(default)]
     pub show: bool,
+    /// Statements run in one transaction instead of `statement`; `params` bind in each.
+    #[serde(default)]
+    pub transaction: Vec<String>,
+    /// Checked inside the transaction; any failure rolls everything back.
+    #[serde(default)]
+    pub validate: Vec<Validation>,
 }
 
 impl SqlSpec {
@@ -114,6 +195,11 @@ impl SqlSpec {
             &self.sqlite
         };
         specific.as_deref().or(self.statement.as_deref())
+    }
+
+    /// Whether the step has something to run on a target of this dialect.
+    pub fn runnable(&self, postgres: bool) -> bool {
+        self.statement_for(postgres).is_some() || !self.transaction.is_empty()
     }
 }
 

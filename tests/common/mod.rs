@@ -3,6 +3,9 @@
 //! recording chat.
 #![allow(dead_code)]
 
+pub mod fake_app;
+pub mod standins;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -130,4 +133,126 @@ pub async fn kanban_enabled(env: &Env) -> i64 {
     .expect("count");
     pool.close().await;
     n
+}
+
+/// A runbook pack wired to real services: a fresh PostgreSQL database loaded with the
+/// pack's fixture schema, a Redis database of its own, the fake application, and the
+/// stand-in CLIs on PATH.
+pub struct Pack {
+    pub env: Env,
+    pub db_url: String,
+    pub redis_url: String,
+    pub web: fake_app::FakeApp,
+    pub standins: standins::StandIns,
+}
+
+/// Redis databases 1-15 are handed out to tests in turn (0 is left alone).
+pub fn redis_url() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base =
+        std::env::var("WARROOM_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let pid_offset = std::process::id() as usize;
+    format!(
+        "{base}/{}",
+        1 + (pid_offset + NEXT.fetch_add(1, Ordering::Relaxed)) % 15
+    )
+}
+
+pub async fn redis_conn(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("Redis must be running for these tests ({url}): {e}"))
+}
+
+impl Pack {
+    /// `targets` maps each target name of the shipped `warroom.toml` to the service
+    /// standing in for it: "db", "redis" or "web".
+    pub async fn start(fixture: &str, targets: &[(&str, &str)]) -> Pack {
+        let mut env = Env::shipped(StateDb::Sqlite).await;
+        let db_url = fresh_postgres().await;
+        let pool = sqlx::PgPool::connect(&db_url).await.expect("fixture db");
+        let sql = std::fs::read_to_string(repo().join(fixture)).expect("fixture file");
+        sqlx::raw_sql(&sql)
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("fixture {fixture}: {e}"));
+        pool.close().await;
+        let redis_url = redis_url();
+        let _: () = redis::cmd("FLUSHDB")
+            .query_async(&mut redis_conn(&redis_url).await)
+            .await
+            .expect("flush test db");
+        let web = fake_app::FakeApp::start().await;
+        let standins = standins::StandIns::new();
+        // The shipped targets, each pointed at its stand-in service.
+        let shipped = Settings::load(Some(&repo().join("warroom.toml"))).expect("shipped config");
+        env.settings.file.targets = shipped.file.targets.clone();
+        env.settings.file.vars = shipped.file.vars.clone();
+        env.settings.targets = shipped
+            .targets
+            .iter()
+            .map(|t| {
+                let mut t = t.clone();
+                t.demo = None;
+                t.url = targets
+                    .iter()
+                    .find(|(name, _)| *name == t.name)
+                    .map(|(_, what)| {
+                        SecretString::from(match *what {
+                            "db" => db_url.clone(),
+                            "redis" => redis_url.clone(),
+                            "web" => web.url(),
+                            other => panic!("unknown stand-in service {other}"),
+                        })
+                    });
+                t.token = t
+                    .url
+                    .as_ref()
+                    .and(Some(SecretString::from("test-token".to_string())));
+                t
+            })
+            .collect();
+        let path = env
+            .settings
+            .child_env
+            .vars
+            .get("PATH")
+            .cloned()
+            .unwrap_or_default();
+        env.settings
+            .child_env
+            .vars
+            .insert("PATH".into(), format!("{}:{path}", standins.path()));
+        Pack {
+            env,
+            db_url,
+            redis_url,
+            web,
+            standins,
+        }
+    }
+
+    pub async fn app(&self) -> (App, Arc<RecordingChat>) {
+        self.env.app().await
+    }
+
+    pub async fn pg(&self) -> sqlx::PgPool {
+        sqlx::PgPool::connect(&self.db_url).await.expect("pack db")
+    }
+
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis_conn(&self.redis_url).await
+    }
+
+    /// Sets a deployment var (a `[vars]` entry of warroom.toml), e.g. a repo path.
+    pub fn var(&mut self, name: &str, value: &str) {
+        self.env
+            .settings
+            .file
+            .vars
+            .insert(name.into(), value.into());
+    }
 }

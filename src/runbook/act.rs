@@ -1,0 +1,308 @@
+//! One step's action: rendering it for a dry run or an approver, and carrying it out.
+//! The engine decides *when* a step runs; this module decides *what* running it means.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::actions::placeholder::Scope;
+use crate::actions::{self, expect, http, redis, shell, sql, ActionError, ActionOutput, Param};
+use crate::app::App;
+use crate::chat::{Post, PostKind};
+use crate::command::spec::{parse_duration, CommandSpec};
+use crate::render::human_duration;
+use crate::runbook::run::Run;
+use crate::runbook::step::{Action, StepSpec, WaitSpec};
+
+/// Value of a SQL parameter source for this run (or for a dry run, without one).
+pub fn param(source: &str, args: &Value, run: Option<&Run>) -> Param {
+    match source {
+        "incident.id" => run.map_or(Param::Text("(new incident)".into()), |r| {
+            Param::Text(r.incident_id.clone())
+        }),
+        "run.id" => run.map_or(Param::Null, |r| Param::Int(r.id)),
+        "run.requested_by" => run.map_or(Param::Null, |r| Param::Text(r.requested_by.id.clone())),
+        s => match s.strip_prefix("args.").and_then(|name| args.get(name)) {
+            Some(Value::String(t)) => Param::Text(t.clone()),
+            Some(Value::Number(n)) => n.as_i64().map_or(Param::Null, Param::Int),
+            Some(Value::Bool(b)) => Param::Bool(*b),
+            _ => Param::Null,
+        },
+    }
+}
+
+pub fn scope<'a>(spec: &'a CommandSpec, args: &'a Value, run: Option<&'a Run>) -> Scope<'a> {
+    Scope {
+        args,
+        vars: &spec.file.vars,
+        incident_id: run.map(|r| r.incident_id.as_str()),
+        run_id: run.map(|r| r.id),
+        requested_by: run.map(|r| r.requested_by.id.as_str()),
+        now: Utc::now(),
+    }
+}
+
+/// The step's timeout: its own, else the default; polls get their whole window.
+pub fn timeout(app: &App, step: &StepSpec) -> Duration {
+    let own = step
+        .timeout
+        .as_deref()
+        .or(Some(app.settings.file.warroom.step_timeout.as_str()))
+        .and_then(parse_duration)
+        .unwrap_or(Duration::from_secs(60));
+    match step.poll.as_ref().and_then(|p| parse_duration(&p.within)) {
+        Some(within) => within + own,
+        None => own,
+    }
+}
+
+pub fn wait_duration(w: &WaitSpec, args: &Value) -> Option<Duration> {
+    match (&w.duration, &w.duration_arg) {
+        (_, Some(arg)) => args
+            .get(arg)
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis),
+        (Some(d), None) => parse_duration(d),
+        (None, None) => None,
+    }
+}
+
+/// Whether the step's target is configured (steps without a target always are).
+pub fn target_configured(app: &App, step: &StepSpec) -> bool {
+    step.target().is_none_or(|t| app.targets.has(t))
+}
+
+/// `Some(reason)` when `only_if` rules the step out for these arguments.
+pub fn not_applicable(step: &StepSpec, args: &Value) -> Option<String> {
+    step.only_if.iter().find_map(|(arg, want)| {
+        let got = match args.get(arg) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        (got != *want).then(|| format!("not applicable: {arg} is not {want}"))
+    })
+}
+
+/// Exactly what the step would do, with every value filled in.
+pub fn describe(
+    app: &App,
+    spec: &CommandSpec,
+    step: &StepSpec,
+    args: &Value,
+    run: Option<&Run>,
+) -> String {
+    let scope = scope(spec, args, run);
+    let mut body = match step.action() {
+        Ok(Action::Sql(s)) => {
+            let params: Vec<Param> = s.params.iter().map(|p| param(p, args, run)).collect();
+            let mut d = sql::describe(s, app.targets.sql(&s.target), &params);
+            if !s.expect.is_empty() {
+                let checks: Vec<String> = s
+                    .expect
+                    .iter()
+                    .map(|(k, v)| format!("{k} {}", expect::show_expect(v)))
+                    .collect();
+                d.push_str(&format!("\nexpects: {}", checks.join(", ")));
+            }
+            if let Some(rows) = &s.expect_rows {
+                d.push_str(&format!("\nexpects rows {rows}"));
+            }
+            d
+        }
+        Ok(Action::Http(h)) => http::describe(h, &scope),
+        Ok(Action::Redis(r)) => redis::describe(r, &scope),
+        Ok(Action::Shell(s)) => shell::describe(s, &scope),
+        Ok(Action::Page(p)) => format!(
+            "Page {}: {}",
+            p.roles
+                .iter()
+                .map(|r| app.catalog.matrix.title(r))
+                .collect::<Vec<_>>()
+                .join(", "),
+            p.message
+        ),
+        Ok(Action::Confirm(c)) => format!("Checkpoint: a person confirms \"{}\"", c.prompt),
+        Ok(Action::Post(p)) => format!(
+            "Post `{}` to {}",
+            p.template,
+            p.channel.as_deref().unwrap_or("incident")
+        ),
+        Ok(Action::Wait(w)) => format!(
+            "Wait {}",
+            wait_duration(w, args).map_or("(no duration)".into(), |d| human_duration(
+                d.as_millis() as i64
+            ))
+        ),
+        Err(e) => e,
+    };
+    if let Some(p) = &step.poll {
+        body.push_str(&format!(
+            "\nretried every {} until it holds, for at most {}",
+            p.every, p.within
+        ));
+    }
+    if !step.only_if.is_empty() {
+        let conds: Vec<String> = step
+            .only_if
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        body.push_str(&format!("\nonly if {}", conds.join(" and ")));
+    }
+    body
+}
+
+/// Carries out the step once, or polls it, within the step's timeout.
+pub async fn execute(
+    app: &App,
+    spec: &CommandSpec,
+    step: &StepSpec,
+    run: &Run,
+) -> Result<ActionOutput, ActionError> {
+    let limit = timeout(app, step);
+    let work = async {
+        let Some(poll) = &step.poll else {
+            return once(app, spec, step, run).await;
+        };
+        let every = parse_duration(&poll.every).unwrap_or(Duration::from_secs(10));
+        let within = parse_duration(&poll.within).unwrap_or(Duration::from_secs(300));
+        let deadline = tokio::time::Instant::now() + within;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match once(app, spec, step, run).await {
+                Ok(mut out) => {
+                    if attempts > 1 {
+                        out.summary = format!("{} (after {attempts} attempts)", out.summary);
+                    }
+                    return Ok(out);
+                }
+                Err(e) if tokio::time::Instant::now() + every > deadline => {
+                    return Err(ActionError::Failed(format!(
+                        "still failing after {attempts} attempts over {}: {e}",
+                        poll.within
+                    )));
+                }
+                Err(_) => tokio::time::sleep(every).await,
+            }
+        }
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(r) => r,
+        Err(_) => Err(ActionError::Timeout(limit)),
+    }
+}
+
+async fn once(
+    app: &App,
+    spec: &CommandSpec,
+    step: &StepSpec,
+    run: &Run,
+) -> Result<ActionOutput, ActionError> {
+    let scope = scope(spec, &run.args, Some(run));
+    match step.action().map_err(ActionError::Failed)? {
+        Action::Sql(s) => {
+            let target = app
+                .targets
+                .sql(&s.target)
+                .ok_or_else(|| ActionError::NoTarget(s.target.clone()))?;
+            let params: Vec<Param> = s
+                .params
+                .iter()
+                .map(|p| param(p, &run.args, Some(run)))
+                .collect();
+            sql::run(s, target, &params).await
+        }
+        Action::Http(h) => {
+            let target = app
+                .targets
+                .http
+                .get(&h.target)
+                .ok_or_else(|| ActionError::NoTarget(h.target.clone()))?;
+            http::run(h, target, &scope).await
+        }
+        Action::Redis(r) => {
+            let target = app
+                .targets
+                .redis
+                .get(&r.target)
+                .ok_or_else(|| ActionError::NoTarget(r.target.clone()))?;
+            redis::run(r, target, &scope).await
+        }
+        Action::Shell(s) => {
+            let pg = match &s.pg_env {
+                Some(name) => {
+                    let url = app
+                        .targets
+                        .sql_urls
+                        .get(name)
+                        .ok_or_else(|| ActionError::NoTarget(name.clone()))?;
+                    Some(
+                        shell::pg_env_from_url(secrecy::ExposeSecret::expose_secret(url))
+                            .map_err(ActionError::Failed)?,
+                    )
+                }
+                None => None,
+            };
+            shell::run(s, &scope, &app.settings.child_env, pg, timeout(app, step)).await
+        }
+        Action::Wait(w) => {
+            let d = wait_duration(w, &run.args)
+                .ok_or_else(|| ActionError::Failed("wait has no duration".into()))?;
+            tokio::time::sleep(d).await;
+            Ok(ActionOutput {
+                summary: format!("waited {}", human_duration(d.as_millis() as i64)),
+                table: None,
+            })
+        }
+        Action::Post(p) => {
+            let channel = match p.channel.as_deref() {
+                Some("stakeholders") => app.settings.file.warroom.stakeholder_channel.clone(),
+                _ => run.channel.clone(),
+            };
+            let text = super::engine::render(app, spec, run.id, &p.template)
+                .await
+                .map_err(|e| ActionError::Failed(e.to_string()))?;
+            app.send(&Post::new(&channel, PostKind::Template, text))
+                .await;
+            Ok(ActionOutput {
+                summary: format!("posted {} to {channel}", p.template),
+                table: None,
+            })
+        }
+        Action::Page(p) => {
+            let titles: Vec<String> = p
+                .roles
+                .iter()
+                .map(|r| app.catalog.matrix.title(r))
+                .collect();
+            let mut post = Post::new(
+                &run.channel,
+                PostKind::Page,
+                format!("📟 {} — {}", titles.join(", "), p.message),
+            );
+            post.mentions = p
+                .roles
+                .iter()
+                .filter_map(|r| app.catalog.matrix.roles.get(r))
+                .flat_map(|r| r.members.iter().cloned())
+                .collect();
+            let n = post.mentions.len();
+            app.send(&post).await;
+            Ok(ActionOutput {
+                summary: format!("paged {} ({n} people)", titles.join(", ")),
+                table: None,
+            })
+        }
+        Action::Confirm(_) => Err(ActionError::Failed(
+            "checkpoints are handled by the engine".into(),
+        )),
+    }
+}
+
+/// Cuts an action's output for the step record.
+pub fn excerpt(s: &str) -> String {
+    actions::truncate(s, actions::OUTPUT_LIMIT)
+}

@@ -1,0 +1,80 @@
+//! Stand-in executables for the CLIs runbooks call (`pm2`, `git`, `vercel`, ...): small
+//! scripts on a private PATH that record their exact argv and answer as told.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+pub struct StandIns {
+    pub dir: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl StandIns {
+    pub fn new() -> StandIns {
+        let dir = tempfile::tempdir().expect("stand-in dir");
+        let log = dir.path().join("argv.log");
+        std::fs::write(&log, "").expect("log");
+        StandIns { dir, log }
+    }
+
+    /// A stand-in `name` that records its argv, prints `stdout` and exits `code`.
+    pub fn add(&self, name: &str, stdout: &str, code: i32) -> &Self {
+        self.script(
+            name,
+            &format!(
+                "printf '%s' '{}'\nexit {code}",
+                stdout.replace('\'', "'\\''")
+            ),
+        )
+    }
+
+    /// A stand-in that sleeps (to test timeouts); it records a second line when it
+    /// wakes, which a killed process never does.
+    pub fn add_sleeper(&self, name: &str, seconds: u32) -> &Self {
+        self.script(
+            name,
+            &format!(
+                "sleep {seconds}\nprintf '%s\\036' 'WOKE' >> '{}'",
+                self.log.display()
+            ),
+        )
+    }
+
+    fn script(&self, name: &str, body: &str) -> &Self {
+        let path = self.dir.path().join(name);
+        let text = format!(
+            "#!/bin/sh\n{{ printf '%s\\037' \"$(basename \"$0\")\" \"$@\"; printf '\\036'; }} >> '{}'\n{body}\n",
+            self.log.display()
+        );
+        std::fs::write(&path, text).expect("write stand-in");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        self
+    }
+
+    /// Every call so far: program name then its arguments, exactly as received.
+    pub fn calls(&self) -> Vec<Vec<String>> {
+        let raw = std::fs::read_to_string(&self.log).unwrap_or_default();
+        raw.split('\u{1e}')
+            .filter(|r| !r.is_empty())
+            .map(|r| {
+                r.split('\u{1f}')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Calls of one program, arguments only.
+    pub fn calls_of(&self, name: &str) -> Vec<Vec<String>> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.first().map(String::as_str) == Some(name))
+            .map(|c| c[1..].to_vec())
+            .collect()
+    }
+
+    pub fn path(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+}
