@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod assess;
 pub mod authz;
 pub mod chat;
 pub mod check;

@@ -13,7 +13,7 @@ use crate::render::{escape, hhmm};
 use crate::runbook::engine::{self, RunOutcome};
 use crate::runbook::run::{display_id, parse_id, Run, RunState, StepState};
 
-pub const NAMES: &[&str] = &["help", "approve", "deny", "confirm", "cancel", "status"];
+pub const NAMES: &[&str] = &["help", "approve", "deny", "confirm", "cancel", "status", "assess"];
 
 /// Handles `line` if it is a built-in; `None` lets the catalog look it up.
 pub async fn dispatch(
@@ -28,6 +28,7 @@ pub async fn dispatch(
         "confirm" => confirm(app, msg, line).await?,
         "cancel" => cancel(app, msg, line).await?,
         "status" => status(app, msg).await?,
+        "assess" => assess(app, msg, line).await?,
         _ => return Ok(None),
     };
     Ok(Some(handled))
@@ -102,7 +103,7 @@ fn overview(app: &App, msg: &Incoming) -> String {
         out.push_str(&format!("({others} more need a role you do not hold.)\n"));
     }
     out.push_str(
-        "Always available: `/help <command>`, `/status`, `/approve RUN-n`, `/deny RUN-n`, `/confirm RUN-n`, `/cancel RUN-n`.\n\
+        "Always available: `/help <command>`, `/status`, `/assess <facts>`, `/approve RUN-n`, `/deny RUN-n`, `/confirm RUN-n`, `/cancel RUN-n`.\n\
          Add `dry-run=true` to any command to see exactly what it would do. Every command also works as `/warroom <command> ...`.",
     );
     out
@@ -501,6 +502,21 @@ async fn cancel(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled
         outcome: Outcome::Done,
         run_id: Some(run.id),
     })
+}
+
+/// Decision support: anyone may ask; it changes nothing. The answer goes to the
+/// channel, since the whole incident team needs it.
+async fn assess(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let facts = crate::assess::facts(line)
+        .map_err(|e| Failure::Invalid(format!("{e}. Usage: {}", crate::assess::USAGE)))?;
+    let text = crate::assess::render(&crate::assess::assess(&facts));
+    let headline = text.lines().next().unwrap_or_default().to_string();
+    app.send(&Post::new(&msg.channel, PostKind::Info, text)).await;
+    if let Some(incident) = app.store.open_incident(&msg.channel).await? {
+        let note = format!("{} ran /assess: {headline}", msg.user.id);
+        app.event(&incident.id, kind::COMMAND, Some(&msg.user.id), &note, None, None).await?;
+    }
+    Ok(Handled::done())
 }
 
 async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {

@@ -236,7 +236,9 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                     let mut closed = false;
                     while i < chars.len() {
                         let c = chars[i];
-                        if c == '\\' && i + 1 < chars.len() && is_quote(chars[i + 1]).is_some() {
+                        // Inside quotes, `\"` is a quote and `\\` a backslash.
+                        let escapable = |n: char| is_quote(n).is_some() || n == '\\';
+                        if c == '\\' && i + 1 < chars.len() && escapable(chars[i + 1]) {
                             text.push(chars[i + 1]);
                             i += 2;
                             continue;

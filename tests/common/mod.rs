@@ -171,7 +171,15 @@ impl Pack {
     /// `targets` maps each target name of the shipped `warroom.toml` to the service
     /// standing in for it: "db", "redis" or "web".
     pub async fn start(fixture: &str, targets: &[(&str, &str)]) -> Pack {
-        let mut env = Env::shipped(StateDb::Sqlite).await;
+        Pack::start_in(Env::shipped(StateDb::Sqlite).await, fixture, targets).await
+    }
+
+    /// The same, with the test fixture commands (`tests/fixtures/commands`).
+    pub async fn fixtures(fixture: &str, targets: &[(&str, &str)]) -> Pack {
+        Pack::start_in(Env::fixtures(StateDb::Sqlite).await, fixture, targets).await
+    }
+
+    async fn start_in(mut env: Env, fixture: &str, targets: &[(&str, &str)]) -> Pack {
         let db_url = fresh_postgres().await;
         let pool = sqlx::PgPool::connect(&db_url).await.expect("fixture db");
         let sql = std::fs::read_to_string(repo().join(fixture)).expect("fixture file");
