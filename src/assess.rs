@@ -42,7 +42,14 @@ pub enum IssueType {
 }
 
 impl IssueType {
-    pub const NAMES: &'static [&'static str] = &["ui-bug", "api-error", "auth", "data-corruption", "performance", "security"];
+    pub const NAMES: &'static [&'static str] = &[
+        "ui-bug",
+        "api-error",
+        "auth",
+        "data-corruption",
+        "performance",
+        "security",
+    ];
 
     fn parse(s: &str) -> Option<IssueType> {
         Some(match s {
@@ -96,7 +103,10 @@ pub fn assess(f: &Facts) -> Assessment {
     if f.system_down && at_least(5) {
         immediate.push("Complete system outage (> 5 minutes)".into());
     } else if f.system_down {
-        watch.push(format!("outage reaches the 5-minute immediate threshold in {}", left(lasted, 5)));
+        watch.push(format!(
+            "outage reaches the 5-minute immediate threshold in {}",
+            left(lasted, 5)
+        ));
     }
     if f.db_down {
         immediate.push("Database connection failures preventing all operations".into());
@@ -106,28 +116,47 @@ pub fn assess(f: &Facts) -> Assessment {
     }
     if let Some(rate) = f.error_rate {
         if rate > 10.0 && at_least(5) {
-            immediate.push(format!("Error rate > 10% sustained for 5 minutes ({rate}% for {})", mins(lasted)));
+            immediate.push(format!(
+                "Error rate > 10% sustained for 5 minutes ({rate}% for {})",
+                mins(lasted)
+            ));
         } else if rate > 10.0 {
-            watch.push(format!("error rate {rate}% reaches the immediate threshold (5 minutes) in {}", left(lasted, 5)));
+            watch.push(format!(
+                "error rate {rate}% reaches the immediate threshold (5 minutes) in {}",
+                left(lasted, 5)
+            ));
         } else if rate >= 1.0 && at_least(15) {
-            scheduled.push(format!("Error rate 1-10% sustained for 15 minutes ({rate}% for {})", mins(lasted)));
+            scheduled.push(format!(
+                "Error rate 1-10% sustained for 15 minutes ({rate}% for {})",
+                mins(lasted)
+            ));
         } else if rate >= 1.0 {
-            watch.push(format!("error rate {rate}% reaches the scheduled-rollback threshold (15 minutes) in {}", left(lasted, 15)));
+            watch.push(format!(
+                "error rate {rate}% reaches the scheduled-rollback threshold (15 minutes) in {}",
+                left(lasted, 15)
+            ));
         }
     }
     if let Some(s) = f.sync_success {
         if s < 90.0 && at_least(30) {
             scheduled.push(format!("Sync success rate < 90% for 30 minutes ({s}%)"));
         } else if s < 90.0 {
-            watch.push(format!("sync success {s}% reaches the 30-minute threshold in {}", left(lasted, 30)));
+            watch.push(format!(
+                "sync success {s}% reaches the 30-minute threshold in {}",
+                left(lasted, 30)
+            ));
         }
     }
     if let Some(q) = f.queue_size {
         if q > 1000 && f.queue_growing && at_least(30) {
-            scheduled.push(format!("Queue size > 1000 and growing for 30 minutes ({q})"));
+            scheduled.push(format!(
+                "Queue size > 1000 and growing for 30 minutes ({q})"
+            ));
         }
     }
-    if f.crash_every.is_some_and(|c| c < Duration::from_secs(30 * MIN)) {
+    if f.crash_every
+        .is_some_and(|c| c < Duration::from_secs(30 * MIN))
+    {
         scheduled.push("Memory leak causing crashes every < 30 minutes".into());
     }
     if f.critical_feature_down {
@@ -150,13 +179,25 @@ pub fn assess(f: &Facts) -> Assessment {
 
     // Seed 001's decision tree, for the Kanban V2 pack.
     let kanban = if f.data_corruption {
-        Some(("Scenario 3 (data corruption: immediate stop)", "/kanban-corruption reason=\"...\""))
+        Some((
+            "Scenario 3 (data corruption: immediate stop)",
+            "/kanban-corruption reason=\"...\"",
+        ))
     } else if f.system_down {
-        Some(("Scenario 1 (system down: < 5 min rollback)", "/kanban-off reason=\"...\""))
+        Some((
+            "Scenario 1 (system down: < 5 min rollback)",
+            "/kanban-off reason=\"...\"",
+        ))
     } else if f.performance && f.affected.is_some_and(|a| a > 50.0) {
-        Some(("Scenario 2 escalated to Scenario 1 (> 50% of companies affected)", "/kanban-off reason=\"...\""))
+        Some((
+            "Scenario 2 escalated to Scenario 1 (> 50% of companies affected)",
+            "/kanban-off reason=\"...\"",
+        ))
     } else if f.performance {
-        Some(("Scenario 2 (performance: < 30 min selective rollback)", "/kanban-selective-off reason=\"...\""))
+        Some((
+            "Scenario 2 (performance: < 30 min selective rollback)",
+            "/kanban-selective-off reason=\"...\"",
+        ))
     } else {
         None
     };
@@ -170,12 +211,30 @@ pub fn assess(f: &Facts) -> Assessment {
         None
     });
     let (matrix, mut commands): (_, Vec<&'static str>) = match issue {
-        Some(IssueType::UiBug) => (Some(("yes", "no", "no", "Medium")), vec!["/app-rollback frontend"]),
-        Some(IssueType::ApiError) => (Some(("no", "yes", "no", "High")), vec!["/app-rollback backend"]),
-        Some(IssueType::Auth) => (Some(("maybe", "yes", "no", "High")), vec!["/app-rollback backend"]),
-        Some(IssueType::DataCorruption) => (Some(("no", "no", "yes", "Critical")), vec!["/app-rollback database"]),
-        Some(IssueType::Performance) => (Some(("maybe", "yes", "no", "Medium")), vec!["/app-rollback backend"]),
-        Some(IssueType::Security) => (Some(("yes", "yes", "maybe", "Critical")), vec!["/app-rollback full"]),
+        Some(IssueType::UiBug) => (
+            Some(("yes", "no", "no", "Medium")),
+            vec!["/app-rollback frontend"],
+        ),
+        Some(IssueType::ApiError) => (
+            Some(("no", "yes", "no", "High")),
+            vec!["/app-rollback backend"],
+        ),
+        Some(IssueType::Auth) => (
+            Some(("maybe", "yes", "no", "High")),
+            vec!["/app-rollback backend"],
+        ),
+        Some(IssueType::DataCorruption) => (
+            Some(("no", "no", "yes", "Critical")),
+            vec!["/app-rollback database"],
+        ),
+        Some(IssueType::Performance) => (
+            Some(("maybe", "yes", "no", "Medium")),
+            vec!["/app-rollback backend"],
+        ),
+        Some(IssueType::Security) => (
+            Some(("yes", "yes", "maybe", "Critical")),
+            vec!["/app-rollback full"],
+        ),
         None => (None, Vec::new()),
     };
     if let Some((_, cmd)) = kanban {
@@ -190,7 +249,14 @@ pub fn assess(f: &Facts) -> Assessment {
     if f.security {
         commands.push("/dr security-breach ip=...");
     }
-    Assessment { decision, because, watch, kanban, matrix, commands }
+    Assessment {
+        decision,
+        because,
+        watch,
+        kanban,
+        matrix,
+        commands,
+    }
 }
 
 fn mins(d: Duration) -> String {
@@ -206,26 +272,46 @@ fn left(lasted: Duration, threshold_min: u64) -> String {
 pub fn facts(line: &CommandLine) -> Result<Facts, String> {
     let mut f = Facts::default();
     if let Some(p) = line.positional.first() {
-        return Err(format!("`{}` is not a fact; facts are name=value", crate::render::escape::inline_code(p)));
+        return Err(format!(
+            "`{}` is not a fact; facts are name=value",
+            crate::render::escape::inline_code(p)
+        ));
     }
     for (k, v) in &line.named {
         let v = v.trim();
         let bad = |what: &str| format!("`{k}` must be {what}");
-        let pct = |s: &str| s.trim_end_matches('%').trim().parse::<f64>().ok().filter(|x| (0.0..=100.0).contains(x));
+        let pct = |s: &str| {
+            s.trim_end_matches('%')
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=100.0).contains(x))
+        };
         let yes = |s: &str| match s.to_ascii_lowercase().as_str() {
             "yes" | "true" | "y" | "1" => Some(true),
             "no" | "false" | "n" | "0" => Some(false),
             _ => None,
         };
         match k.as_str() {
-            "error_rate" => f.error_rate = Some(pct(v).ok_or_else(|| bad("a percentage, e.g. 12 or 0.5%"))?),
+            "error_rate" => {
+                f.error_rate = Some(pct(v).ok_or_else(|| bad("a percentage, e.g. 12 or 0.5%"))?)
+            }
             "sync_success" => f.sync_success = Some(pct(v).ok_or_else(|| bad("a percentage"))?),
-            "affected" => f.affected = Some(pct(v).ok_or_else(|| bad("a percentage of companies"))?),
-            "duration" | "for" => f.duration = Some(parse_duration(v).ok_or_else(|| bad("a duration like 6m"))?),
-            "crash_every" => f.crash_every = Some(parse_duration(v).ok_or_else(|| bad("a duration like 20m"))?),
+            "affected" => {
+                f.affected = Some(pct(v).ok_or_else(|| bad("a percentage of companies"))?)
+            }
+            "duration" | "for" => {
+                f.duration = Some(parse_duration(v).ok_or_else(|| bad("a duration like 6m"))?)
+            }
+            "crash_every" => {
+                f.crash_every = Some(parse_duration(v).ok_or_else(|| bad("a duration like 20m"))?)
+            }
             "queue_size" => f.queue_size = Some(v.parse().map_err(|_| bad("a whole number"))?),
             "issue" | "issue_type" => {
-                f.issue_type = Some(IssueType::parse(v).ok_or_else(|| bad(&format!("one of {}", IssueType::NAMES.join(", "))))?)
+                f.issue_type = Some(
+                    IssueType::parse(v)
+                        .ok_or_else(|| bad(&format!("one of {}", IssueType::NAMES.join(", "))))?,
+                )
             }
             flag => {
                 let target = match flag {
@@ -298,27 +384,168 @@ mod tests {
     fn seed_002_thresholds_decide() {
         use Decision::*;
         let table: Vec<(Facts, Decision)> = vec![
-            (Facts { error_rate: Some(12.0), duration: m(6), ..Default::default() }, Immediate),
-            (Facts { error_rate: Some(12.0), duration: m(4), ..Default::default() }, Monitor),
-            (Facts { error_rate: Some(10.0), duration: m(20), ..Default::default() }, Scheduled),
-            (Facts { error_rate: Some(5.0), duration: m(15), ..Default::default() }, Scheduled),
-            (Facts { error_rate: Some(5.0), duration: m(14), ..Default::default() }, Monitor),
-            (Facts { error_rate: Some(0.5), duration: m(60), ..Default::default() }, Monitor),
-            (Facts { data_corruption: true, ..Default::default() }, Immediate),
-            (Facts { security: true, ..Default::default() }, Immediate),
-            (Facts { system_down: true, duration: m(5), ..Default::default() }, Immediate),
-            (Facts { system_down: true, duration: m(3), ..Default::default() }, Monitor),
-            (Facts { db_down: true, ..Default::default() }, Immediate),
-            (Facts { auth_broken: true, ..Default::default() }, Immediate),
-            (Facts { sync_success: Some(85.0), duration: m(30), ..Default::default() }, Scheduled),
-            (Facts { sync_success: Some(85.0), duration: m(10), ..Default::default() }, Monitor),
-            (Facts { queue_size: Some(1500), queue_growing: true, duration: m(30), ..Default::default() }, Scheduled),
-            (Facts { queue_size: Some(1500), queue_growing: false, duration: m(30), ..Default::default() }, Monitor),
-            (Facts { crash_every: m(20), ..Default::default() }, Scheduled),
-            (Facts { crash_every: m(45), ..Default::default() }, Monitor),
-            (Facts { critical_feature_down: true, ..Default::default() }, Scheduled),
-            (Facts { multiple_p1: true, ..Default::default() }, Scheduled),
-            (Facts { multiple_p1: true, data_corruption: true, ..Default::default() }, Immediate),
+            (
+                Facts {
+                    error_rate: Some(12.0),
+                    duration: m(6),
+                    ..Default::default()
+                },
+                Immediate,
+            ),
+            (
+                Facts {
+                    error_rate: Some(12.0),
+                    duration: m(4),
+                    ..Default::default()
+                },
+                Monitor,
+            ),
+            (
+                Facts {
+                    error_rate: Some(10.0),
+                    duration: m(20),
+                    ..Default::default()
+                },
+                Scheduled,
+            ),
+            (
+                Facts {
+                    error_rate: Some(5.0),
+                    duration: m(15),
+                    ..Default::default()
+                },
+                Scheduled,
+            ),
+            (
+                Facts {
+                    error_rate: Some(5.0),
+                    duration: m(14),
+                    ..Default::default()
+                },
+                Monitor,
+            ),
+            (
+                Facts {
+                    error_rate: Some(0.5),
+                    duration: m(60),
+                    ..Default::default()
+                },
+                Monitor,
+            ),
+            (
+                Facts {
+                    data_corruption: true,
+                    ..Default::default()
+                },
+                Immediate,
+            ),
+            (
+                Facts {
+                    security: true,
+                    ..Default::default()
+                },
+                Immediate,
+            ),
+            (
+                Facts {
+                    system_down: true,
+                    duration: m(5),
+                    ..Default::default()
+                },
+                Immediate,
+            ),
+            (
+                Facts {
+                    system_down: true,
+                    duration: m(3),
+                    ..Default::default()
+                },
+                Monitor,
+            ),
+            (
+                Facts {
+                    db_down: true,
+                    ..Default::default()
+                },
+                Immediate,
+            ),
+            (
+                Facts {
+                    auth_broken: true,
+                    ..Default::default()
+                },
+                Immediate,
+            ),
+            (
+                Facts {
+                    sync_success: Some(85.0),
+                    duration: m(30),
+                    ..Default::default()
+                },
+                Scheduled,
+            ),
+            (
+                Facts {
+                    sync_success: Some(85.0),
+                    duration: m(10),
+                    ..Default::default()
+                },
+                Monitor,
+            ),
+            (
+                Facts {
+                    queue_size: Some(1500),
+                    queue_growing: true,
+                    duration: m(30),
+                    ..Default::default()
+                },
+                Scheduled,
+            ),
+            (
+                Facts {
+                    queue_size: Some(1500),
+                    queue_growing: false,
+                    duration: m(30),
+                    ..Default::default()
+                },
+                Monitor,
+            ),
+            (
+                Facts {
+                    crash_every: m(20),
+                    ..Default::default()
+                },
+                Scheduled,
+            ),
+            (
+                Facts {
+                    crash_every: m(45),
+                    ..Default::default()
+                },
+                Monitor,
+            ),
+            (
+                Facts {
+                    critical_feature_down: true,
+                    ..Default::default()
+                },
+                Scheduled,
+            ),
+            (
+                Facts {
+                    multiple_p1: true,
+                    ..Default::default()
+                },
+                Scheduled,
+            ),
+            (
+                Facts {
+                    multiple_p1: true,
+                    data_corruption: true,
+                    ..Default::default()
+                },
+                Immediate,
+            ),
         ];
         for (facts, want) in table {
             assert_eq!(assess(&facts).decision, want, "{facts:?}");
@@ -328,32 +555,100 @@ mod tests {
     #[test]
     fn seed_001_tree_picks_the_kanban_scenario() {
         let table: Vec<(Facts, &str)> = vec![
-            (Facts { data_corruption: true, system_down: true, ..Default::default() }, "/kanban-corruption"),
-            (Facts { system_down: true, ..Default::default() }, "/kanban-off"),
-            (Facts { performance: true, affected: Some(60.0), ..Default::default() }, "/kanban-off"),
-            (Facts { performance: true, affected: Some(30.0), ..Default::default() }, "/kanban-selective-off"),
-            (Facts { performance: true, ..Default::default() }, "/kanban-selective-off"),
+            (
+                Facts {
+                    data_corruption: true,
+                    system_down: true,
+                    ..Default::default()
+                },
+                "/kanban-corruption",
+            ),
+            (
+                Facts {
+                    system_down: true,
+                    ..Default::default()
+                },
+                "/kanban-off",
+            ),
+            (
+                Facts {
+                    performance: true,
+                    affected: Some(60.0),
+                    ..Default::default()
+                },
+                "/kanban-off",
+            ),
+            (
+                Facts {
+                    performance: true,
+                    affected: Some(30.0),
+                    ..Default::default()
+                },
+                "/kanban-selective-off",
+            ),
+            (
+                Facts {
+                    performance: true,
+                    ..Default::default()
+                },
+                "/kanban-selective-off",
+            ),
         ];
         for (facts, cmd) in table {
             let a = assess(&facts);
-            assert!(a.kanban.expect("a scenario").1.starts_with(cmd), "{facts:?}");
+            assert!(
+                a.kanban.expect("a scenario").1.starts_with(cmd),
+                "{facts:?}"
+            );
             assert!(a.commands[0].starts_with(cmd));
         }
-        assert!(assess(&Facts { error_rate: Some(0.2), ..Default::default() }).kanban.is_none());
+        assert!(assess(&Facts {
+            error_rate: Some(0.2),
+            ..Default::default()
+        })
+        .kanban
+        .is_none());
     }
 
     #[test]
     fn seed_003_matrix_maps_issue_types_to_layers() {
         let table = [
-            (IssueType::UiBug, ("yes", "no", "no", "Medium"), "/app-rollback frontend"),
-            (IssueType::ApiError, ("no", "yes", "no", "High"), "/app-rollback backend"),
-            (IssueType::Auth, ("maybe", "yes", "no", "High"), "/app-rollback backend"),
-            (IssueType::DataCorruption, ("no", "no", "yes", "Critical"), "/app-rollback database"),
-            (IssueType::Performance, ("maybe", "yes", "no", "Medium"), "/app-rollback backend"),
-            (IssueType::Security, ("yes", "yes", "maybe", "Critical"), "/app-rollback full"),
+            (
+                IssueType::UiBug,
+                ("yes", "no", "no", "Medium"),
+                "/app-rollback frontend",
+            ),
+            (
+                IssueType::ApiError,
+                ("no", "yes", "no", "High"),
+                "/app-rollback backend",
+            ),
+            (
+                IssueType::Auth,
+                ("maybe", "yes", "no", "High"),
+                "/app-rollback backend",
+            ),
+            (
+                IssueType::DataCorruption,
+                ("no", "no", "yes", "Critical"),
+                "/app-rollback database",
+            ),
+            (
+                IssueType::Performance,
+                ("maybe", "yes", "no", "Medium"),
+                "/app-rollback backend",
+            ),
+            (
+                IssueType::Security,
+                ("yes", "yes", "maybe", "Critical"),
+                "/app-rollback full",
+            ),
         ];
         for (t, row, cmd) in table {
-            let a = assess(&Facts { issue_type: Some(t), ..Default::default() });
+            let a = assess(&Facts {
+                issue_type: Some(t),
+                ..Default::default()
+            });
             assert_eq!(a.matrix, Some(row), "{t:?}");
             assert!(a.commands.contains(&cmd), "{t:?}: {:?}", a.commands);
         }
@@ -361,10 +656,24 @@ mod tests {
 
     #[test]
     fn facts_are_read_from_the_command_line_and_validated() {
-        let line = crate::command::parse::parse("/assess error_rate=12% duration=6m data_corruption=yes issue=api-error").unwrap();
+        let line = crate::command::parse::parse(
+            "/assess error_rate=12% duration=6m data_corruption=yes issue=api-error",
+        )
+        .unwrap();
         let f = facts(&line).unwrap();
-        assert_eq!((f.error_rate, f.duration, f.data_corruption, f.issue_type), (Some(12.0), m(6), true, Some(IssueType::ApiError)));
-        for bad in ["/assess", "/assess error_rate=lots", "/assess error_rate=120", "/assess nonsense=1", "/assess data_corruption=maybe", "/assess issue=cosmic", "/assess 12"] {
+        assert_eq!(
+            (f.error_rate, f.duration, f.data_corruption, f.issue_type),
+            (Some(12.0), m(6), true, Some(IssueType::ApiError))
+        );
+        for bad in [
+            "/assess",
+            "/assess error_rate=lots",
+            "/assess error_rate=120",
+            "/assess nonsense=1",
+            "/assess data_corruption=maybe",
+            "/assess issue=cosmic",
+            "/assess 12",
+        ] {
             let line = crate::command::parse::parse(bad).unwrap();
             assert!(facts(&line).is_err(), "{bad}");
         }
@@ -372,11 +681,25 @@ mod tests {
 
     #[test]
     fn the_answer_names_the_criteria_and_what_to_watch() {
-        let text = render(&assess(&Facts { error_rate: Some(5.0), duration: m(9), ..Default::default() }));
+        let text = render(&assess(&Facts {
+            error_rate: Some(5.0),
+            duration: m(9),
+            ..Default::default()
+        }));
         assert!(text.starts_with("🟢 *MONITOR & PATCH*"), "{text}");
-        assert!(text.contains("reaches the scheduled-rollback threshold (15 minutes) in 6 min"), "{text}");
-        let text = render(&assess(&Facts { error_rate: Some(12.0), duration: m(6), ..Default::default() }));
-        assert!(text.contains("Error rate > 10% sustained for 5 minutes (12% for 6 min)"), "{text}");
+        assert!(
+            text.contains("reaches the scheduled-rollback threshold (15 minutes) in 6 min"),
+            "{text}"
+        );
+        let text = render(&assess(&Facts {
+            error_rate: Some(12.0),
+            duration: m(6),
+            ..Default::default()
+        }));
+        assert!(
+            text.contains("Error rate > 10% sustained for 5 minutes (12% for 6 min)"),
+            "{text}"
+        );
         assert!(text.contains("`/rollback quick`"), "{text}");
     }
 }

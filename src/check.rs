@@ -313,7 +313,7 @@ impl SpecCheck<'_> {
                 }
                 for p in &s.params {
                     if !param_source_is_known(p) {
-                        bad(self, p, format!("unknown parameter source `{p}` (use args.NAME, incident.id, run.id or run.requested_by)"));
+                        bad(self, p, format!("unknown parameter source `{p}` (use args.NAME, vars.NAME, incident.id, run.id or run.requested_by)"));
                     } else if let Some(arg) = p.strip_prefix("args.") {
                         if !self.spec.file.args.iter().any(|a| a.name == arg) {
                             bad(
@@ -352,6 +352,13 @@ impl SpecCheck<'_> {
                         );
                     }
                 }
+                if let Some(re) = h
+                    .expect_body
+                    .as_ref()
+                    .filter(|re| regex::Regex::new(re).is_err())
+                {
+                    bad(self, re, format!("expect_body `{re}` is not a valid regex"));
+                }
                 if let Some(b) = &h.backoff {
                     if parse_duration(b).is_none() {
                         bad(self, b, format!("backoff `{b}` is not a duration"));
@@ -374,20 +381,22 @@ impl SpecCheck<'_> {
                 if sh.argv.is_empty() {
                     bad(self, "argv", "argv is empty".into());
                 }
-                if sh.argv.first().is_some_and(|p| p.contains('{')) {
+                // The program may come from deployment config ({vars.X}), never from
+                // the run (arguments, ids).
+                let program_from_run = sh.argv.first().is_some_and(|p| {
+                    crate::actions::placeholder::names(p)
+                        .map_or(true, |n| n.iter().any(|n| !n.starts_with("vars.")))
+                });
+                if program_from_run {
                     bad(
                         self,
                         "argv",
-                        "the program (argv[0]) cannot come from a placeholder".into(),
+                        "the program (argv[0]) can only use {vars.NAME} placeholders".into(),
                     );
                 }
-                if let Some(re) = &sh.expect_output {
+                for re in sh.expect_output.iter().chain(&sh.reject_output) {
                     if regex::Regex::new(re).is_err() {
-                        bad(
-                            self,
-                            re,
-                            format!("expect_output `{re}` is not a valid regex"),
-                        );
+                        bad(self, re, format!("`{re}` is not a valid regex"));
                     }
                 }
                 if let Some(t) = &sh.pg_env {
@@ -447,7 +456,7 @@ impl SpecCheck<'_> {
                 ),
                 _ => {}
             },
-            Ok(Action::Confirm(_)) => {}
+            Ok(Action::Confirm(c)) => texts.push(c.prompt.clone()),
         }
         for text in texts {
             match crate::actions::placeholder::names(&text) {

@@ -107,7 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 println!("ok: {} is valid", settings.config_path.display());
                 Ok(0)
             } else {
-                eprintln!("{} problem(s) found", problems.len());
+                println!("{} problem(s) found", problems.len());
                 Ok(1)
             }
         }

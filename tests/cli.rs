@@ -89,7 +89,7 @@ async fn an_approval_given_in_a_second_process_continues_the_run() {
     let (code, posts) = run(
         &env,
         "U_ONCALL",
-        "/kanban-selective-off reason=\"slow DnD\" top=4",
+        "/kanban-selective-off reason=\"slow DnD\" top=4 settle=10ms",
     );
     assert_eq!(code, 0, "waiting for approval is not an error");
     let request = posts
@@ -183,9 +183,9 @@ async fn check_reports_each_broken_file_with_its_line() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let expected = [
-        "commands/chatia/kanban-off.toml:5: unknown scenario `production-p9`",
-        "commands/chatia/kanban-off.toml:39: step `Disable kanbanV2Enabled for every company`: unknown target `nowhere`",
-        "commands/chatia/kanban-off.toml:59: step `Verify no company has Kanban V2 enabled`: unknown target `nowhere`",
+        "commands/chatia/kanban-off.toml:7: unknown scenario `production-p9`",
+        "commands/chatia/kanban-off.toml:41: step `Disable kanbanV2Enabled for every company`: unknown target `nowhere`",
+        "commands/chatia/kanban-off.toml:61: step `Verify no company has Kanban V2 enabled`: unknown target `nowhere`",
         "commands/broken.toml:7: argument `who`: invalid pattern",
         "commands/broken.toml:11: unknown template `missing.md.j2`",
         "commands/dup.toml:2: duplicate command /kanban-off",
@@ -219,7 +219,7 @@ async fn export_renders_the_post_mortem_of_an_incident() {
     );
     let out = warroom(&env, &["export", &id, "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["runs"][0]["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["runs"][0]["steps"].as_array().unwrap().len(), 4);
     assert_eq!(doc["timeline"][0]["kind"], "detected");
     let out = warroom(&env, &["export", "INC-19990101-001"]);
     assert_eq!(out.status.code(), Some(2));

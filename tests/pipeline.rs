@@ -236,7 +236,7 @@ async fn a_selective_rollback_waits_for_the_lead_then_runs_with_bound_parameters
         say(
             &app,
             "U_ONCALL",
-            "/kanban-selective-off reason=\"slow DnD\" top=3"
+            "/kanban-selective-off reason=\"slow DnD\" top=3 settle=10ms"
         )
         .await,
         Outcome::Waiting

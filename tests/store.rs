@@ -321,7 +321,7 @@ async fn the_whole_pipeline_runs_on_a_postgresql_state_database() {
         say(
             &app,
             "U_ONCALL",
-            "/kanban-selective-off reason=\"slow\" top=2"
+            "/kanban-selective-off reason=\"slow\" top=2 settle=10ms"
         )
         .await,
         Outcome::Waiting

@@ -30,6 +30,9 @@ pub struct HttpSpec {
     /// JSON pointer → expectation, e.g. `"/errorRate" = "< 0.1"`.
     #[serde(default)]
     pub checks: BTreeMap<String, toml::Value>,
+    /// A regex the response body must match (an HTML page, a version marker).
+    #[serde(default)]
+    pub expect_body: Option<String>,
     /// Extra attempts after a failure, waiting `backoff`, doubling each time.
     #[serde(default)]
     pub retries: u32,
@@ -165,6 +168,14 @@ async fn once(
             "HTTP {status}, expected {}: {excerpt}",
             spec.expect_status
         ));
+    }
+    if let Some(pattern) = &spec.expect_body {
+        let re = regex::Regex::new(pattern).map_err(|e| format!("bad expect_body: {e}"))?;
+        if !re.is_match(&text) {
+            return Err(format!(
+                "HTTP {status} but the body does not match /{pattern}/: {excerpt}"
+            ));
+        }
     }
     let mut seen = Vec::new();
     if !spec.checks.is_empty() {

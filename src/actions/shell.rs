@@ -27,11 +27,55 @@ pub struct ShellSpec {
     /// URL, for `pg_dump` and friends, without the URL appearing in argv.
     #[serde(default)]
     pub pg_env: Option<String>,
+    /// The exit code (or codes, e.g. `[0, 3]` for `systemctl status` of a failed
+    /// unit) that count as success.
     #[serde(default)]
-    pub expect_exit: i32,
+    pub expect_exit: ExitCodes,
     /// A regex the combined stdout and stderr must match.
     #[serde(default)]
     pub expect_output: Option<String>,
+    /// A regex the combined stdout and stderr must NOT match ("no critical errors").
+    #[serde(default)]
+    pub reject_output: Option<String>,
+}
+
+/// One exit code or several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ExitCodes {
+    One(i32),
+    Many(Vec<i32>),
+}
+
+impl Default for ExitCodes {
+    fn default() -> Self {
+        ExitCodes::One(0)
+    }
+}
+
+impl ExitCodes {
+    pub fn accepts(&self, code: i32) -> bool {
+        match self {
+            ExitCodes::One(c) => *c == code,
+            ExitCodes::Many(cs) => cs.contains(&code),
+        }
+    }
+}
+
+impl std::fmt::Display for ExitCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitCodes::One(c) => write!(f, "{c}"),
+            ExitCodes::Many(cs) => write!(
+                f,
+                "{}",
+                cs.iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        }
+    }
 }
 
 /// What a child process may inherit: set once from the bot's own environment (in
@@ -142,7 +186,7 @@ pub async fn run(
     );
     let code = status.code().unwrap_or(-1);
     let tail = truncate(text.trim(), 400);
-    if code != spec.expect_exit {
+    if !spec.expect_exit.accepts(code) {
         return Err(ActionError::Failed(format!(
             "`{program}` exited {code}, expected {}: {tail}",
             spec.expect_exit

@@ -42,11 +42,12 @@ pub fn describe(spec: &SqlSpec, target: Option<&SqlTarget>, params: &[Param]) ->
     out
 }
 
-/// Highest `$N` a statement uses: only that many parameters are bound to it.
+/// Highest `$N` (or SQLite's `?N`) a statement uses: only that many parameters are
+/// bound to it.
 fn params_used(statement: &str) -> usize {
     let mut max = 0;
     let mut rest = statement;
-    while let Some(i) = rest.find('$') {
+    while let Some(i) = rest.find(['$', '?']) {
         rest = &rest[i + 1..];
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         if let Ok(n) = digits.parse::<usize>() {
@@ -329,6 +330,8 @@ fn pg_row(row: &PgRow) -> Map<String, Value> {
                 .ok()
                 .flatten()
                 .map(|t| Value::from(t.to_string())),
+            // A function returning void (`select legalflow.emergency_lockdown($1)`).
+            "VOID" => None,
             "DATE" => row
                 .try_get::<Option<chrono::NaiveDate>, _>(i)
                 .ok()

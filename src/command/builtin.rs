@@ -13,7 +13,9 @@ use crate::render::{escape, hhmm};
 use crate::runbook::engine::{self, RunOutcome};
 use crate::runbook::run::{display_id, parse_id, Run, RunState, StepState};
 
-pub const NAMES: &[&str] = &["help", "approve", "deny", "confirm", "cancel", "status", "assess"];
+pub const NAMES: &[&str] = &[
+    "help", "approve", "deny", "confirm", "cancel", "status", "assess",
+];
 
 /// Handles `line` if it is a built-in; `None` lets the catalog look it up.
 pub async fn dispatch(
@@ -511,10 +513,19 @@ async fn assess(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled
         .map_err(|e| Failure::Invalid(format!("{e}. Usage: {}", crate::assess::USAGE)))?;
     let text = crate::assess::render(&crate::assess::assess(&facts));
     let headline = text.lines().next().unwrap_or_default().to_string();
-    app.send(&Post::new(&msg.channel, PostKind::Info, text)).await;
+    app.send(&Post::new(&msg.channel, PostKind::Info, text))
+        .await;
     if let Some(incident) = app.store.open_incident(&msg.channel).await? {
         let note = format!("{} ran /assess: {headline}", msg.user.id);
-        app.event(&incident.id, kind::COMMAND, Some(&msg.user.id), &note, None, None).await?;
+        app.event(
+            &incident.id,
+            kind::COMMAND,
+            Some(&msg.user.id),
+            &note,
+            None,
+            None,
+        )
+        .await?;
     }
     Ok(Handled::done())
 }

@@ -351,6 +351,14 @@ mod tests {
                 "/x reason=\"a 'b' c\"",
                 line("x", &[], &[("reason", "a 'b' c")]),
             ),
+            (
+                r#"/x reason="back\\slash and \" quote""#,
+                line("x", &[], &[("reason", r#"back\slash and " quote"#)]),
+            ),
+            (
+                r#"/x reason=C:\dir"#,
+                line("x", &[], &[("reason", r#"C:\dir"#)]),
+            ),
             ("/x \"\"", line("x", &[""], &[])),
             (
                 "/x reason=\"$(rm -rf /)\"",

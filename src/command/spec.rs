@@ -114,7 +114,7 @@ pub struct CommandSpec {
     pub file: SpecFile,
     /// Where it was loaded from, for `file:line` messages.
     pub path: String,
-    pub patterns: Vec<Option<Regex>>,
+    pub patterns: Vec<Option<ArgPattern>>,
 }
 
 impl CommandSpec {
@@ -202,7 +202,11 @@ impl CommandSpec {
     }
 }
 
-fn check_value(arg: &ArgSpec, pattern: Option<&Regex>, raw: &str) -> Result<ArgValue, ArgError> {
+fn check_value(
+    arg: &ArgSpec,
+    pattern: Option<&ArgPattern>,
+    raw: &str,
+) -> Result<ArgValue, ArgError> {
     let invalid = |reason: String| ArgError::Invalid {
         name: arg.name.clone(),
         reason,
@@ -331,11 +335,73 @@ pub enum ArgError {
 /// The key every command accepts: show what would run, change nothing.
 pub const DRY_RUN: &str = "dry_run";
 
+/// A compiled argument pattern: an anchored regex, plus character-count bounds when
+/// the pattern was a single class under counted repetition.
+#[derive(Debug, Clone)]
+pub struct ArgPattern {
+    re: Regex,
+    min: usize,
+    max: Option<usize>,
+}
+
+impl ArgPattern {
+    pub fn is_match(&self, value: &str) -> bool {
+        let n = value.chars().count();
+        n >= self.min && self.max.is_none_or(|m| n <= m) && self.re.is_match(value)
+    }
+}
+
+/// Largest compiled pattern accepted; `warroom check` reports bigger ones.
+const PATTERN_SIZE_LIMIT: usize = 2 << 20;
+
 /// Compiles a pattern so that it must match the whole value.
-pub fn compile_anchored(pattern: &str) -> Result<Regex, regex::Error> {
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(64 << 20)
+///
+/// `[\w .,-]{3,200}` is the natural way to write "a short reason", but a Unicode
+/// class under a counted repetition compiles into hundreds of copies of the class
+/// (seconds and hundreds of MB). The same language is "only class characters, 3 to
+/// 200 of them", so that shape is compiled as `CLASS*` plus a length check.
+pub fn compile_anchored(pattern: &str) -> Result<ArgPattern, regex::Error> {
+    let build = |p: &str| {
+        regex::RegexBuilder::new(&format!("^(?:{p})$"))
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .build()
+    };
+    if let Some((class, min, max)) = counted_class(pattern) {
+        return Ok(ArgPattern {
+            re: build(&format!("(?:{class})*"))?,
+            min,
+            max,
+        });
+    }
+    Ok(ArgPattern {
+        re: build(pattern)?,
+        min: 0,
+        max: None,
+    })
+}
+
+/// `Some((class, min, max))` when the whole pattern is one character class repeated.
+fn counted_class(pattern: &str) -> Option<(String, usize, Option<usize>)> {
+    use regex_syntax::hir::HirKind;
+    let hir = regex_syntax::ParserBuilder::new()
         .build()
+        .parse(pattern)
+        .ok()?;
+    let mut h = &hir;
+    while let HirKind::Capture(c) = h.kind() {
+        h = &c.sub;
+    }
+    let HirKind::Repetition(rep) = h.kind() else {
+        return None;
+    };
+    if !matches!(rep.sub.kind(), HirKind::Class(_)) {
+        return None;
+    }
+    Some((
+        rep.sub.to_string(),
+        rep.min as usize,
+        rep.max.map(|m| m as usize),
+    ))
 }
 
 #[cfg(test)]
@@ -454,6 +520,20 @@ mod tests {
             name: name.into(),
             reason: String::new(),
         }
+    }
+
+    #[test]
+    fn counted_classes_keep_their_meaning_and_stay_small() {
+        let p = compile_anchored(r"[\w .,:;()/#%+-]{3,200}").unwrap();
+        assert!(p.is_match("Socket.IO não conecta (company 12)"));
+        assert!(!p.is_match("ab"), "too short");
+        assert!(!p.is_match(&"a".repeat(201)), "too long");
+        assert!(p.is_match(&"ã".repeat(200)), "counted in characters");
+        assert!(!p.is_match("abc$(id)"));
+        let any = compile_anchored("(?s).{1,5}").unwrap();
+        assert!(any.is_match("a\nb") && !any.is_match("") && !any.is_match("abcdef"));
+        let plain = compile_anchored("v[0-9]+\\.[0-9]+").unwrap();
+        assert!(plain.is_match("v3.0") && !plain.is_match("v3.0; rm"));
     }
 
     #[test]

@@ -16,7 +16,14 @@ use crate::runbook::run::Run;
 use crate::runbook::step::{Action, StepSpec, WaitSpec};
 
 /// Value of a SQL parameter source for this run (or for a dry run, without one).
-pub fn param(source: &str, args: &Value, run: Option<&Run>) -> Param {
+pub fn param(source: &str, spec: &CommandSpec, args: &Value, run: Option<&Run>) -> Param {
+    if let Some(var) = source.strip_prefix("vars.") {
+        return spec
+            .file
+            .vars
+            .get(var)
+            .map_or(Param::Null, |v| Param::Text(v.clone()));
+    }
     match source {
         "incident.id" => run.map_or(Param::Text("(new incident)".into()), |r| {
             Param::Text(r.incident_id.clone())
@@ -51,9 +58,26 @@ pub fn timeout(app: &App, step: &StepSpec) -> Duration {
         .or(Some(app.settings.file.warroom.step_timeout.as_str()))
         .and_then(parse_duration)
         .unwrap_or(Duration::from_secs(60));
-    match step.poll.as_ref().and_then(|p| parse_duration(&p.within)) {
-        Some(within) => within + own,
+    let waits = match step.action() {
+        Ok(Action::Wait(w)) => wait_duration_spec(w),
+        _ => None,
+    };
+    match step
+        .poll
+        .as_ref()
+        .and_then(|p| parse_duration(&p.within))
+        .or(waits)
+    {
+        Some(longest) => longest + own,
         None => own,
+    }
+}
+
+/// A wait's fixed duration, or the longest its argument allows (a day).
+fn wait_duration_spec(w: &WaitSpec) -> Option<Duration> {
+    match &w.duration {
+        Some(d) if w.duration_arg.is_none() => parse_duration(d),
+        _ => Some(Duration::from_secs(24 * 3600)),
     }
 }
 
@@ -96,7 +120,7 @@ pub fn describe(
     let scope = scope(spec, args, run);
     let mut body = match step.action() {
         Ok(Action::Sql(s)) => {
-            let params: Vec<Param> = s.params.iter().map(|p| param(p, args, run)).collect();
+            let params: Vec<Param> = s.params.iter().map(|p| param(p, spec, args, run)).collect();
             let mut d = sql::describe(s, app.targets.sql(&s.target), &params);
             if !s.expect.is_empty() {
                 let checks: Vec<String> = s
@@ -123,7 +147,9 @@ pub fn describe(
                 .join(", "),
             p.message
         ),
-        Ok(Action::Confirm(c)) => format!("Checkpoint: a person confirms \"{}\"", c.prompt),
+        Ok(Action::Confirm(c)) => {
+            format!("Checkpoint: a person confirms \"{}\"", prompt(c, &scope))
+        }
         Ok(Action::Post(p)) => format!(
             "Post `{}` to {}",
             p.template,
@@ -152,6 +178,17 @@ pub fn describe(
         body.push_str(&format!("\nonly if {}", conds.join(" and ")));
     }
     body
+}
+
+/// A checkpoint's prompt with its placeholders filled (the backup about to be
+/// restored, the version being deployed).
+pub fn prompt(c: &crate::runbook::step::ConfirmSpec, scope: &Scope<'_>) -> String {
+    crate::actions::placeholder::expand(
+        &c.prompt,
+        scope,
+        crate::actions::placeholder::Encoding::Plain,
+    )
+    .unwrap_or_else(|_| c.prompt.clone())
 }
 
 /// Carries out the step once, or polls it, within the step's timeout.
@@ -211,7 +248,7 @@ async fn once(
             let params: Vec<Param> = s
                 .params
                 .iter()
-                .map(|p| param(p, &run.args, Some(run)))
+                .map(|p| param(p, spec, &run.args, Some(run)))
                 .collect();
             sql::run(s, target, &params).await
         }

@@ -54,6 +54,11 @@ pub fn describe(app: &App, spec: &CommandSpec, args: &Value, run: Option<&Run>) 
         .chain(spec.file.on_failure.iter().map(|s| (true, s)));
     for (i, (on_failure, step)) in all.enumerate() {
         let prefix = if on_failure { "if a step fails: " } else { "" };
+        // Steps these arguments rule out are named, not detailed.
+        if let Some(why) = act::not_applicable(step, args) {
+            out.push(format!("{}. {prefix}~{}~ ({why})", i + 1, step.name));
+            continue;
+        }
         let body = act::describe(app, spec, step, args, run);
         let optional = if step.optional && !act::target_configured(app, step) {
             " (skipped: target not configured)"
@@ -293,7 +298,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             let text = format!(
                 "⏸️ *{id}* checkpoint {}: {}\nWhen it is done, press Done or type /confirm {id}. To stop here: /cancel {id}.",
                 idx + 1,
-                c.prompt
+                act::prompt(c, &act::scope(spec, &run_now.args, Some(&run_now)))
             );
             let post =
                 Post::new(&run.channel, PostKind::Checkpoint, text).with_buttons(vec![Button {

@@ -232,5 +232,7 @@ pub struct WaitSpec {
 
 /// Where a bound parameter's value comes from.
 pub fn param_source_is_known(source: &str) -> bool {
-    source.starts_with("args.") || matches!(source, "incident.id" | "run.id" | "run.requested_by")
+    source.starts_with("args.")
+        || source.starts_with("vars.")
+        || matches!(source, "incident.id" | "run.id" | "run.requested_by")
 }
