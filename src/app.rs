@@ -67,6 +67,9 @@ pub enum Failure {
     Invalid(String),
     #[error("{0}")]
     Denied(String),
+    /// The deployment cannot run it (a target is not configured); said plainly.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -163,6 +166,7 @@ impl App {
                     SqlTarget::open(url).map_err(|e| StartError::Target(t.name.clone(), e))?
                 }
                 (None, Some(demo)) => {
+                    targets.demo.insert(t.name.clone());
                     let path = settings.base.join(format!("warroom-demo-{demo}.db"));
                     crate::demo::open(demo, &path)
                         .await
@@ -219,6 +223,10 @@ impl App {
             Err(Failure::Denied(m)) => {
                 self.reply(msg, PostKind::Denied, &m).await;
                 (Outcome::Denied, m, None)
+            }
+            Err(Failure::Unavailable(m)) => {
+                self.reply(msg, PostKind::Error, &m).await;
+                (Outcome::Internal, m, None)
             }
             Err(e) => {
                 tracing::error!(error = %e, command = id, "command failed");
@@ -379,6 +387,46 @@ impl App {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Environment variables to set before `spec` can run here: one per required
+    /// (non-optional) target that is not configured.
+    pub fn missing_config(&self, spec: &crate::command::spec::CommandSpec) -> Vec<String> {
+        let mut out: Vec<String> = spec
+            .file
+            .steps
+            .iter()
+            .filter(|s| !s.optional)
+            .filter_map(|s| s.target())
+            .filter(|t| !self.targets.has(t) && !self.targets.sql_urls.contains_key(*t))
+            .map(|t| {
+                self.settings
+                    .file
+                    .targets
+                    .get(t)
+                    .and_then(|c| c.url_env.clone())
+                    .unwrap_or_else(|| format!("a [targets.{t}] entry"))
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Demo targets `spec` would touch, to say so before anyone mistakes it for
+    /// production.
+    pub fn demo_targets(&self, spec: &crate::command::spec::CommandSpec) -> Vec<String> {
+        let mut out: Vec<String> = spec
+            .file
+            .steps
+            .iter()
+            .filter_map(|s| s.target())
+            .filter(|t| self.targets.demo.contains(*t))
+            .map(str::to_string)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     pub fn refusal_text(&self, r: &Refusal, what: &str) -> String {

@@ -616,3 +616,44 @@ async fn help_lists_what_the_user_may_run_and_explains_one_command() {
     );
     assert!(text.contains("Authorization: Production P1 Alert — requested by On-Call Engineer, DevSecOps Lead; decided by On-Call Engineer, DevSecOps Lead (each a different person)"), "{text}");
 }
+
+#[tokio::test]
+async fn a_command_whose_target_is_not_configured_is_refused_before_anything_runs() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    let out = say(&app, "U_ONCALL", "/kill-switch on reason=\"prod down\"").await;
+    assert_eq!(out, Outcome::Internal);
+    let text = chat.transcript();
+    assert!(
+        text.contains("/kill-switch on cannot run here: set LEGALFLOW_DATABASE_URL"),
+        "{text}"
+    );
+    assert!(
+        app.store.open_incident("C_INC").await.unwrap().is_none(),
+        "no incident, no run"
+    );
+    chat.clear();
+    say(&app, "U_ONCALL", "/help").await;
+    assert!(chat
+        .transcript()
+        .contains("⚠️ not configured here (set LEGALFLOW_DATABASE_URL)"));
+}
+
+#[tokio::test]
+async fn a_run_on_the_embedded_demo_database_says_so() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    say(&app, "U_ONCALL", "/kanban-off reason=\"demo\"").await;
+    let progress = chat
+        .posts()
+        .into_iter()
+        .find(|p| p.post.kind == PostKind::Progress)
+        .unwrap();
+    assert!(
+        progress
+            .text()
+            .contains("Runs against the embedded demo database for chatia_db"),
+        "{}",
+        progress.text()
+    );
+}

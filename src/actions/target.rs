@@ -122,6 +122,8 @@ pub struct Targets {
     pub redis: HashMap<String, RedisTarget>,
     /// URLs of SQL targets, for `pg_env` in shell steps.
     pub sql_urls: HashMap<String, SecretString>,
+    /// Targets served by an embedded demo database instead of the real system.
+    pub demo: std::collections::HashSet<String>,
 }
 
 impl Targets {

@@ -74,6 +74,15 @@ pub async fn handle(
         return Ok(Handled::done());
     }
 
+    let missing = app.missing_config(spec);
+    if !missing.is_empty() {
+        return Err(Failure::Unavailable(format!(
+            "/{} cannot run here: set {} for warroom and restart it. Nothing was run. \
+             (`dry-run=true` still shows what it would do.)",
+            spec.full_name(),
+            missing.join(", ")
+        )));
+    }
     let incident = open_or_create_incident(app, msg, spec).await?;
     let now = Utc::now();
     let needs_approval = !plan.missing.is_empty();

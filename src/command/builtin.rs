@@ -67,23 +67,37 @@ async fn help(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, 
 fn overview(app: &App, msg: &Incoming) -> String {
     let matrix = &app.catalog.matrix;
     let held = matrix.roles_of(&msg.user);
-    let mut mine = Vec::new();
+    // Grouped by pack, so the on-call engineer finds their system's runbook.
+    let mut packs: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut others = 0;
     for spec in app.catalog.specs() {
         let allowed = matrix
             .scenarios
             .get(&spec.file.command.scenario)
             .is_some_and(|s| s.request.iter().any(|r| held.contains(r.as_str())));
-        if allowed {
-            mine.push(format!(
-                "• `/{}` — {}",
+        if !allowed {
+            others += 1;
+            continue;
+        }
+        let missing = app.missing_config(spec);
+        let needs = if missing.is_empty() {
+            String::new()
+        } else {
+            format!(" ⚠️ not configured here (set {})", missing.join(", "))
+        };
+        packs
+            .entry(format!("*{}*", spec.pack()))
+            .or_default()
+            .push(format!(
+                "• `/{}` — {}{needs}",
                 spec.full_name(),
                 spec.file.command.help
             ));
-        } else {
-            others += 1;
-        }
     }
+    let mine: Vec<String> = packs
+        .into_iter()
+        .map(|(header, lines)| format!("{header}\n{}", lines.join("\n")))
+        .collect();
     let roles: Vec<String> = held.iter().map(|r| matrix.title(r)).collect();
     let mut out = format!(
         "*warroom* — you are {} ({}).\n",
@@ -97,7 +111,7 @@ fn overview(app: &App, msg: &Incoming) -> String {
     if mine.is_empty() {
         out.push_str("You may not run any runbook command. Ask the incident commander to add you to the matrix.\n");
     } else {
-        out.push_str("Runbook commands you may run:\n");
+        out.push_str("Runbook commands you may run, by system:\n");
         out.push_str(&mine.join("\n"));
         out.push('\n');
     }

@@ -126,6 +126,16 @@ impl CommandSpec {
         }
     }
 
+    /// The runbook pack: the directory under `commands/` the file lives in.
+    pub fn pack(&self) -> String {
+        std::path::Path::new(&self.path)
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| n != "commands")
+            .unwrap_or_default()
+    }
+
     pub fn scope(&self) -> String {
         self.file
             .command

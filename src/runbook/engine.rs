@@ -194,6 +194,20 @@ pub async fn drive(app: &App, run_id: i64) -> Result<RunOutcome, Failure> {
         })
         .collect::<Vec<_>>()
         .join("\n");
+    let demo = app.demo_targets(spec);
+    let note = if demo.is_empty() {
+        note
+    } else {
+        let demo_line = format!(
+            "ℹ️ Runs against the embedded demo database for {}: no real system is touched.",
+            demo.join(", ")
+        );
+        if note.is_empty() {
+            demo_line
+        } else {
+            format!("{demo_line}\n{note}")
+        }
+    };
     let mut d = Driver {
         app,
         spec,

@@ -58,8 +58,26 @@ pub struct Env {
 
 impl Env {
     /// The shipped `commands/` and `templates/`.
+    /// The shipped `warroom.toml`, `commands/` and `templates/`, with nothing in the
+    /// environment: only the embedded demo target is configured.
     pub async fn shipped(db: StateDb) -> Env {
-        Env::with(&repo().join("commands"), &repo().join("templates"), db, "").await
+        let shipped = std::fs::read_to_string(repo().join("warroom.toml")).expect("shipped config");
+        let config = shipped
+            .replace(
+                "commands_dir = \"commands\"",
+                &format!(
+                    "commands_dir = {:?}",
+                    repo().join("commands").display().to_string()
+                ),
+            )
+            .replace(
+                "templates_dir = \"templates\"",
+                &format!(
+                    "templates_dir = {:?}",
+                    repo().join("templates").display().to_string()
+                ),
+            );
+        Env::from_config(&config, db).await
     }
 
     /// The test fixture pack (same templates).
@@ -74,15 +92,24 @@ impl Env {
     }
 
     pub async fn with(commands: &Path, templates: &Path, db: StateDb, extra_toml: &str) -> Env {
-        let dir = tempfile::tempdir().expect("temp dir");
         let config = format!(
             "[warroom]\ncommands_dir = {:?}\ntemplates_dir = {:?}\n\n[targets.chatia_db]\nkind = \"sql\"\ndemo = \"chatia\"\n{extra_toml}",
             commands.display().to_string(),
             templates.display().to_string()
         );
+        Env::from_config(&config, db).await
+    }
+
+    async fn from_config(config: &str, db: StateDb) -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("warroom.toml");
         std::fs::write(&path, config).expect("write config");
         let mut settings = Settings::load(Some(&path)).expect("test config loads");
+        // Whatever the machine's environment holds, tests start with no real targets.
+        for t in &mut settings.targets {
+            t.url = None;
+            t.token = None;
+        }
         settings.database_url = SecretString::from(match db {
             StateDb::Sqlite => dir.path().join("state.db").display().to_string(),
             StateDb::Postgres => fresh_postgres().await,
