@@ -7,5 +7,6 @@
 
 pub mod act;
 pub mod engine;
+pub mod progress;
 pub mod run;
 pub mod step;
