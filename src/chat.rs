@@ -29,8 +29,10 @@ pub enum PostKind {
     Progress,
     /// A human checkpoint inside a run.
     Checkpoint,
-    /// A filled communication template.
+    /// A filled communication template posted by a runbook.
     Template,
+    /// A stakeholder update from the incident lifecycle (alert, update, resolved).
+    Status,
     /// A mention of a role's members.
     Page,
     Info,
@@ -47,6 +49,7 @@ impl PostKind {
             PostKind::Progress => "progress",
             PostKind::Checkpoint => "checkpoint",
             PostKind::Template => "template",
+            PostKind::Status => "status",
             PostKind::Page => "page",
             PostKind::Info => "info",
         }

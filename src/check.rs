@@ -184,7 +184,9 @@ impl SpecCheck<'_> {
                 );
             }
         }
-        if crate::command::builtin::NAMES.contains(&h.name.as_str()) {
+        if crate::command::builtin::NAMES.contains(&h.name.as_str())
+            || crate::command::lifecycle::NAMES.contains(&h.name.as_str())
+        {
             self.report("name", format!("/{} is a built-in command", h.name));
         }
         let mut seen = BTreeSet::new();

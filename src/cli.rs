@@ -145,6 +145,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             app.recover()
                 .await
                 .context("checking for interrupted runs")?;
+            // Clocks that fell due while no warroom process ran fire now, once.
+            crate::incident::clock::tick(&app, &crate::incident::clock::SystemClock)
+                .await
+                .context("firing due incident clocks")?;
             let msg = Incoming {
                 user: UserId::new("console", &user),
                 channel,
@@ -162,13 +166,19 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
 async fn console(settings: Settings, user: String, channel: Option<String>) -> anyhow::Result<u8> {
     let channel = channel.unwrap_or_else(|| settings.file.warroom.incident_channel.clone());
     let chat = Arc::new(ConsoleChat::new(&channel, false));
-    let app = App::build(settings, chat)
-        .await
-        .context("starting warroom")?;
+    let app = std::sync::Arc::new(
+        App::build(settings, chat)
+            .await
+            .context("starting warroom")?,
+    );
     let recovered = app
         .recover()
         .await
         .context("checking for interrupted runs")?;
+    let clocks = app.clone();
+    tokio::spawn(async move {
+        crate::incident::clock::run(&clocks, &crate::incident::clock::SystemClock).await;
+    });
     let mut user = user;
     println!(
         "warroom console — you are {user} in #{channel}. State: {}.\n\
@@ -205,6 +215,15 @@ async fn console(settings: Settings, user: String, channel: Option<String>) -> a
         }
         if matches!(input, ":q" | ":quit" | "exit" | "quit") {
             break;
+        }
+        if !input.starts_with('/') {
+            // Chat, not a command: it goes into the channel history for the post-mortem.
+            app.store
+                .record_message("console", &channel, &user, input, chrono::Utc::now(), None)
+                .await
+                .context("recording the message")?;
+            println!("(said in #{channel}; commands start with /, try /help)");
+            continue;
         }
         let msg = Incoming {
             user: UserId::new("console", &user),

@@ -3,5 +3,6 @@
 
 pub mod builtin;
 pub mod catalog;
+pub mod lifecycle;
 pub mod parse;
 pub mod spec;

@@ -23,10 +23,35 @@ pub struct Incident {
     pub declared_at: DateTime<Utc>,
     pub mitigated_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
+    pub impact: Option<String>,
+    pub acked_by: Option<String>,
+    pub acked_at: Option<DateTime<Utc>>,
+    pub last_update_at: Option<DateTime<Utc>>,
 }
 
 /// Kinds of timeline event. Headline kinds are the `HH:MM - event` lines of the
 /// seeds' communication templates; the rest make the full post-mortem timeline.
+pub mod clock;
+pub mod stakeholders;
+
+/// Seed 004's five response roles, as `/incident role NAME @user` takes them.
+pub const RESPONSE_ROLES: &[&str] = &[
+    "commander",
+    "dba",
+    "application",
+    "infrastructure",
+    "communications",
+];
+
+/// The lifecycle, in order.
+pub const STATUSES: &[&str] = &[
+    "investigating",
+    "identified",
+    "mitigating",
+    "monitoring",
+    "resolved",
+];
+
 pub mod kind {
     pub const DETECTED: &str = "detected";
     pub const COMMAND: &str = "command";
@@ -38,6 +63,10 @@ pub mod kind {
     pub const POST: &str = "post";
     pub const STATUS: &str = "status";
     pub const RESOLVED: &str = "resolved";
+    pub const NOTE: &str = "note";
+    pub const CLOCK: &str = "clock";
+    pub const PAGE: &str = "page";
+    pub const ACTION: &str = "action";
 
     pub fn is_headline(kind: &str) -> bool {
         matches!(kind, DETECTED | MILESTONE | STATUS | RESOLVED)

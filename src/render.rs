@@ -177,6 +177,8 @@ pub struct Context<'a> {
     pub steps: &'a [StepRecord],
     pub timeline: &'a [TimelineEvent],
     pub vars: &'a BTreeMap<String, String>,
+    /// The command's arguments (a run's, or those a built-in supplies).
+    pub args: &'a Value,
     /// (user, role, when) of each approval.
     pub approvals: &'a [(String, String, DateTime<Utc>)],
     pub stakeholder_channel: &'a str,
@@ -216,7 +218,7 @@ impl Context<'_> {
                 "duration": duration_ms.map(human_duration),
             })
         });
-        let args = self.run.map_or(json!({}), |r| r.args.clone());
+        let args = self.args.clone();
         json!({
             "incident": {
                 "id": i.id, "title": i.title, "severity": i.severity, "status": i.status,
@@ -225,6 +227,7 @@ impl Context<'_> {
                 "mitigated_at": i.mitigated_at.map(hhmm), "resolved_at": i.resolved_at.map(hhmm),
                 "started": i.detected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 "elapsed_minutes": elapsed_min,
+                "impact": i.impact, "acked_by": i.acked_by,
             },
             "run": run,
             "steps": steps,

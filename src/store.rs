@@ -6,6 +6,7 @@
 
 mod commands;
 mod incidents;
+mod lifecycle;
 mod runs;
 
 use std::str::FromStr;
@@ -15,6 +16,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
 pub use commands::{CommandOutcome, NewCommand};
+pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
 pub use runs::{NewRun, RunConflict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

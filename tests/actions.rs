@@ -91,7 +91,7 @@ async fn redis_and_url_placeholders_carry_user_text_as_data() {
     let pack = Pack::fixtures(FIXTURE, ALL).await;
     let (app, chat) = pack.app().await;
     assert_eq!(
-        say(&app, "U_ONCALL", "/note text=\"a b&c=d/../x\"").await,
+        say(&app, "U_ONCALL", "/stash text=\"a b&c=d/../x\"").await,
         Outcome::Done,
         "{}",
         chat.transcript()
@@ -127,7 +127,7 @@ async fn a_poll_retries_until_the_check_holds() {
         ],
     );
     let (app, _chat) = pack.app().await;
-    assert_eq!(say(&app, "U_ONCALL", "/note text=x").await, Outcome::Done);
+    assert_eq!(say(&app, "U_ONCALL", "/stash text=x").await, Outcome::Done);
     let steps = app.store.steps(1).await.unwrap();
     assert_eq!(
         steps[1].output.as_deref(),
@@ -190,7 +190,7 @@ async fn a_target_that_is_down_fails_the_step_without_revealing_its_url() {
     }
     let (app, chat) = pack.app().await;
     assert_eq!(
-        say(&app, "U_ONCALL", "/note text=x").await,
+        say(&app, "U_ONCALL", "/stash text=x").await,
         Outcome::StepFailed
     );
     let text = chat.transcript();

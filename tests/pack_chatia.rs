@@ -238,8 +238,8 @@ async fn data_corruption_stop_blocks_writes_dumps_tables_and_posts_the_assessmen
     let page = chat
         .posts()
         .into_iter()
-        .find(|p| p.post.kind == PostKind::Page)
-        .expect("page");
+        .find(|p| p.post.kind == PostKind::Page && p.text().contains("writes blocked"))
+        .expect("the runbook's page");
     assert_eq!(page.post.mentions, ["U_LEAD", "U_IC", "U_DBA"]);
     let alert = chat
         .posts()

@@ -673,7 +673,12 @@ async fn a_failing_firewall_rule_stops_before_tokens_are_revoked_or_evidence_cop
         0,
         "no evidence copy"
     );
-    assert!(posts_of(&chat, PostKind::Page).is_empty(), "no page");
+    assert!(
+        posts_of(&chat, PostKind::Page)
+            .iter()
+            .all(|p| p.post.mentions == ["U_ONCALL"]),
+        "no runbook page; only the incident's level-1 escalation page"
+    );
     assert!(chat
         .transcript()
         .contains("`iptables` exited 3, expected 0"));

@@ -104,12 +104,14 @@ async fn kanban_off_flips_the_flag_and_posts_the_filled_resolved_template() {
         kinds,
         [
             "detected",
+            "post", // stakeholder alert: the incident opened
             "command",
+            "post", // stakeholder update: the run started
             "milestone",
             "milestone",
             "run",
             "status",
-            "post"
+            "post" // the filled INCIDENT RESOLVED template
         ]
     );
 }

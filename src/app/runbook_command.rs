@@ -226,6 +226,9 @@ async fn open_or_create_incident(
         None,
     )
     .await?;
+    crate::incident::clock::start(app, &incident).await?;
+    crate::command::lifecycle::page_first_level(app, &incident).await?;
+    crate::incident::stakeholders::alert(app, &incident, None).await?;
     Ok(incident)
 }
 

@@ -194,7 +194,8 @@ impl Catalog {
             .commands
             .keys()
             .map(String::as_str)
-            .chain(super::builtin::NAMES.iter().copied());
+            .chain(super::builtin::NAMES.iter().copied())
+            .chain(super::lifecycle::NAMES.iter().copied());
         names
             .map(|n| (edit_distance(name, n), n))
             .filter(|(d, n)| *d <= 2.max(n.len() / 3))

@@ -173,6 +173,15 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
     let (app, spec) = (d.app, d.spec);
     let (_, steps) = d.refresh(run.id).await?;
     if steps.iter().all(|s| s.state == StepState::Pending) {
+        if let Some(incident) = app.store.incident(&run.incident_id).await? {
+            let latest = format!(
+                "Started /{} ({}), requested by {}",
+                run.command,
+                display_id(run.id),
+                run.requested_by.id
+            );
+            crate::incident::stakeholders::update(app, &incident, &latest).await?;
+        }
         if let Some(t) = &spec.file.post.on_start {
             post_template(app, spec, run.id, t).await?;
         }
@@ -374,6 +383,7 @@ pub async fn render(
         steps: &steps,
         timeline: &timeline,
         vars: &spec.file.vars,
+        args: &run.args,
         approvals: &approvals,
         stakeholder_channel: &app.settings.file.warroom.stakeholder_channel,
         now: Utc::now(),
@@ -466,7 +476,27 @@ async fn finish(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
     if let Some(t) = &spec.file.post.on_success {
         post_template(app, spec, run.id, t).await?;
     }
+    if !(spec.file.post.stakeholders && spec.file.post.on_success.is_some()) {
+        ended(
+            app,
+            run,
+            &format!(
+                "/{} ({}) succeeded in {took}",
+                run.command,
+                display_id(run.id)
+            ),
+        )
+        .await?;
+    }
     Ok(RunOutcome::Succeeded)
+}
+
+/// Tells stakeholders how a run ended, when its own templates did not.
+async fn ended(app: &App, run: &Run, latest: &str) -> Result<(), Failure> {
+    if let Some(incident) = app.store.incident(&run.incident_id).await? {
+        crate::incident::stakeholders::update(app, &incident, latest).await?;
+    }
+    Ok(())
 }
 
 /// A step failed: run the `on_failure` steps (best effort, each recorded), mark the
@@ -566,6 +596,14 @@ async fn fail(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
         .unwrap_or_else(|| DEFAULT_FAILURE_TEMPLATE.into());
     if app.renderer.has(&template) {
         post_template(app, spec, run.id, &template).await?;
+    }
+    if !(spec.file.post.stakeholders && spec.file.post.on_failure.is_some()) {
+        let latest = format!(
+            "/{} ({}) failed at \"{failed}\"; the team is on it",
+            run.command,
+            display_id(run.id)
+        );
+        ended(app, run, &latest).await?;
     }
     Ok(RunOutcome::Failed)
 }

@@ -8,7 +8,7 @@ use super::{from_millis, millis, opt_from_millis, Store, StoreError};
 use crate::incident::{format_id, Incident, NewEvent, TimelineEvent};
 
 const INCIDENT_COLUMNS: &str = "id, title, severity, status, channel, commander, detected_at, \
-     declared_at, mitigated_at, resolved_at";
+     declared_at, mitigated_at, resolved_at, impact, acked_by, acked_at, last_update_at";
 
 fn incident(r: &AnyRow) -> Incident {
     Incident {
@@ -22,6 +22,10 @@ fn incident(r: &AnyRow) -> Incident {
         declared_at: from_millis(r.get(7)),
         mitigated_at: opt_from_millis(r.get(8)),
         resolved_at: opt_from_millis(r.get(9)),
+        impact: r.get(10),
+        acked_by: r.get(11),
+        acked_at: opt_from_millis(r.get(12)),
+        last_update_at: opt_from_millis(r.get(13)),
     }
 }
 

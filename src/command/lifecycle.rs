@@ -1,0 +1,560 @@
+//! Incident lifecycle commands: `/incident declare|status|severity|state|update|resolve|role`,
+//! `/note`, `/action`, `/ack` and `/postmortem`. They need a role of the matrix's
+//! `incident-management` scenario; everything they do lands on the timeline.
+
+use chrono::Utc;
+
+use crate::app::{App, Failure, Handled, Incoming};
+use crate::chat::{Post, PostKind};
+use crate::command::parse::CommandLine;
+use crate::incident::{clock, kind, stakeholders, Incident, RESPONSE_ROLES, STATUSES};
+use crate::render::escape::inline_code;
+use crate::render::{hhmm, human_duration};
+use crate::store::{ActionItem, IncidentField};
+
+pub const NAMES: &[&str] = &["incident", "note", "action", "ack", "postmortem"];
+const SCENARIO: &str = "incident-management";
+const SEVERITIES: &[&str] = &["P0", "P1", "P2", "P3"];
+const USAGE: &str =
+    "/incident declare P1 \"title\" [impact=\"...\"] | status | severity P0 | state identified | \
+update \"...\" | resolve [\"summary\"] | role commander @user";
+
+pub async fn dispatch(
+    app: &App,
+    msg: &Incoming,
+    line: &CommandLine,
+) -> Result<Option<Handled>, Failure> {
+    if !NAMES.contains(&line.name.as_str()) {
+        return Ok(None);
+    }
+    if app.catalog.matrix.scenarios.contains_key(SCENARIO) {
+        app.catalog
+            .matrix
+            .request(SCENARIO, &msg.user)
+            .map_err(|r| Failure::Denied(app.refusal_text(&r, &format!("use /{}", line.name))))?;
+    }
+    let sub = line.positional.first().map(|s| s.to_ascii_lowercase());
+    match (line.name.as_str(), sub.as_deref()) {
+        ("incident", Some("declare")) => declare(app, msg, line).await,
+        ("incident", Some("status")) | ("incident", None) => status(app, msg).await,
+        ("incident", Some("severity")) => severity(app, msg, line).await,
+        ("incident", Some("state")) => state(app, msg, line).await,
+        ("incident", Some("update")) => update(app, msg, line).await,
+        ("incident", Some("resolve")) => resolve(app, msg, line).await,
+        ("incident", Some("role")) => role(app, msg, line).await,
+        ("incident", Some(other)) => Err(Failure::Invalid(format!(
+            "`{}` is not an /incident command. Usage: {USAGE}",
+            inline_code(other)
+        ))),
+        ("note", _) => note(app, msg, line).await,
+        ("action", _) => action(app, msg, line).await,
+        ("ack", _) => ack(app, msg).await,
+        _ => postmortem(app, msg).await,
+    }
+    .map(Some)
+}
+
+async fn open(app: &App, msg: &Incoming) -> Result<Incident, Failure> {
+    app.store.open_incident(&msg.channel).await?.ok_or_else(|| {
+        Failure::Invalid(
+            "No open incident in this channel. Declare one: /incident declare P1 \"what is wrong\""
+                .into(),
+        )
+    })
+}
+
+fn text_after(line: &CommandLine, skip: usize, what: &str) -> Result<String, Failure> {
+    let words: Vec<&str> = line
+        .positional
+        .iter()
+        .skip(skip)
+        .map(String::as_str)
+        .collect();
+    let text = words.join(" ");
+    let len = text.chars().count();
+    if len == 0 || len > 2000 {
+        return Err(Failure::Invalid(format!(
+            "{what} is missing (1 to 2000 characters; quote it: \"...\")."
+        )));
+    }
+    Ok(text)
+}
+
+fn severity_arg(raw: Option<&String>) -> Result<String, Failure> {
+    let sev = raw.map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+    if SEVERITIES.contains(&sev.as_str()) {
+        Ok(sev)
+    } else {
+        Err(Failure::Invalid(format!(
+            "Severity must be one of {}. Usage: {USAGE}",
+            SEVERITIES.join(", ")
+        )))
+    }
+}
+
+async fn say(app: &App, msg: &Incoming, text: String) {
+    app.send(&Post::new(&msg.channel, PostKind::Info, text))
+        .await;
+}
+
+async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    if let Some(open) = app.store.open_incident(&msg.channel).await? {
+        return Err(Failure::Invalid(format!(
+            "{} is already open in this channel ({}). See /incident status.",
+            open.id, open.title
+        )));
+    }
+    let severity = severity_arg(line.positional.get(1))?;
+    let title = text_after(line, 2, "The title")?;
+    let now = Utc::now();
+    let incident = app
+        .store
+        .create_incident(&title, &severity, &msg.channel, now)
+        .await?;
+    app.store
+        .set_incident_field(&incident.id, IncidentField::Commander, Some(&msg.user.id))
+        .await?;
+    app.store
+        .set_incident_role(&incident.id, "commander", &msg.user.id, now)
+        .await?;
+    if let Some(impact) = line.get("impact") {
+        app.store
+            .set_incident_field(&incident.id, IncidentField::Impact, Some(impact))
+            .await?;
+    }
+    let text = format!("Incident declared: {title} ({severity}) by {}", msg.user.id);
+    app.event(
+        &incident.id,
+        kind::DETECTED,
+        Some(&msg.user.id),
+        &text,
+        None,
+        None,
+    )
+    .await?;
+    let incident = app.store.incident(&incident.id).await?.unwrap_or(incident);
+    clock::start(app, &incident).await?;
+    say(app, msg, format!("🚨 *{}* declared: {title} ({severity}). Commander: {}. Clocks started; /incident status shows them.", incident.id, msg.user.id)).await;
+    page_first_level(app, &incident).await?;
+    stakeholders::alert(app, &incident, line.get("eta")).await?;
+    Ok(Handled::done())
+}
+
+/// Level 1 of the escalation matrix is paged as soon as the incident opens.
+pub async fn page_first_level(app: &App, incident: &Incident) -> Result<(), Failure> {
+    if let Some(level) = app.settings.file.clocks.escalation.first() {
+        let mut post = Post::new(
+            &incident.channel,
+            PostKind::Page,
+            format!(
+                "📟 *{}* {}: {} ({}).",
+                incident.id, level.title, incident.title, incident.severity
+            ),
+        );
+        post.mentions = clock::members(app, &level.roles);
+        app.send(&post).await;
+    }
+    Ok(())
+}
+
+async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    let now = Utc::now();
+    let elapsed = (now - i.detected_at).num_milliseconds();
+    let mut out = format!(
+        "*{}* {} — {} ({})\nOpen for {}, detected {} UTC.",
+        i.id,
+        i.severity,
+        i.title,
+        i.status,
+        human_duration(elapsed),
+        hhmm(i.detected_at)
+    );
+    if let Some(rto) = clock::rto(app, &i.severity) {
+        let left = rto.as_millis() as i64 - elapsed;
+        out.push_str(&if left > 0 {
+            format!(
+                "\nRTO budget left: {} of {}.",
+                human_duration(left),
+                human_duration(rto.as_millis() as i64)
+            )
+        } else {
+            format!(
+                "\nRTO exceeded by {} ({} target).",
+                human_duration(-left),
+                human_duration(rto.as_millis() as i64)
+            )
+        });
+    }
+    out.push_str(&format!(
+        "\nImpact: {}",
+        i.impact.as_deref().map_or(
+            "not stated (/incident update ... impact=\"...\")".to_string(),
+            inline_code
+        )
+    ));
+    out.push_str(&match (&i.acked_by, i.acked_at) {
+        (Some(who), Some(at)) => format!("\nAcknowledged by {who} at {} UTC.", hhmm(at)),
+        _ => "\nNot acknowledged: escalation continues until someone types /ack.".to_string(),
+    });
+    let roles = app.store.incident_roles(&i.id).await?;
+    if !roles.is_empty() {
+        let shown: Vec<String> = roles.iter().map(|(r, u)| format!("{r}: {u}")).collect();
+        out.push_str(&format!("\nRoles: {}.", shown.join(", ")));
+    }
+    out.push_str(&format!(
+        "\nLast stakeholder update: {}.",
+        i.last_update_at
+            .map_or("none yet".into(), |t| format!("{} UTC", hhmm(t)))
+    ));
+    for r in app
+        .store
+        .incident_runs(&i.id)
+        .await?
+        .iter()
+        .filter(|r| r.state.is_live())
+    {
+        out.push_str(&format!(
+            "\nOpen run: {} /{} — {}",
+            crate::runbook::run::display_id(r.id),
+            r.command,
+            r.state.as_str().replace('_', " ")
+        ));
+    }
+    let pending: Vec<String> = app
+        .store
+        .timers(&i.id)
+        .await?
+        .into_iter()
+        .filter(|(_, _, fired, cancelled)| !fired && !cancelled)
+        .map(|(k, due, _, _)| format!("{k} at {} UTC", hhmm(due)))
+        .collect();
+    if !pending.is_empty() {
+        out.push_str(&format!("\nNext clocks: {}.", pending.join(", ")));
+    }
+    app.send(&Post::new(&msg.channel, PostKind::Info, out).ephemeral(&msg.user))
+        .await;
+    Ok(Handled::done())
+}
+
+async fn severity(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    let sev = severity_arg(line.positional.get(1))?;
+    if sev == i.severity {
+        return Err(Failure::Invalid(format!("{} is already {sev}.", i.id)));
+    }
+    app.store
+        .set_incident_field(&i.id, IncidentField::Severity, Some(&sev))
+        .await?;
+    let text = format!(
+        "Severity changed from {} to {sev} by {}",
+        i.severity, msg.user.id
+    );
+    app.event(&i.id, kind::STATUS, Some(&msg.user.id), &text, None, None)
+        .await?;
+    let i = open(app, msg).await?;
+    clock::schedule_rto(app, &i).await?;
+    if i.acked_at.is_none() {
+        clock::schedule_escalation(app, &i).await?;
+    }
+    say(
+        app,
+        msg,
+        format!("*{}* {text}. RTO clocks recomputed.", i.id),
+    )
+    .await;
+    stakeholders::update(app, &i, &text).await?;
+    Ok(Handled::done())
+}
+
+async fn state(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    let want = line
+        .positional
+        .get(1)
+        .map(|s| s.to_ascii_lowercase())
+        .unwrap_or_default();
+    if !STATUSES.contains(&want.as_str()) || want == "resolved" {
+        return Err(Failure::Invalid(format!("State must be one of investigating, identified, mitigating, monitoring (to close it: /incident resolve). It is {}.", i.status)));
+    }
+    app.store
+        .set_incident_status(&i.id, &want, Utc::now())
+        .await?;
+    let text = format!(
+        "Status changed from {} to {want} by {}",
+        i.status, msg.user.id
+    );
+    app.event(&i.id, kind::STATUS, Some(&msg.user.id), &text, None, None)
+        .await?;
+    say(app, msg, format!("*{}* {text}.", i.id)).await;
+    stakeholders::update(app, &open(app, msg).await?, &text).await?;
+    Ok(Handled::done())
+}
+
+async fn update(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    let text = text_after(line, 1, "The update")?;
+    if let Some(impact) = line.get("impact") {
+        app.store
+            .set_incident_field(&i.id, IncidentField::Impact, Some(impact))
+            .await?;
+    }
+    app.event(
+        &i.id,
+        kind::STATUS,
+        Some(&msg.user.id),
+        &format!("Update from {}: {text}", msg.user.id),
+        None,
+        None,
+    )
+    .await?;
+    stakeholders::update(app, &open(app, msg).await?, &text).await?;
+    say(
+        app,
+        msg,
+        format!(
+            "*{}* update sent to {}.",
+            i.id, app.settings.file.warroom.stakeholder_channel
+        ),
+    )
+    .await;
+    Ok(Handled::done())
+}
+
+async fn resolve(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    if let Some(live) = app
+        .store
+        .incident_runs(&i.id)
+        .await?
+        .into_iter()
+        .find(|r| r.state.is_live())
+    {
+        return Err(Failure::Invalid(format!(
+            "{} /{} is still {}. Finish or /cancel it before resolving.",
+            crate::runbook::run::display_id(live.id),
+            live.command,
+            live.state.as_str().replace('_', " ")
+        )));
+    }
+    let summary = text_after(line, 1, "").ok();
+    let now = Utc::now();
+    app.store
+        .set_incident_status(&i.id, "resolved", now)
+        .await?;
+    app.store.cancel_timers(&i.id, "").await?;
+    let took = human_duration((now - i.detected_at).num_milliseconds());
+    app.event(
+        &i.id,
+        kind::RESOLVED,
+        Some(&msg.user.id),
+        "Incident resolved",
+        None,
+        None,
+    )
+    .await?;
+    say(
+        app,
+        msg,
+        format!(
+            "✅ *{}* resolved by {} after {took}. Clocks stopped. /postmortem drafts the report.",
+            i.id, msg.user.id
+        ),
+    )
+    .await;
+    stakeholders::resolved(app, &i, summary.as_deref()).await?;
+    Ok(Handled::done())
+}
+
+/// `@U123`, `<@U123>` or `U123` → `U123`.
+fn user_ref(raw: &str) -> Option<String> {
+    let id = raw
+        .trim_start_matches("<@")
+        .trim_end_matches('>')
+        .trim_start_matches('@');
+    let reserved = ["channel", "here", "everyone"].contains(&id.to_ascii_lowercase().as_str());
+    let ok = !reserved
+        && !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    ok.then(|| id.to_string())
+}
+
+async fn role(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    let usage = format!("Usage: /incident role <{}> @user", RESPONSE_ROLES.join("|"));
+    let role = line
+        .positional
+        .get(1)
+        .map(|s| s.to_ascii_lowercase())
+        .filter(|r| RESPONSE_ROLES.contains(&r.as_str()))
+        .ok_or_else(|| Failure::Invalid(usage.clone()))?;
+    let user = line
+        .positional
+        .get(2)
+        .and_then(|u| user_ref(u))
+        .ok_or_else(|| Failure::Invalid(usage))?;
+    app.store
+        .set_incident_role(&i.id, &role, &user, Utc::now())
+        .await?;
+    if role == "commander" {
+        app.store
+            .set_incident_field(&i.id, IncidentField::Commander, Some(&user))
+            .await?;
+    }
+    let text = format!("{user} is now {role} (assigned by {})", msg.user.id);
+    app.event(&i.id, kind::STATUS, Some(&msg.user.id), &text, None, None)
+        .await?;
+    let mut post = Post::new(&msg.channel, PostKind::Page, format!("*{}* {text}.", i.id));
+    post.mentions = vec![user];
+    app.send(&post).await;
+    Ok(Handled::done())
+}
+
+async fn note(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    let text = text_after(line, 0, "The note")?;
+    app.event(
+        &i.id,
+        kind::NOTE,
+        Some(&msg.user.id),
+        &format!("{}: {text}", msg.user.id),
+        None,
+        None,
+    )
+    .await?;
+    app.send(
+        &Post::new(
+            &msg.channel,
+            PostKind::Info,
+            format!("📝 Noted on {}'s timeline.", i.id),
+        )
+        .ephemeral(&msg.user),
+    )
+    .await;
+    Ok(Handled::done())
+}
+
+async fn action(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    let text = text_after(line, 0, "The action item")?;
+    let owner = line
+        .get("owner")
+        .map(|o| {
+            user_ref(o)
+                .ok_or_else(|| Failure::Invalid("owner must be a user, e.g. owner=@U123".into()))
+        })
+        .transpose()?;
+    let due = line
+        .get("due")
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map(|_| d.to_string())
+                .map_err(|_| Failure::Invalid("due must be a date like 2026-12-01".into()))
+        })
+        .transpose()?;
+    let item = ActionItem {
+        text: text.clone(),
+        owner: owner.clone(),
+        due: due.clone(),
+        created_by: msg.user.id.clone(),
+        at: Utc::now(),
+    };
+    app.store.add_action_item(&i.id, &item).await?;
+    let who = owner.map_or(String::new(), |o| format!(" — owner {o}"));
+    let when = due.map_or(String::new(), |d| format!(", due {d}"));
+    app.event(
+        &i.id,
+        kind::ACTION,
+        Some(&msg.user.id),
+        &format!("Action item: {text}{who}{when}"),
+        None,
+        None,
+    )
+    .await?;
+    say(
+        app,
+        msg,
+        format!("☑️ Action item on {}: {text}{who}{when}", i.id),
+    )
+    .await;
+    Ok(Handled::done())
+}
+
+async fn ack(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
+    let i = open(app, msg).await?;
+    if !app
+        .store
+        .ack_incident(&i.id, &msg.user.id, Utc::now())
+        .await?
+    {
+        return Err(Failure::Invalid(format!(
+            "{} was already acknowledged by {}.",
+            i.id,
+            i.acked_by.unwrap_or_default()
+        )));
+    }
+    let cancelled = app.store.cancel_timers(&i.id, "escalate:").await?;
+    app.event(
+        &i.id,
+        kind::STATUS,
+        Some(&msg.user.id),
+        &format!("Acknowledged by {}", msg.user.id),
+        None,
+        None,
+    )
+    .await?;
+    say(
+        app,
+        msg,
+        format!(
+            "👋 {} acknowledged {}; escalation stopped ({cancelled} pending page(s) cancelled).",
+            msg.user.id, i.id
+        ),
+    )
+    .await;
+    Ok(Handled::done())
+}
+
+async fn postmortem(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
+    let i = match app.store.open_incident(&msg.channel).await? {
+        Some(i) => i,
+        None => {
+            return Err(Failure::Invalid(
+                "No open incident here; for a resolved one run `warroom export INC-...`.".into(),
+            ))
+        }
+    };
+    let md = crate::export::export(&app.store, &i.id, crate::export::Format::Markdown)
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    app.send(&Post::new(&msg.channel, PostKind::Info, md)).await;
+    Ok(Handled::done())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_references_accept_platform_forms_only() {
+        assert_eq!(user_ref("@U123").as_deref(), Some("U123"));
+        assert_eq!(user_ref("<@U123>").as_deref(), Some("U123"));
+        assert_eq!(user_ref("U_LEAD").as_deref(), Some("U_LEAD"));
+        for bad in [
+            "",
+            "@",
+            "<@>",
+            "a b",
+            "$(id)",
+            "x;y",
+            "@channel",
+            "@here",
+            "<@everyone>",
+        ] {
+            assert!(user_ref(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Incident clocks: RTO warnings at 50/80/100%, escalation to the next level while
+//! nobody has acknowledged, and reminders when stakeholders have heard nothing for a
+//! while. Timers live in the database, so a restart resumes them instead of
+//! resetting them, and each fires once even with several replicas.
+//!
+//! Time comes from a [`Clock`], so tests drive it with tokio's paused time.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::app::App;
+use crate::chat::{Post, PostKind};
+use crate::command::spec::parse_duration;
+use crate::incident::{kind, Incident};
+use crate::render::{hhmm, human_duration};
+use crate::store::{StoreError, Timer};
+
+/// Where "now" comes from.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Wall time that advances with tokio's clock: under `tokio::time::pause()` a test
+/// moves it with `tokio::time::advance`.
+pub struct TokioClock {
+    anchor: DateTime<Utc>,
+    start: tokio::time::Instant,
+}
+
+impl TokioClock {
+    pub fn new() -> Self {
+        TokioClock {
+            anchor: Utc::now(),
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Default for TokioClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.anchor + chrono::Duration::from_std(self.start.elapsed()).unwrap_or_default()
+    }
+}
+
+fn dur(s: &str) -> Duration {
+    parse_duration(s).unwrap_or(Duration::from_secs(3600))
+}
+
+fn chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+/// The RTO of a severity.
+pub fn rto(app: &App, severity: &str) -> Option<Duration> {
+    app.settings
+        .file
+        .clocks
+        .severities
+        .get(severity)
+        .map(|c| dur(&c.rto))
+}
+
+/// Schedules every clock of a freshly opened incident.
+pub async fn start(app: &App, incident: &Incident) -> Result<(), StoreError> {
+    schedule_rto(app, incident).await?;
+    schedule_escalation(app, incident).await?;
+    schedule_update(app, incident, incident.declared_at).await
+}
+
+/// (Re)schedules the RTO warnings from detection; used again when severity changes.
+pub async fn schedule_rto(app: &App, incident: &Incident) -> Result<(), StoreError> {
+    app.store.cancel_timers(&incident.id, "rto:").await?;
+    let Some(rto) = rto(app, &incident.severity) else {
+        return Ok(());
+    };
+    for pct in [50u32, 80, 100] {
+        let due = incident.detected_at + chrono(rto * pct / 100);
+        let payload =
+            json!({ "pct": pct, "rto_ms": rto.as_millis() as u64, "severity": incident.severity });
+        app.store
+            .schedule(&incident.id, &format!("rto:{pct}"), due, &payload)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Levels after the first are paged at their time, or at the severity's response
+/// time if that comes first, unless someone acknowledges.
+pub async fn schedule_escalation(app: &App, incident: &Incident) -> Result<(), StoreError> {
+    app.store.cancel_timers(&incident.id, "escalate:").await?;
+    let clocks = &app.settings.file.clocks;
+    let respond = clocks
+        .severities
+        .get(&incident.severity)
+        .map(|c| dur(&c.respond));
+    for (i, level) in clocks.escalation.iter().enumerate().skip(1) {
+        let mut after = dur(&level.after);
+        if i == 1 {
+            after = respond.map_or(after, |r| r.min(after));
+        }
+        let due = incident.detected_at + chrono(after);
+        // Named by level number (escalate:2 is seed 004's Level 2).
+        app.store
+            .schedule(
+                &incident.id,
+                &format!("escalate:{}", i + 1),
+                due,
+                &json!({ "level": i }),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// The next "stakeholders have heard nothing" reminder, counted from `since`.
+pub async fn schedule_update(
+    app: &App,
+    incident: &Incident,
+    since: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    app.store.cancel_timers(&incident.id, "update").await?;
+    let every = app
+        .settings
+        .file
+        .clocks
+        .severities
+        .get(&incident.severity)
+        .map(|c| dur(&c.update_every));
+    if let Some(every) = every {
+        app.store
+            .schedule(&incident.id, "update", since + chrono(every), &json!({}))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Fires every timer due by the clock's now. Returns how many fired.
+pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
+    let now = clock.now();
+    let due = app.store.claim_due_timers(now).await?;
+    let n = due.len();
+    for timer in due {
+        fire(app, &timer, now).await?;
+    }
+    Ok(n)
+}
+
+/// Fires due timers every second until the process ends.
+pub async fn run(app: &App, clock: &dyn Clock) {
+    loop {
+        if let Err(e) = tick(app, clock).await {
+            tracing::warn!(error = %e, "incident clocks could not fire");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let Some(incident) = app.store.incident(&timer.incident_id).await? else {
+        return Ok(());
+    };
+    if incident.status == "resolved" {
+        return Ok(());
+    }
+    let elapsed = (now - incident.detected_at).to_std().unwrap_or_default();
+    let elapsed_text = human_duration(elapsed.as_millis() as i64);
+    match timer.kind.split(':').next().unwrap_or_default() {
+        "rto" => {
+            let pct = timer.payload["pct"].as_u64().unwrap_or(100);
+            let rto = Duration::from_millis(timer.payload["rto_ms"].as_u64().unwrap_or(0));
+            let rto_text = human_duration(rto.as_millis() as i64);
+            let text = if pct >= 100 {
+                format!("🚨 *{}* RTO exceeded: {elapsed_text} since detection, the {} target was {rto_text}.", incident.id, incident.severity)
+            } else {
+                let left = human_duration(rto.saturating_sub(elapsed).as_millis() as i64);
+                format!("⏱️ *{}* {pct}% of the {} RTO used ({elapsed_text} of {rto_text}); {left} left.", incident.id, incident.severity)
+            };
+            app.event(&incident.id, kind::CLOCK, None, &text, None, None)
+                .await?;
+            app.send(&Post::new(&incident.channel, PostKind::Info, text))
+                .await;
+        }
+        "escalate" => {
+            if incident.acked_at.is_some() {
+                return Ok(());
+            }
+            let i = timer.payload["level"].as_u64().unwrap_or(1) as usize;
+            let Some(level) = app.settings.file.clocks.escalation.get(i) else {
+                return Ok(());
+            };
+            let titles: Vec<String> = level
+                .roles
+                .iter()
+                .map(|r| app.catalog.matrix.title(r))
+                .collect();
+            let text = format!(
+                "📟 *{}* escalated to {} ({}): unacknowledged for {elapsed_text}. Type /ack to take it.",
+                incident.id,
+                level.title,
+                titles.join(", ")
+            );
+            let mut post = Post::new(&incident.channel, PostKind::Page, text.clone());
+            post.mentions = members(app, &level.roles);
+            app.event(&incident.id, kind::PAGE, None, &text, None, None)
+                .await?;
+            app.send(&post).await;
+        }
+        "update" => {
+            let every = app
+                .settings
+                .file
+                .clocks
+                .severities
+                .get(&incident.severity)
+                .map(|c| dur(&c.update_every));
+            let last = incident.last_update_at.unwrap_or(incident.declared_at);
+            if let Some(every) = every {
+                // An update went out since this was scheduled: wait from that one.
+                if last + chrono(every) > now {
+                    return schedule_update(app, &incident, last).await;
+                }
+            }
+            let text = format!(
+                "🗣️ *{}* stakeholders have had no update since {} UTC. Post one: /incident update \"what changed, what is next\"",
+                incident.id,
+                hhmm(last)
+            );
+            let mut post = Post::new(&incident.channel, PostKind::Page, text.clone());
+            post.mentions = incident.commander.iter().cloned().collect();
+            app.event(&incident.id, kind::CLOCK, None, &text, None, None)
+                .await?;
+            app.send(&post).await;
+            schedule_update(app, &incident, now).await?;
+        }
+        other => tracing::warn!(kind = other, "unknown timer kind"),
+    }
+    Ok(())
+}
+
+/// Members of matrix roles, to mention.
+pub fn members(app: &App, roles: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = roles
+        .iter()
+        .filter_map(|r| app.catalog.matrix.roles.get(r))
+        .flat_map(|r| r.members.iter().cloned())
+        .collect();
+    out.dedup();
+    out
+}
