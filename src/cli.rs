@@ -57,6 +57,9 @@ enum Command {
         incident: String,
         #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
         format: ExportFormat,
+        /// Write report.md, report.json and timeline.svg into this directory instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -111,15 +114,38 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 Ok(1)
             }
         }
-        Command::Export { incident, format } => {
+        Command::Export {
+            incident,
+            format,
+            out,
+        } => {
             let store = crate::store::Store::connect(settings.database_url.expose_secret())
                 .await
                 .context("opening the state database")?;
+            let clocks = settings.file.clocks.clone();
+            let rto = move |sev: &str| {
+                clocks
+                    .severities
+                    .get(sev)
+                    .and_then(|c| crate::command::spec::parse_duration(&c.rto))
+            };
             let format = match format {
                 ExportFormat::Md => crate::export::Format::Markdown,
                 ExportFormat::Json => crate::export::Format::Json,
             };
-            match crate::export::export(&store, &incident, format).await {
+            let result = match &out {
+                Some(dir) => crate::export::export_to_dir(&store, &incident, dir, rto)
+                    .await
+                    .map(|paths| {
+                        paths
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    }),
+                None => crate::export::export(&store, &incident, format, rto).await,
+            };
+            match result {
                 Ok(text) => {
                     println!("{text}");
                     Ok(0)

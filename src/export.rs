@@ -1,12 +1,18 @@
-//! The post-mortem export: an incident, its timeline, and every run with its steps and
-//! approvals, as Markdown (GitHub/Confluence friendly) or JSON.
+//! The post-mortem export: everything recorded about an incident, gathered once, then
+//! written as Markdown (GitHub/Confluence friendly), JSON, and an SVG timeline chart.
 
-use serde_json::json;
+mod json;
+mod markdown;
+mod svg;
 
-use crate::incident::Incident;
-use crate::render::{hhmm, human_duration};
-use crate::runbook::run::display_id;
-use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+
+use crate::authz::Vote;
+use crate::incident::{Incident, TimelineEvent};
+use crate::runbook::run::{display_id, Run, StepRecord};
+use crate::store::{ActionItem, Message, Store, StoreError};
+
+pub use svg::timeline_svg;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -20,112 +26,238 @@ pub enum ExportError {
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("writing the report: {0}")]
+    Io(#[from] std::io::Error),
 }
 
-fn minutes_between(
-    a: chrono::DateTime<chrono::Utc>,
-    b: Option<chrono::DateTime<chrono::Utc>>,
-) -> Option<i64> {
-    b.map(|b| (b - a).num_minutes())
+/// One entry of the merged timeline: a bot event or a channel message.
+#[derive(Debug, Clone)]
+pub enum Entry<'a> {
+    Event(&'a TimelineEvent),
+    Message(&'a Message),
 }
 
-pub async fn export(store: &Store, id: &str, format: Format) -> Result<String, ExportError> {
-    let incident = store
-        .incident(id)
-        .await?
-        .ok_or_else(|| ExportError::NotFound(id.into()))?;
-    let timeline = store.timeline(id).await?;
-    let runs = store.incident_runs(id).await?;
-    let mut run_details = Vec::new();
-    for r in &runs {
-        run_details.push((r, store.steps(r.id).await?, store.votes(r.id).await?));
+impl Entry<'_> {
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            Entry::Event(e) => e.at,
+            Entry::Message(m) => m.at,
+        }
     }
-    Ok(match format {
-        Format::Json => {
-            let runs: Vec<_> = run_details
+}
+
+/// (vote, role decided as, when).
+pub type Decision = (Vote, String, DateTime<Utc>);
+
+/// A run with its steps and the decisions on it.
+pub type RunRecord = (Run, Vec<StepRecord>, Vec<Decision>);
+
+/// Everything the report is made from.
+pub struct Report {
+    pub incident: Incident,
+    pub timeline: Vec<TimelineEvent>,
+    pub messages: Vec<Message>,
+    pub runs: Vec<RunRecord>,
+    pub roles: Vec<(String, String)>,
+    pub actions: Vec<ActionItem>,
+    /// The severity's RTO, from the clocks config.
+    pub rto: Option<std::time::Duration>,
+    /// When the report was made (the end of the chart for an open incident).
+    pub now: DateTime<Utc>,
+}
+
+impl Report {
+    pub async fn gather(
+        store: &Store,
+        id: &str,
+        rto: impl Fn(&str) -> Option<std::time::Duration>,
+    ) -> Result<Report, ExportError> {
+        let incident = store
+            .incident(id)
+            .await?
+            .ok_or_else(|| ExportError::NotFound(id.into()))?;
+        let now = Utc::now();
+        let end = incident.resolved_at.unwrap_or(now);
+        // The hour before detection is the lead-up the post-mortem needs.
+        let from = incident.detected_at - chrono::Duration::hours(1);
+        let messages = store.messages(&incident.channel, from, end).await?;
+        let mut runs = Vec::new();
+        for r in store.incident_runs(id).await? {
+            let steps = store.steps(r.id).await?;
+            let votes = store.votes(r.id).await?;
+            runs.push((r, steps, votes));
+        }
+        Ok(Report {
+            rto: rto(&incident.severity),
+            timeline: store.timeline(id).await?,
+            roles: store.incident_roles(id).await?,
+            actions: store.action_items(id).await?,
+            incident,
+            messages,
+            runs,
+            now,
+        })
+    }
+
+    /// Bot events and channel messages in time order (events first on a tie).
+    pub fn merged(&self) -> Vec<Entry<'_>> {
+        let mut out = Vec::with_capacity(self.timeline.len() + self.messages.len());
+        let (mut e, mut m) = (
+            self.timeline.iter().peekable(),
+            self.messages.iter().peekable(),
+        );
+        loop {
+            let take_event = match (e.peek(), m.peek()) {
+                (Some(a), Some(b)) => a.at <= b.at,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if take_event {
+                out.push(Entry::Event(e.next().expect("peeked")));
+            } else {
+                out.push(Entry::Message(m.next().expect("peeked")));
+            }
+        }
+        out
+    }
+
+    /// The report as pretty JSON, serialized straight from borrowed data (no
+    /// intermediate value tree: 60k entries stay within the memory bar).
+    pub fn json(&self) -> String {
+        let i = &self.incident;
+        let t = |d: Option<DateTime<Utc>>| d.map(|t| t.to_rfc3339());
+        let mins =
+            |d: Option<DateTime<Utc>>| d.map(|d| (d - i.detected_at).num_seconds() as f64 / 60.0);
+        let doc = json::Doc {
+            incident: json::Incident {
+                id: &i.id,
+                title: &i.title,
+                severity: &i.severity,
+                status: &i.status,
+                channel: &i.channel,
+                commander: i.commander.as_deref(),
+                impact: i.impact.as_deref(),
+                detected_at: i.detected_at.to_rfc3339(),
+                declared_at: i.declared_at.to_rfc3339(),
+                acknowledged_at: t(i.acked_at),
+                acknowledged_by: i.acked_by.as_deref(),
+                mitigated_at: t(i.mitigated_at),
+                resolved_at: t(i.resolved_at),
+            },
+            durations_minutes: json::Durations {
+                to_acknowledge: mins(i.acked_at),
+                to_mitigate: mins(i.mitigated_at),
+                to_resolve: mins(i.resolved_at),
+                rto: self.rto.map(|r| r.as_secs_f64() / 60.0),
+            },
+            roles: self
+                .roles
                 .iter()
-                .map(|(r, steps, votes)| {
-                    json!({
-                        "id": display_id(r.id), "command": r.command, "state": r.state.as_str(),
-                        "requested_by": r.requested_by.id, "created_at": r.created_at.to_rfc3339(),
-                        "started_at": r.started_at.map(|t| t.to_rfc3339()), "finished_at": r.finished_at.map(|t| t.to_rfc3339()),
-                        "args": r.args,
-                        "approvals": votes.iter().map(|(v, role, at)| json!({"user": v.user.id, "approve": v.approve, "role": role, "at": at.to_rfc3339()})).collect::<Vec<_>>(),
-                        "steps": steps.iter().map(|s| json!({"name": s.name, "phase": s.phase, "kind": s.kind, "state": s.state.as_str(), "duration_ms": s.duration_ms(), "output": s.output})).collect::<Vec<_>>(),
-                    })
+                .map(|(role, user)| json::Role { role, user })
+                .collect(),
+            timeline: self
+                .merged()
+                .into_iter()
+                .map(|e| match e {
+                    Entry::Event(e) => json::Entry {
+                        at: e.at.to_rfc3339(),
+                        kind: &e.kind,
+                        actor: e.actor.as_deref(),
+                        text: &e.text,
+                        run: e.run_id.map(display_id),
+                    },
+                    Entry::Message(m) => json::Entry {
+                        at: m.at.to_rfc3339(),
+                        kind: "message",
+                        actor: Some(&m.user_id),
+                        text: &m.text,
+                        run: None,
+                    },
                 })
-                .collect();
-            let doc = json!({
-                "incident": incident_json(&incident),
-                "timeline": timeline.iter().map(|e| json!({"at": e.at.to_rfc3339(), "kind": e.kind, "actor": e.actor, "text": e.text, "run": e.run_id.map(display_id)})).collect::<Vec<_>>(),
-                "runs": runs,
-            });
-            serde_json::to_string_pretty(&doc).unwrap_or_default()
-        }
-        Format::Markdown => {
-            let mut md = format!(
-                "# Incident Post-Mortem: {} — {}\n\n",
-                incident.id, incident.title
-            );
-            md.push_str(&format!(
-                "**Incident ID:** {}\n**Severity:** {}\n**Status:** {}\n",
-                incident.id, incident.severity, incident.status
-            ));
-            md.push_str(&format!(
-                "**Detected:** {}\n",
-                incident.detected_at.format("%Y-%m-%d %H:%M UTC")
-            ));
-            if let Some(m) = minutes_between(incident.detected_at, incident.mitigated_at) {
-                md.push_str(&format!("**Time to mitigate:** {m} min\n"));
-            }
-            if let Some(m) = minutes_between(incident.detected_at, incident.resolved_at) {
-                md.push_str(&format!("**Duration:** {m} min\n"));
-            }
-            md.push_str("\n## Timeline (UTC)\n\n");
-            for e in &timeline {
-                md.push_str(&format!("- {} - {}\n", hhmm(e.at), e.text));
-            }
-            md.push_str("\n## Runs\n");
-            for (r, steps, votes) in &run_details {
-                md.push_str(&format!(
-                    "\n### {} `/{}` — {}\n\nRequested by {} at {} UTC.\n",
-                    display_id(r.id),
-                    r.command,
-                    r.state.as_str(),
-                    r.requested_by.id,
-                    hhmm(r.created_at)
-                ));
-                for (v, role, at) in votes {
-                    md.push_str(&format!(
-                        "- {} by {} ({role}) at {} UTC\n",
-                        if v.approve { "Approved" } else { "Denied" },
-                        v.user.id,
-                        hhmm(*at)
-                    ));
-                }
-                md.push_str(
-                    "\n| # | Step | Outcome | Duration |\n|---|------|---------|----------|\n",
-                );
-                for s in steps {
-                    let dur = s.duration_ms().map(human_duration).unwrap_or_default();
-                    md.push_str(&format!(
-                        "| {} | {} | {} | {dur} |\n",
-                        s.idx + 1,
-                        s.name.replace('|', "\\|"),
-                        s.state.as_str()
-                    ));
-                }
-            }
-            md.push_str("\n## Root Cause\n\n[to be filled]\n\n## What Went Well\n\n- [to be filled]\n\n## What Could Be Improved\n\n- [to be filled]\n\n## Action Items\n\n- [ ] [Action] - Owner: [Name] - Due: [Date]\n");
-            md
-        }
+                .collect(),
+            runs: self
+                .runs
+                .iter()
+                .map(|(r, steps, votes)| json::RunDoc {
+                    id: display_id(r.id),
+                    command: &r.command,
+                    state: r.state.as_str(),
+                    requested_by: &r.requested_by.id,
+                    created_at: r.created_at.to_rfc3339(),
+                    started_at: t(r.started_at),
+                    finished_at: t(r.finished_at),
+                    args: &r.args,
+                    approvals: votes
+                        .iter()
+                        .map(|(v, role, at)| json::Vote {
+                            user: &v.user.id,
+                            approve: v.approve,
+                            role,
+                            at: at.to_rfc3339(),
+                        })
+                        .collect(),
+                    steps: steps
+                        .iter()
+                        .map(|s| json::Step {
+                            name: &s.name,
+                            phase: &s.phase,
+                            kind: &s.kind,
+                            state: s.state.as_str(),
+                            duration_ms: s.duration_ms(),
+                            output: s.output.as_deref(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            action_items: self
+                .actions
+                .iter()
+                .map(|a| json::Action {
+                    text: &a.text,
+                    owner: a.owner.as_deref(),
+                    due: a.due.as_deref(),
+                    created_by: &a.created_by,
+                    at: a.at.to_rfc3339(),
+                })
+                .collect(),
+        };
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    }
+}
+
+/// The report in one format. `rto` gives a severity's RTO (from the clocks config).
+pub async fn export(
+    store: &Store,
+    id: &str,
+    format: Format,
+    rto: impl Fn(&str) -> Option<std::time::Duration>,
+) -> Result<String, ExportError> {
+    let report = Report::gather(store, id, rto).await?;
+    Ok(match format {
+        Format::Json => report.json(),
+        Format::Markdown => markdown::render(&report, None),
     })
 }
 
-fn incident_json(i: &Incident) -> serde_json::Value {
-    json!({
-        "id": i.id, "title": i.title, "severity": i.severity, "status": i.status, "channel": i.channel,
-        "commander": i.commander, "detected_at": i.detected_at.to_rfc3339(), "declared_at": i.declared_at.to_rfc3339(),
-        "mitigated_at": i.mitigated_at.map(|t| t.to_rfc3339()), "resolved_at": i.resolved_at.map(|t| t.to_rfc3339()),
-    })
+/// Writes `report.md`, `report.json` and `timeline.svg` into `dir`; the Markdown
+/// links the chart.
+pub async fn export_to_dir(
+    store: &Store,
+    id: &str,
+    dir: &std::path::Path,
+    rto: impl Fn(&str) -> Option<std::time::Duration>,
+) -> Result<Vec<std::path::PathBuf>, ExportError> {
+    let report = Report::gather(store, id, rto).await?;
+    let write = |name: &str, text: String| -> std::io::Result<std::path::PathBuf> {
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        Ok(path)
+    };
+    std::fs::create_dir_all(dir)?;
+    Ok(vec![
+        write("report.md", markdown::render(&report, Some("timeline.svg")))?,
+        write("report.json", report.json())?,
+        write("timeline.svg", timeline_svg(&report))?,
+    ])
 }

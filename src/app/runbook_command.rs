@@ -226,6 +226,18 @@ async fn open_or_create_incident(
         None,
     )
     .await?;
+    // Whoever opened it commands it until `/incident role commander @x` says otherwise.
+    app.store
+        .set_incident_field(
+            &incident.id,
+            crate::store::IncidentField::Commander,
+            Some(&msg.user.id),
+        )
+        .await?;
+    app.store
+        .set_incident_role(&incident.id, "commander", &msg.user.id, Utc::now())
+        .await?;
+    let incident = app.store.incident(&incident.id).await?.unwrap_or(incident);
     crate::incident::clock::start(app, &incident).await?;
     crate::command::lifecycle::page_first_level(app, &incident).await?;
     crate::incident::stakeholders::alert(app, &incident, None).await?;

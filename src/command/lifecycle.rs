@@ -527,9 +527,11 @@ async fn postmortem(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
             ))
         }
     };
-    let md = crate::export::export(&app.store, &i.id, crate::export::Format::Markdown)
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let md = crate::export::export(&app.store, &i.id, crate::export::Format::Markdown, |sev| {
+        clock::rto(app, sev)
+    })
+    .await
+    .map_err(|e| Failure::Internal(e.to_string()))?;
     app.send(&Post::new(&msg.channel, PostKind::Info, md)).await;
     Ok(Handled::done())
 }

@@ -30,31 +30,30 @@ impl Clock for SystemClock {
     }
 }
 
-/// Wall time that advances with tokio's clock: under `tokio::time::pause()` a test
-/// moves it with `tokio::time::advance`.
-pub struct TokioClock {
-    anchor: DateTime<Utc>,
-    start: tokio::time::Instant,
+/// A clock that moves only when told, for tests and drills: deterministic, no sleeps.
+///
+/// (Not tokio's paused time: while paused, tokio auto-advances whenever the runtime
+/// waits on SQLite's worker thread, which fires sqlx's pool timeouts.)
+pub struct ManualClock {
+    now: std::sync::Mutex<DateTime<Utc>>,
 }
 
-impl TokioClock {
-    pub fn new() -> Self {
-        TokioClock {
-            anchor: Utc::now(),
-            start: tokio::time::Instant::now(),
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> Self {
+        ManualClock {
+            now: std::sync::Mutex::new(start),
         }
     }
-}
 
-impl Default for TokioClock {
-    fn default() -> Self {
-        Self::new()
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.now.lock().expect("clock lock");
+        *now += chrono(by);
     }
 }
 
-impl Clock for TokioClock {
+impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        self.anchor + chrono::Duration::from_std(self.start.elapsed()).unwrap_or_default()
+        *self.now.lock().expect("clock lock")
     }
 }
 
@@ -135,6 +134,10 @@ pub async fn schedule_update(
     since: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     app.store.cancel_timers(&incident.id, "update").await?;
+    // Regression: the resolved message itself re-armed the reminder.
+    if incident.status == "resolved" {
+        return Ok(());
+    }
     let every = app
         .settings
         .file
@@ -178,7 +181,11 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
     if incident.status == "resolved" {
         return Ok(());
     }
-    let elapsed = (now - incident.detected_at).to_std().unwrap_or_default();
+    // Messages speak of the moment the threshold was crossed, not of when this
+    // process got round to it.
+    let elapsed = (timer.due_at - incident.detected_at)
+        .to_std()
+        .unwrap_or_default();
     let elapsed_text = human_duration(elapsed.as_millis() as i64);
     match timer.kind.split(':').next().unwrap_or_default() {
         "rto" => {

@@ -1,6 +1,7 @@
 //! Incidents and the append-only timeline.
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -150,20 +151,19 @@ impl Store {
             "SELECT at, kind, actor, text, run_id, step_idx FROM timeline
              WHERE incident_id = $1 ORDER BY id",
         );
-        let rows = sqlx::query(&sql)
-            .bind(incident_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| TimelineEvent {
+        // Streamed, so a 10k-event timeline never holds every raw row at once.
+        let mut rows = sqlx::query(&sql).bind(incident_id).fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            out.push(TimelineEvent {
                 at: from_millis(r.get(0)),
                 kind: r.get(1),
                 actor: r.get(2),
                 text: r.get(3),
                 run_id: r.get(4),
                 step_idx: r.get(5),
-            })
-            .collect())
+            });
+        }
+        Ok(out)
     }
 }

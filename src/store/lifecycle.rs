@@ -2,6 +2,7 @@
 //! action items and the recorded channel history.
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::{from_millis, millis, Store, StoreError};
@@ -282,20 +283,20 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<Message>, StoreError> {
         let sql = self.sql("SELECT user_id, text, at FROM messages WHERE channel = $1 AND at >= $2 AND at <= $3 ORDER BY at, id");
-        let rows = sqlx::query(&sql)
+        let mut rows = sqlx::query(&sql)
             .bind(channel)
             .bind(millis(from))
             .bind(millis(to))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Message {
+            .fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            out.push(Message {
                 user_id: r.get(0),
                 text: r.get(1),
                 at: from_millis(r.get(2)),
-            })
-            .collect())
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -1,0 +1,194 @@
+//! The post-mortem as Markdown: seed 001's lessons-learned template and seed 002's
+//! incident report, filled with what was recorded.
+
+use std::fmt::Write;
+
+use super::{Entry, Report};
+use crate::render::{hhmm, human_duration};
+use crate::runbook::run::display_id;
+
+/// One table cell or list item: no pipes, no newlines.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+pub fn render(r: &Report, chart: Option<&str>) -> String {
+    let i = &r.incident;
+    let mut md = String::with_capacity(256 + 96 * (r.timeline.len() + r.messages.len()));
+    let _ = writeln!(
+        md,
+        "# Incident Post-Mortem: {} — {}\n",
+        i.id,
+        cell(&i.title)
+    );
+    let _ = writeln!(md, "**Incident ID:** {}  ", i.id);
+    let _ = writeln!(md, "**Date:** {}  ", i.detected_at.format("%Y-%m-%d"));
+    let _ = writeln!(md, "**Severity:** {}  ", i.severity);
+    let _ = writeln!(md, "**Status:** {}  ", i.status);
+    let _ = writeln!(
+        md,
+        "**Commander:** {}  ",
+        i.commander.as_deref().unwrap_or("[to be filled]")
+    );
+    let _ = writeln!(
+        md,
+        "**Affected Users / Impact:** {}\n",
+        i.impact
+            .as_deref()
+            .map_or("[to be filled]".to_string(), cell)
+    );
+
+    md.push_str("## Summary\n\n");
+    let succeeded: Vec<String> = r
+        .runs
+        .iter()
+        .filter(|(run, _, _)| run.state == crate::runbook::run::RunState::Succeeded)
+        .map(|(run, _, _)| format!("`/{}`", run.command))
+        .collect();
+    let _ = writeln!(
+        md,
+        "{} ({}) was detected at {} UTC{}.{}\n",
+        cell(&i.title),
+        i.severity,
+        hhmm(i.detected_at),
+        i.resolved_at
+            .map_or(String::from(" and is not resolved yet"), |t| format!(
+                " and resolved at {} UTC",
+                hhmm(t)
+            )),
+        if succeeded.is_empty() {
+            String::new()
+        } else {
+            format!(" Runbooks run: {}.", succeeded.join(", "))
+        }
+    );
+
+    md.push_str("## Durations\n\n| Measure | Time | Against the RTO |\n|---|---|---|\n");
+    let rto_ms = r.rto.map(|d| d.as_millis() as i64);
+    let row = |md: &mut String, name: &str, at: Option<chrono::DateTime<chrono::Utc>>| {
+        let Some(at) = at else {
+            let _ = writeln!(md, "| {name} | — | |");
+            return;
+        };
+        let ms = (at - i.detected_at).num_milliseconds();
+        let verdict = match rto_ms {
+            Some(rto) if ms <= rto => {
+                format!("within the {} RTO of {}", i.severity, human_duration(rto))
+            }
+            Some(rto) => format!(
+                "**exceeded** the {} RTO of {} by {}",
+                i.severity,
+                human_duration(rto),
+                human_duration(ms - rto)
+            ),
+            None => String::new(),
+        };
+        let _ = writeln!(md, "| {name} | {} | {verdict} |", human_duration(ms));
+    };
+    row(&mut md, "Time to acknowledge", i.acked_at);
+    row(&mut md, "Time to mitigate", i.mitigated_at);
+    row(&mut md, "Time to resolve", i.resolved_at);
+    md.push('\n');
+
+    if !r.roles.is_empty() {
+        md.push_str("## Response team\n\n");
+        for (role, user) in &r.roles {
+            let _ = writeln!(md, "- {role}: {user}");
+        }
+        md.push('\n');
+    }
+
+    md.push_str("## Timeline (UTC)\n\n");
+    if let Some(chart) = chart {
+        let _ = writeln!(md, "![Timeline of {}]({chart})\n", i.id);
+    }
+    for e in r.merged() {
+        match e {
+            Entry::Event(e) => {
+                let _ = writeln!(md, "- {} - {}", e.at.format("%H:%M:%S"), cell(&e.text));
+            }
+            Entry::Message(m) => {
+                let _ = writeln!(
+                    md,
+                    "- {} - 💬 {}: {}",
+                    m.at.format("%H:%M:%S"),
+                    m.user_id,
+                    cell(&m.text)
+                );
+            }
+        }
+    }
+    md.push('\n');
+
+    md.push_str("## Runbooks run\n");
+    if r.runs.is_empty() {
+        md.push_str("\nNone.\n");
+    }
+    for (run, steps, votes) in &r.runs {
+        let took = run
+            .started_at
+            .zip(run.finished_at)
+            .map(|(s, f)| format!(", took {}", human_duration((f - s).num_milliseconds())))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "\n### {} `/{}` — {}{took}\n",
+            display_id(run.id),
+            run.command,
+            run.state.as_str()
+        );
+        let _ = writeln!(
+            md,
+            "- Requested by {} at {} UTC",
+            run.requested_by.id,
+            hhmm(run.created_at)
+        );
+        for (v, role, at) in votes {
+            let _ = writeln!(
+                md,
+                "- {} by {} ({role}) at {} UTC",
+                if v.approve { "Approved" } else { "Denied" },
+                v.user.id,
+                hhmm(*at)
+            );
+        }
+        md.push_str("\n| # | Step | Outcome | Duration | Output |\n|---|------|---------|----------|--------|\n");
+        for s in steps {
+            let dur = s.duration_ms().map(human_duration).unwrap_or_default();
+            let out: String = s
+                .output
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .take(120)
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {dur} | {} |",
+                s.idx + 1,
+                cell(&s.name),
+                s.state.as_str(),
+                cell(&out)
+            );
+        }
+    }
+
+    md.push_str(
+        "\n## Root Cause\n\n[to be filled: technical explanation of what caused the failure]\n\n",
+    );
+    md.push_str("## What Went Well\n\n- [to be filled]\n\n## What Could Be Improved\n\n- [to be filled]\n\n");
+    md.push_str("## Action Items\n\n");
+    if r.actions.is_empty() {
+        md.push_str("- [ ] [Action] - Owner: [Name] - Due: [Date]\n");
+    }
+    for a in &r.actions {
+        let _ = writeln!(
+            md,
+            "- [ ] {} - Owner: {} - Due: {}",
+            cell(&a.text),
+            a.owner.as_deref().unwrap_or("[Name]"),
+            a.due.as_deref().unwrap_or("[Date]")
+        );
+    }
+    md
+}

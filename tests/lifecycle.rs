@@ -1,0 +1,448 @@
+//! The incident lifecycle: commands, stakeholder posts, and clocks driven by a manual
+//! clock (never by sleeping), including across a restart.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{say, Env, StateDb};
+use warroom::app::Outcome;
+use warroom::chat::PostKind;
+use warroom::incident::clock::{tick, ManualClock};
+
+fn status_posts(chat: &warroom::chat::recording::RecordingChat) -> Vec<String> {
+    chat.posts()
+        .into_iter()
+        .filter(|p| p.post.channel == "C_STATUS")
+        .map(|p| p.text().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn each_transition_posts_the_filled_template_to_stakeholders() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+
+    assert_eq!(
+        say(
+            &app,
+            "U_IC",
+            "/incident declare P1 \"Checkout API 5xx\" impact=\"EU customers cannot pay\""
+        )
+        .await,
+        Outcome::Done
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident severity P0").await,
+        Outcome::Done
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident state identified").await,
+        Outcome::Done
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident update \"Rollback in progress\"").await,
+        Outcome::Done
+    );
+    assert_eq!(say(&app, "U_IC", "/incident resolve").await, Outcome::Done);
+
+    let posts = status_posts(&chat);
+    assert_eq!(posts.len(), 5, "{posts:#?}");
+    assert!(
+        posts[0].starts_with("INCIDENT ALERT: P1 - Checkout API 5xx"),
+        "{}",
+        posts[0]
+    );
+    assert!(posts[0].contains("- Impact: EU customers cannot pay"));
+    assert!(
+        posts[1].starts_with("**INCIDENT UPDATE — INC-")
+            && posts[1].contains("(P0, investigating)"),
+        "{}",
+        posts[1]
+    );
+    assert!(
+        posts[1].contains("**Latest:** Severity changed from P1 to P0 by U\\_IC")
+            || posts[1].contains("**Latest:** Severity changed from P1 to P0 by U_IC"),
+        "{}",
+        posts[1]
+    );
+    assert!(
+        posts[2].contains("(P0, identified)")
+            && posts[2].contains("Status changed from investigating to identified")
+    );
+    assert!(posts[3].contains("**Latest:** Rollback in progress"));
+    assert!(
+        posts[4].starts_with("**INCIDENT RESOLVED**"),
+        "{}",
+        posts[4]
+    );
+    assert!(posts[4].contains("**Status:** Resolved; system operational"));
+    let timeline: Vec<&str> = posts[4]
+        .lines()
+        .filter(|l| l.starts_with("- ") && l.contains(" - "))
+        .collect();
+    assert!(
+        timeline
+            .iter()
+            .any(|l| l.ends_with("Severity changed from P1 to P0 by U_IC")),
+        "{timeline:?}"
+    );
+    assert!(
+        timeline.last().unwrap().ends_with("Incident resolved"),
+        "{timeline:?}"
+    );
+
+    let incident = app
+        .store
+        .incident(&format!("INC-{}-001", chrono::Utc::now().format("%Y%m%d")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (incident.status.as_str(), incident.severity.as_str()),
+        ("resolved", "P0")
+    );
+    let timers = app.store.timers(&incident.id).await.unwrap();
+    assert!(
+        timers
+            .iter()
+            .all(|(_, _, fired, cancelled)| *fired || *cancelled),
+        "resolving stops every clock: {timers:?}"
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_commands_need_an_open_incident_and_a_role() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    assert_eq!(
+        say(&app, "U_IC", "/incident update \"x\"").await,
+        Outcome::Invalid
+    );
+    assert!(chat
+        .transcript()
+        .contains("No open incident in this channel. Declare one"));
+    assert_eq!(
+        say(&app, "U_STRANGER", "/incident declare P1 \"x\"").await,
+        Outcome::Denied
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident declare P9 \"x\"").await,
+        Outcome::Invalid
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident declare P1").await,
+        Outcome::Invalid,
+        "a title is required"
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident declare P1 \"real\"").await,
+        Outcome::Done
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident declare P1 \"again\"").await,
+        Outcome::Invalid,
+        "one open incident per channel"
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident role commander @channel").await,
+        Outcome::Invalid,
+        "never a mention"
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/incident role dba @U_DBA").await,
+        Outcome::Done
+    );
+    assert_eq!(
+        say(
+            &app,
+            "U_IC",
+            "/action \"Add a canary\" owner=@U_LEAD due=2026-12-01"
+        )
+        .await,
+        Outcome::Done
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/action \"x\" due=tomorrow").await,
+        Outcome::Invalid
+    );
+    assert_eq!(
+        say(&app, "U_IC", "/note \"DBA joined\"").await,
+        Outcome::Done
+    );
+    let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
+    let items = app.store.action_items(&incident.id).await.unwrap();
+    assert_eq!(
+        (
+            items[0].text.as_str(),
+            items[0].owner.as_deref(),
+            items[0].due.as_deref()
+        ),
+        ("Add a canary", Some("U_LEAD"), Some("2026-12-01"))
+    );
+    assert_eq!(
+        app.store.incident_roles(&incident.id).await.unwrap(),
+        [
+            ("commander".into(), "U_IC".into()),
+            ("dba".into(), "U_DBA".into())
+        ]
+    );
+    let kinds: Vec<String> = app
+        .store
+        .timeline(&incident.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.contains(&"note".to_string()) && kinds.contains(&"action".to_string()),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn rto_warnings_and_escalations_fire_at_the_right_simulated_times() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    // P0: RTO 5 min (warnings at 2:30, 4:00, 5:00), response 15 min (level 2), level 3 at 60 min.
+    say(&app, "U_IC", "/incident declare P0 \"Everything is down\"").await;
+    let detected = app
+        .store
+        .open_incident("C_INC")
+        .await
+        .unwrap()
+        .unwrap()
+        .detected_at;
+    let clock = ManualClock::new(detected);
+    chat.clear();
+
+    let mut fired = Vec::new();
+    for minute in 1..=61 {
+        clock.advance(Duration::from_secs(60));
+        if tick(&app, &clock).await.unwrap() > 0 {
+            fired.push((minute, chat.posts().last().unwrap().text().to_string()));
+        }
+    }
+    let at: Vec<(u32, &str)> = fired
+        .iter()
+        .map(|(m, t)| (*m, t.split_whitespace().nth(2).unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        at.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+        [3, 4, 5, 15, 16, 31, 46, 60, 61],
+        "50% at 2:30 (seen at minute 3), 80% at 4:00, 100% at 5:00, level 2 at 15 (the P0 response time), \
+         level 3 at 60; update reminders 15 min after the declare-time stakeholder post (just after \
+         detection, so seen at 16) and every 15 min after: {fired:#?}"
+    );
+    let all = chat.transcript();
+    assert!(
+        all.contains("50% of the P0 RTO used (2 min 30 s of 5 min); 2 min 30 s left."),
+        "{all}"
+    );
+    assert!(
+        all.contains("RTO exceeded: 5 min since detection, the P0 target was 5 min."),
+        "{all}"
+    );
+    assert!(all.contains("escalated to Level 2: secondary on-call and team lead (DevSecOps Lead): unacknowledged for 15 min."), "{all}");
+    assert!(
+        all.contains("escalated to Level 3: incident commander and senior leadership"),
+        "{all}"
+    );
+    let page = chat
+        .posts()
+        .into_iter()
+        .find(|p| p.post.kind == PostKind::Page && p.text().contains("Level 2"))
+        .unwrap();
+    assert_eq!(page.post.mentions, ["U_LEAD"]);
+    assert!(
+        all.contains("stakeholders have had no update since"),
+        "{all}"
+    );
+}
+
+#[tokio::test]
+async fn ack_stops_the_paging() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    let clock = ManualClock::new(chrono::Utc::now());
+    say(&app, "U_IC", "/incident declare P1 \"Slow checkout\"").await;
+    assert_eq!(say(&app, "U_ONCALL", "/ack").await, Outcome::Done);
+    assert_eq!(
+        say(&app, "U_LEAD", "/ack").await,
+        Outcome::Invalid,
+        "already acknowledged"
+    );
+    chat.clear();
+    clock.advance(Duration::from_secs(2 * 3600));
+    tick(&app, &clock).await.unwrap();
+    assert!(
+        !chat.transcript().contains("escalated"),
+        "{}",
+        chat.transcript()
+    );
+    assert!(
+        chat.transcript().contains("RTO exceeded"),
+        "the RTO clock still runs"
+    );
+}
+
+#[tokio::test]
+async fn clocks_survive_a_restart_without_refiring_or_resetting() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let clock = ManualClock::new(chrono::Utc::now());
+    {
+        let (app, _chat) = env.app().await;
+        say(&app, "U_IC", "/incident declare P0 \"Database down\"").await;
+        clock.advance(Duration::from_secs(170));
+        assert_eq!(tick(&app, &clock).await.unwrap(), 1, "the 50% warning");
+        app.store.close().await;
+    }
+    // A new process on the same database: nothing is rescheduled from now.
+    let (app, chat) = env.app().await;
+    assert_eq!(tick(&app, &clock).await.unwrap(), 0, "nothing fires twice");
+    clock.advance(Duration::from_secs(80));
+    assert_eq!(
+        tick(&app, &clock).await.unwrap(),
+        1,
+        "80% at 4:00 since detection, not since the restart"
+    );
+    assert!(chat.transcript().contains("80% of the P0 RTO used"));
+}
+
+#[tokio::test]
+async fn a_runbook_opens_the_incident_with_its_clocks_and_tells_stakeholders() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    say(&app, "U_ONCALL", "/kanban-off reason=\"socket down\"").await;
+    let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
+    let kinds: Vec<String> = app
+        .store
+        .timers(&incident.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    for k in [
+        "rto:50",
+        "rto:80",
+        "rto:100",
+        "escalate:2",
+        "escalate:3",
+        "update",
+    ] {
+        assert!(kinds.contains(&k.to_string()), "{k} missing from {kinds:?}");
+    }
+    let posts = status_posts(&chat);
+    assert!(
+        posts[0].starts_with("INCIDENT ALERT: P0 - Kanban V2 critical bug"),
+        "{posts:#?}"
+    );
+    assert!(
+        posts[1].contains("**Latest:** Started /kanban-off (RUN-1), requested by U_ONCALL"),
+        "{posts:#?}"
+    );
+    assert!(posts[2].starts_with("**INCIDENT RESOLVED**"), "{posts:#?}");
+}
+
+#[tokio::test]
+async fn the_export_of_a_scripted_incident_has_every_event_in_order_with_durations() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, _chat) = env.app().await;
+    let t0 = chrono::Utc::now();
+    app.store
+        .record_message(
+            "console",
+            "C_INC",
+            "U_ONCALL",
+            "errors spiking since the deploy",
+            t0 - chrono::Duration::minutes(2),
+            None,
+        )
+        .await
+        .unwrap();
+    say(
+        &app,
+        "U_ONCALL",
+        "/kanban-selective-off reason=\"slow DnD\" top=2 settle=10ms",
+    )
+    .await;
+    say(&app, "U_LEAD", "/approve RUN-1").await;
+    app.store
+        .record_message(
+            "console",
+            "C_INC",
+            "U_LEAD",
+            "p95 back under 500ms",
+            chrono::Utc::now(),
+            None,
+        )
+        .await
+        .unwrap();
+    say(&app, "U_ONCALL", "/ack").await;
+    say(
+        &app,
+        "U_ONCALL",
+        "/action \"Load-test Kanban V2 | sockets\" owner=@U_LEAD due=2026-12-01",
+    )
+    .await;
+    say(&app, "U_ONCALL", "/incident resolve").await;
+    let id = format!("INC-{}-001", chrono::Utc::now().format("%Y%m%d"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = warroom::export::export_to_dir(&app.store, &id, dir.path(), |_| {
+        Some(Duration::from_secs(1800))
+    })
+    .await
+    .unwrap();
+    assert_eq!(files.len(), 3);
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let order = [
+        "💬 U_ONCALL: errors spiking since the deploy",
+        "Incident detected: Kanban V2 performance degradation (P1)",
+        "U_ONCALL requested /kanban-selective-off",
+        "U_LEAD approved RUN-1 /kanban-selective-off as DevSecOps Lead",
+        "Selective rollback applied",
+        "RUN-1 /kanban-selective-off succeeded",
+        "💬 U_LEAD: p95 back under 500ms",
+        "Acknowledged by U_ONCALL",
+        "Action item: Load-test Kanban V2",
+        "Incident resolved",
+    ];
+    let mut last = 0;
+    for needle in order {
+        let at = md[last..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` missing or out of order in:\n{md}"))
+            + last;
+        last = at;
+    }
+    assert!(md.contains("![Timeline of"), "the chart is linked");
+    assert!(
+        md.contains("| Time to resolve |") && md.contains("within the P1 RTO of 30 min"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Approved by U_LEAD (DevSecOps Lead) at"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- [ ] Load-test Kanban V2 \\| sockets - Owner: U_LEAD - Due: 2026-12-01"),
+        "pipes cannot break the list: {md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["runs"][0]["approvals"][0]["user"], "U_LEAD");
+    assert!(json["durations_minutes"]["to_resolve"].as_f64().unwrap() < 1.0);
+    assert_eq!(json["timeline"][0]["kind"], "message");
+    let svg = std::fs::read_to_string(dir.path().join("timeline.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg")
+            && svg.ends_with("</svg>")
+            && svg.contains("RUN-1 /kanban-selective-off"),
+        "{svg}"
+    );
+    assert!(!svg.contains("<script"));
+}
