@@ -186,6 +186,7 @@ impl SpecCheck<'_> {
         }
         if crate::command::builtin::NAMES.contains(&h.name.as_str())
             || crate::command::lifecycle::NAMES.contains(&h.name.as_str())
+            || crate::command::checklist::NAMES.contains(&h.name.as_str())
         {
             self.report("name", format!("/{} is a built-in command", h.name));
         }

@@ -123,11 +123,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 .await
                 .context("opening the state database")?;
             let clocks = settings.file.clocks.clone();
-            let rto = move |sev: &str| {
-                clocks
-                    .severities
-                    .get(sev)
-                    .and_then(|c| crate::command::spec::parse_duration(&c.rto))
+            let rto = move |i: &crate::incident::Incident| {
+                crate::incident::clock::rto_in(&clocks, &i.severity, i.component.as_deref())
             };
             let format = match format {
                 ExportFormat::Md => crate::export::Format::Markdown,

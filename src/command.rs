@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod catalog;
+pub mod checklist;
 pub mod lifecycle;
 pub mod parse;
 pub mod spec;

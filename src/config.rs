@@ -36,8 +36,34 @@ pub struct ConfigFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Clocks {
+    #[serde(default = "default_severities")]
     pub severities: BTreeMap<String, SeverityClock>,
+    #[serde(default = "default_escalation")]
     pub escalation: Vec<EscalationLevel>,
+    /// Seed 004's recovery objectives per component; an incident naming a component
+    /// (`/incident declare P1 "..." component=database`) runs on its RTO.
+    #[serde(default = "default_components")]
+    pub components: BTreeMap<String, ComponentClock>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentClock {
+    pub rto: String,
+    pub rpo: String,
+    pub priority: String,
+}
+
+fn default_severities() -> BTreeMap<String, SeverityClock> {
+    Clocks::default().severities
+}
+
+fn default_escalation() -> Vec<EscalationLevel> {
+    Clocks::default().escalation
+}
+
+fn default_components() -> BTreeMap<String, ComponentClock> {
+    Clocks::default().components
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +119,23 @@ impl Default for Clocks {
                     &["incident-commander"],
                 ),
             ],
+            components: [
+                ("database", "4h", "1h", "Critical"),
+                ("api", "2h", "0m", "Critical"),
+                ("frontend", "1h", "0m", "High"),
+                ("email", "4h", "30m", "Medium"),
+                ("analytics", "8h", "4h", "Low"),
+            ]
+            .into_iter()
+            .map(|(name, rto, rpo, priority)| {
+                let clock = ComponentClock {
+                    rto: rto.into(),
+                    rpo: rpo.into(),
+                    priority: priority.into(),
+                };
+                (name.to_string(), clock)
+            })
+            .collect(),
         }
     }
 }

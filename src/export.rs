@@ -70,7 +70,7 @@ impl Report {
     pub async fn gather(
         store: &Store,
         id: &str,
-        rto: impl Fn(&str) -> Option<std::time::Duration>,
+        rto: impl Fn(&Incident) -> Option<std::time::Duration>,
     ) -> Result<Report, ExportError> {
         let incident = store
             .incident(id)
@@ -88,7 +88,7 @@ impl Report {
             runs.push((r, steps, votes));
         }
         Ok(Report {
-            rto: rto(&incident.severity),
+            rto: rto(&incident),
             timeline: store.timeline(id).await?,
             roles: store.incident_roles(id).await?,
             actions: store.action_items(id).await?,
@@ -231,7 +231,7 @@ pub async fn export(
     store: &Store,
     id: &str,
     format: Format,
-    rto: impl Fn(&str) -> Option<std::time::Duration>,
+    rto: impl Fn(&Incident) -> Option<std::time::Duration>,
 ) -> Result<String, ExportError> {
     let report = Report::gather(store, id, rto).await?;
     Ok(match format {
@@ -246,7 +246,7 @@ pub async fn export_to_dir(
     store: &Store,
     id: &str,
     dir: &std::path::Path,
-    rto: impl Fn(&str) -> Option<std::time::Duration>,
+    rto: impl Fn(&Incident) -> Option<std::time::Duration>,
 ) -> Result<Vec<std::path::PathBuf>, ExportError> {
     let report = Report::gather(store, id, rto).await?;
     let write = |name: &str, text: String| -> std::io::Result<std::path::PathBuf> {

@@ -27,6 +27,8 @@ pub struct Incident {
     pub acked_by: Option<String>,
     pub acked_at: Option<DateTime<Utc>>,
     pub last_update_at: Option<DateTime<Utc>>,
+    /// Seed 004's component, when the incident names one.
+    pub component: Option<String>,
 }
 
 /// Kinds of timeline event. Headline kinds are the `HH:MM - event` lines of the

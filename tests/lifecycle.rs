@@ -446,3 +446,112 @@ async fn the_export_of_a_scripted_incident_has_every_event_in_order_with_duratio
     );
     assert!(!svg.contains("<script"));
 }
+
+#[tokio::test]
+async fn a_checklist_is_ticked_item_by_item_in_place_and_each_tick_is_on_the_timeline() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    say(&app, "U_IC", "/incident declare P1 \"Rollback done\"").await;
+    chat.clear();
+    assert_eq!(
+        say(&app, "U_IC", "/checklist post-rollback").await,
+        Outcome::Done
+    );
+    let list = chat.posts()[0].clone();
+    assert!(
+        list.text().starts_with("*Post-Rollback (seed 001)*"),
+        "{}",
+        list.text()
+    );
+    assert!(
+        list.text().contains("☐ 1. System stable for 30+ minutes")
+            && list.text().contains("0 of 6 done.")
+    );
+    assert_eq!(list.post.buttons.len(), 6);
+    assert_eq!(list.post.buttons[0].command, "/check post-rollback 1");
+
+    assert_eq!(
+        say(&app, "U_ONCALL", "/check post-rollback 1").await,
+        Outcome::Done
+    );
+    assert_eq!(
+        say(&app, "U_ONCALL", "/check post-rollback 1").await,
+        Outcome::Invalid,
+        "once"
+    );
+    assert_eq!(
+        say(&app, "U_ONCALL", "/check post-rollback 7").await,
+        Outcome::Invalid
+    );
+    assert_eq!(
+        say(&app, "U_STRANGER", "/check post-rollback 2").await,
+        Outcome::Denied
+    );
+    let list = chat
+        .posts()
+        .into_iter()
+        .find(|p| p.message == list.message)
+        .unwrap();
+    assert!(
+        list.text()
+            .contains("☑️ 1. System stable for 30+ minutes — U_ONCALL at"),
+        "edited in place: {}",
+        list.text()
+    );
+    assert!(list.text().contains("1 of 6 done."));
+    let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
+    let timeline = app.store.timeline(&incident.id).await.unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e.text
+                == "☑️ Post-Rollback (seed 001): System stable for 30+ minutes (U_ONCALL)")
+    );
+}
+
+#[tokio::test]
+async fn an_incident_naming_a_component_runs_on_that_components_rto() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    assert_eq!(
+        say(
+            &app,
+            "U_IC",
+            "/incident declare P1 \"Primary DB lost\" component=quantum"
+        )
+        .await,
+        Outcome::Invalid
+    );
+    assert_eq!(
+        say(
+            &app,
+            "U_IC",
+            "/incident declare P1 \"Primary DB lost\" component=database"
+        )
+        .await,
+        Outcome::Done
+    );
+    let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
+    let rto100 = app
+        .store
+        .timers(&incident.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.0 == "rto:100")
+        .unwrap()
+        .1;
+    assert_eq!(
+        (rto100 - incident.detected_at).num_minutes(),
+        240,
+        "seed 004: database RTO 4 hours"
+    );
+    chat.clear();
+    say(&app, "U_IC", "/incident status").await;
+    assert!(
+        chat.transcript()
+            .contains("Component: database (Critical priority): RTO 4h, RPO 1h (seed 004)."),
+        "{}",
+        chat.transcript()
+    );
+}

@@ -26,6 +26,9 @@ pub async fn dispatch(
     if let Some(handled) = super::lifecycle::dispatch(app, msg, line).await? {
         return Ok(Some(handled));
     }
+    if let Some(handled) = super::checklist::dispatch(app, msg, line).await? {
+        return Ok(Some(handled));
+    }
     let handled = match line.name.as_str() {
         "help" | "warroom" => help(app, msg, line).await?,
         "approve" => vote(app, msg, line, true).await?,
@@ -122,7 +125,7 @@ fn overview(app: &App, msg: &Incoming) -> String {
         out.push_str(&format!("({others} more need a role you do not hold.)\n"));
     }
     out.push_str(
-        "Incident: `/incident declare P1 \"title\"`, `/incident status`, `/incident severity P0`, `/incident update \"...\"`, `/incident resolve`, `/ack`, `/note ...`, `/action \"...\" owner=@x due=2026-12-01`, `/postmortem`.\n\
+        "Incident: `/incident declare P1 \"title\"`, `/incident status`, `/incident severity P0`, `/incident update \"...\"`, `/incident resolve`, `/ack`, `/note ...`, `/action \"...\" owner=@x due=2026-12-01`, `/postmortem`, `/checklist post-rollback`.\n\
          Always available: `/help <command>`, `/status`, `/assess <facts>`, `/approve RUN-n`, `/deny RUN-n`, `/confirm RUN-n`, `/cancel RUN-n`.\n\
          Add `dry-run=true` to any command to see exactly what it would do. Every command also works as `/warroom <command> ...`.",
     );

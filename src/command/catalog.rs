@@ -11,6 +11,8 @@ use crate::config::line_of;
 
 /// The file holding the authorization matrix, inside the commands directory.
 pub const MATRIX_FILE: &str = "matrix.toml";
+/// The checklists file, beside the matrix.
+pub const CHECKLISTS_FILE: &str = "checklists.toml";
 
 /// A problem in a loaded file, reported as `file:line: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +33,24 @@ pub fn find_line(source: &str, needle: &str) -> usize {
     source.find(needle).map_or(1, |i| line_of(source, i))
 }
 
+/// A checklist of `commands/checklists.toml`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    pub title: String,
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChecklistsFile {
+    #[serde(default)]
+    checklists: BTreeMap<String, Checklist>,
+}
+
 pub struct Catalog {
     pub matrix: Matrix,
+    pub checklists: BTreeMap<String, Checklist>,
     /// name -> (sub or "") -> spec
     commands: BTreeMap<String, BTreeMap<String, CommandSpec>>,
     /// Raw text of every loaded file, by path, for locating problems.
@@ -76,7 +94,22 @@ impl Catalog {
         };
         let mut files = Vec::new();
         collect_toml(dir, &mut files);
-        files.retain(|p| p != &matrix_path);
+        let checklists_path = dir.join(CHECKLISTS_FILE);
+        let checklists = if checklists_path.exists() {
+            match read(&checklists_path, &mut problems, &mut sources)
+                .map(|t| (toml::from_str::<ChecklistsFile>(&t), t))
+            {
+                Some((Ok(f), _)) => f.checklists,
+                Some((Err(e), text)) => {
+                    problems.push(toml_problem(&checklists_path, &text, &e));
+                    BTreeMap::new()
+                }
+                None => BTreeMap::new(),
+            }
+        } else {
+            BTreeMap::new()
+        };
+        files.retain(|p| p != &matrix_path && p != &checklists_path);
         files.sort();
         let mut commands: BTreeMap<String, BTreeMap<String, CommandSpec>> = BTreeMap::new();
         for path in files {
@@ -133,6 +166,7 @@ impl Catalog {
         }
         let catalog = matrix.map(|matrix| Catalog {
             matrix,
+            checklists,
             commands,
             sources,
         });
@@ -195,7 +229,8 @@ impl Catalog {
             .keys()
             .map(String::as_str)
             .chain(super::builtin::NAMES.iter().copied())
-            .chain(super::lifecycle::NAMES.iter().copied());
+            .chain(super::lifecycle::NAMES.iter().copied())
+            .chain(super::checklist::NAMES.iter().copied());
         names
             .map(|n| (edit_distance(name, n), n))
             .filter(|(d, n)| *d <= 2.max(n.len() / 3))

@@ -106,11 +106,26 @@ async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
     }
     let severity = severity_arg(line.positional.get(1))?;
     let title = text_after(line, 2, "The title")?;
+    if let Some(component) = line.get("component") {
+        let known = &app.settings.file.clocks.components;
+        if !known.contains_key(component) {
+            let names: Vec<&str> = known.keys().map(String::as_str).collect();
+            return Err(Failure::Invalid(format!(
+                "component must be one of {}",
+                names.join(", ")
+            )));
+        }
+    }
     let now = Utc::now();
     let incident = app
         .store
         .create_incident(&title, &severity, &msg.channel, now)
         .await?;
+    if let Some(component) = line.get("component") {
+        app.store
+            .set_incident_field(&incident.id, IncidentField::Component, Some(component))
+            .await?;
+    }
     app.store
         .set_incident_field(&incident.id, IncidentField::Commander, Some(&msg.user.id))
         .await?;
@@ -170,7 +185,17 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
         human_duration(elapsed),
         hhmm(i.detected_at)
     );
-    if let Some(rto) = clock::rto(app, &i.severity) {
+    if let Some((name, c)) = i
+        .component
+        .as_ref()
+        .and_then(|c| app.settings.file.clocks.components.get(c).map(|k| (c, k)))
+    {
+        out.push_str(&format!(
+            "\nComponent: {name} ({} priority): RTO {}, RPO {} (seed 004).",
+            c.priority, c.rto, c.rpo
+        ));
+    }
+    if let Some(rto) = clock::rto_of(app, &i) {
         let left = rto.as_millis() as i64 - elapsed;
         out.push_str(&if left > 0 {
             format!(
@@ -527,8 +552,8 @@ async fn postmortem(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
             ))
         }
     };
-    let md = crate::export::export(&app.store, &i.id, crate::export::Format::Markdown, |sev| {
-        clock::rto(app, sev)
+    let md = crate::export::export(&app.store, &i.id, crate::export::Format::Markdown, |i| {
+        clock::rto_of(app, i)
     })
     .await
     .map_err(|e| Failure::Internal(e.to_string()))?;

@@ -67,12 +67,28 @@ fn chrono(d: Duration) -> chrono::Duration {
 
 /// The RTO of a severity.
 pub fn rto(app: &App, severity: &str) -> Option<Duration> {
-    app.settings
-        .file
-        .clocks
-        .severities
-        .get(severity)
+    rto_in(&app.settings.file.clocks, severity, None)
+}
+
+/// An incident's RTO: its component's (seed 004) when it names one, else its
+/// severity's.
+pub fn rto_in(
+    clocks: &crate::config::Clocks,
+    severity: &str,
+    component: Option<&str>,
+) -> Option<Duration> {
+    component
+        .and_then(|c| clocks.components.get(c))
         .map(|c| dur(&c.rto))
+        .or_else(|| clocks.severities.get(severity).map(|c| dur(&c.rto)))
+}
+
+pub fn rto_of(app: &App, incident: &Incident) -> Option<Duration> {
+    rto_in(
+        &app.settings.file.clocks,
+        &incident.severity,
+        incident.component.as_deref(),
+    )
 }
 
 /// Schedules every clock of a freshly opened incident.
@@ -85,7 +101,7 @@ pub async fn start(app: &App, incident: &Incident) -> Result<(), StoreError> {
 /// (Re)schedules the RTO warnings from detection; used again when severity changes.
 pub async fn schedule_rto(app: &App, incident: &Incident) -> Result<(), StoreError> {
     app.store.cancel_timers(&incident.id, "rto:").await?;
-    let Some(rto) = rto(app, &incident.severity) else {
+    let Some(rto) = rto_of(app, incident) else {
         return Ok(());
     };
     for pct in [50u32, 80, 100] {

@@ -9,7 +9,7 @@ use super::{from_millis, millis, opt_from_millis, Store, StoreError};
 use crate::incident::{format_id, Incident, NewEvent, TimelineEvent};
 
 const INCIDENT_COLUMNS: &str = "id, title, severity, status, channel, commander, detected_at, \
-     declared_at, mitigated_at, resolved_at, impact, acked_by, acked_at, last_update_at";
+     declared_at, mitigated_at, resolved_at, impact, acked_by, acked_at, last_update_at, component";
 
 fn incident(r: &AnyRow) -> Incident {
     Incident {
@@ -27,6 +27,7 @@ fn incident(r: &AnyRow) -> Incident {
         acked_by: r.get(11),
         acked_at: opt_from_millis(r.get(12)),
         last_update_at: opt_from_millis(r.get(13)),
+        component: r.get(14),
     }
 }
 

@@ -45,6 +45,7 @@ impl Store {
             IncidentField::Impact => "UPDATE incidents SET impact = $1 WHERE id = $2",
             IncidentField::Commander => "UPDATE incidents SET commander = $1 WHERE id = $2",
             IncidentField::Title => "UPDATE incidents SET title = $1 WHERE id = $2",
+            IncidentField::Component => "UPDATE incidents SET component = $1 WHERE id = $2",
         };
         sqlx::query(&self.sql(sql))
             .bind(value)
@@ -306,4 +307,84 @@ pub enum IncidentField {
     Impact,
     Commander,
     Title,
+    Component,
+}
+
+impl Store {
+    /// Ticks one checklist item; false if it was already ticked.
+    pub async fn tick(
+        &self,
+        incident_id: &str,
+        name: &str,
+        item: i64,
+        user: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "INSERT INTO checklist_ticks (incident_id, name, item, user_id, at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING",
+        );
+        let done = sqlx::query(&sql)
+            .bind(incident_id)
+            .bind(name)
+            .bind(item)
+            .bind(user)
+            .bind(millis(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// (item, who, when) of every tick of a checklist.
+    pub async fn ticks(
+        &self,
+        incident_id: &str,
+        name: &str,
+    ) -> Result<Vec<(i64, String, DateTime<Utc>)>, StoreError> {
+        let sql = self.sql("SELECT item, user_id, at FROM checklist_ticks WHERE incident_id = $1 AND name = $2 ORDER BY item");
+        let rows = sqlx::query(&sql)
+            .bind(incident_id)
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), from_millis(r.get(2))))
+            .collect())
+    }
+
+    /// Remembers the message showing a checklist, to edit it as items are ticked.
+    pub async fn set_checklist_message(
+        &self,
+        incident_id: &str,
+        name: &str,
+        message_ref: &str,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "INSERT INTO checklists (incident_id, name, message_ref) VALUES ($1, $2, $3)
+             ON CONFLICT (incident_id, name) DO UPDATE SET message_ref = excluded.message_ref",
+        );
+        sqlx::query(&sql)
+            .bind(incident_id)
+            .bind(name)
+            .bind(message_ref)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn checklist_message(
+        &self,
+        incident_id: &str,
+        name: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let sql =
+            self.sql("SELECT message_ref FROM checklists WHERE incident_id = $1 AND name = $2");
+        Ok(sqlx::query_scalar(&sql)
+            .bind(incident_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .flatten())
+    }
 }
