@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{repo, Env, StateDb};
@@ -125,24 +124,11 @@ async fn check_passes_on_the_shipped_files() {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let dest = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &dest);
-        } else {
-            std::fs::copy(&path, &dest).unwrap();
-        }
-    }
-}
-
 #[tokio::test]
 async fn check_reports_each_broken_file_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("commands"), &dir.path().join("commands"));
-    copy_dir(&repo().join("templates"), &dir.path().join("templates"));
+    common::copy_dir(&repo().join("commands"), &dir.path().join("commands"));
+    common::copy_dir(&repo().join("templates"), &dir.path().join("templates"));
     std::fs::copy(repo().join("warroom.toml"), dir.path().join("warroom.toml")).unwrap();
     let off = dir.path().join("commands/chatia/kanban-off.toml");
     let text = std::fs::read_to_string(&off).unwrap();

@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{say, Pack};
@@ -67,55 +66,18 @@ async fn pack() -> (Pack, Site) {
         "processpilot_logs",
         &site.path("logs").display().to_string(),
     );
-    recording_script(
-        &pack,
+    pack.standins.script_at(
         &site.path("backend/scripts/backup.sh"),
         "echo 'postgresql/daily/good.dump (2.1 MB)'",
     );
-    recording_script(&pack, &site.path("backend/scripts/restore.sh"), RESTORE_SH);
+    pack.standins
+        .script_at(&site.path("backend/scripts/restore.sh"), RESTORE_SH);
     pack.standins
         .add("npm", "> done", 0)
         .add("systemctl", "", 0)
         .add("journalctl", "-- No entries --", 0)
         .add("iptables", "", 0);
     (pack, site)
-}
-
-/// An executable that records its argv in the stand-ins' log (same format as
-/// `StandIns::add`, so `calls()` keeps the order across programs) and then runs `body`.
-fn recording_script(pack: &Pack, path: &Path, body: &str) {
-    let log = pack.standins.dir.path().join("argv.log");
-    let text = format!(
-        "#!/bin/sh\n{{ printf '%s\\037' \"$(basename \"$0\")\" \"$@\"; printf '\\036'; }} >> '{}'\n{body}\n",
-        log.display()
-    );
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-/// Points the pack at a copy of `commands/` where `file` has `from` replaced by `to`
-/// (a short step timeout, so a timeout test takes a second, not minutes).
-fn patched_commands(pack: &mut Pack, file: &str, from: &str, to: &str) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let p = e.unwrap().path();
-            let dest = to.join(p.file_name().unwrap());
-            if p.is_dir() {
-                copy(&p, &dest);
-            } else {
-                std::fs::copy(&p, &dest).unwrap();
-            }
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    copy(&common::repo().join("commands"), dir.path());
-    let path = dir.path().join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}`");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    pack.env.settings.file.warroom.commands_dir = dir.path().display().to_string();
-    dir
 }
 
 fn argv(items: &[&str]) -> Vec<String> {
@@ -408,8 +370,7 @@ async fn app_server_failure_restarts_the_backend_and_nginx_then_polls_health_unt
 async fn a_hanging_systemctl_is_killed_at_the_step_timeout_and_nothing_is_restarted() {
     let (mut pack, _site) = pack().await;
     pack.standins.add_sleeper("systemctl", 3);
-    let _commands = patched_commands(
-        &mut pack,
+    let _commands = pack.patch_commands(
         "processpilot/app-server-failure.toml",
         "timeout = \"30s\"",
         "timeout = \"1s\"",
@@ -500,9 +461,7 @@ async fn data_corruption_assesses_then_restores_the_clean_backup_and_verifies_in
 async fn integrity_failing_after_the_restore_fails_the_run_and_says_why() {
     let (pack, site) = pack().await;
     site.dump(&pack);
-    recording_script(
-        &pack,
-        &pack.standins.dir.path().join("npm"),
+    pack.standins.script_at(&pack.standins.dir.path().join("npm"),
         "if [ \"$2\" = db:verify-integrity ]; then echo '2 orphaned process steps'; exit 1; fi\necho ok",
     );
     let (app, chat) = pack.app().await;
@@ -748,8 +707,7 @@ async fn drill_restores_to_staging_without_production_credentials_and_reports_th
 #[tokio::test]
 async fn a_failed_drill_restore_skips_the_integrity_test_and_only_on_call_may_drill() {
     let (pack, site) = pack().await;
-    recording_script(
-        &pack,
+    pack.standins.script_at(
         &site.path("backend/scripts/restore.sh"),
         "echo 'staging unreachable'; exit 1",
     );

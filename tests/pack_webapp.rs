@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-
 use common::{say, Pack};
 use warroom::app::Outcome;
 use warroom::chat::PostKind;
@@ -24,45 +21,9 @@ async fn pack() -> (Pack, tempfile::TempDir) {
         .add("vercel", "Success! Rolled back", 0)
         .add("railway", "Rollback triggered", 0);
     // `node` prints where it runs, so the step output shows the cwd.
-    recording_script(&pack, &pack.standins.dir.path().join("node"), "pwd");
+    pack.standins
+        .script_at(&pack.standins.dir.path().join("node"), "pwd");
     (pack, repo)
-}
-
-/// An executable that records its argv in the stand-ins' log (same format as
-/// `StandIns::add`, so `calls()` keeps the order across programs) and then runs `body`.
-fn recording_script(pack: &Pack, path: &Path, body: &str) {
-    let log = pack.standins.dir.path().join("argv.log");
-    let text = format!(
-        "#!/bin/sh\n{{ printf '%s\\037' \"$(basename \"$0\")\" \"$@\"; printf '\\036'; }} >> '{}'\n{body}\n",
-        log.display()
-    );
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-/// Points the pack at a copy of `commands/` where `file` has `from` replaced by `to`
-/// (a short step timeout, so a timeout test takes a second, not minutes).
-fn patched_commands(pack: &mut Pack, file: &str, from: &str, to: &str) -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let p = e.unwrap().path();
-            let dest = to.join(p.file_name().unwrap());
-            if p.is_dir() {
-                copy(&p, &dest);
-            } else {
-                std::fs::copy(&p, &dest).unwrap();
-            }
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    copy(&common::repo().join("commands"), dir.path());
-    let path: PathBuf = dir.path().join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}`");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    pack.env.settings.file.warroom.commands_dir = dir.path().display().to_string();
-    dir
 }
 
 fn stakeholder_posts(chat: &warroom::chat::recording::RecordingChat) -> Vec<String> {
@@ -224,8 +185,7 @@ async fn a_dry_run_shows_the_exact_argv_and_directory_and_changes_nothing() {
 async fn a_hanging_vercel_is_killed_at_the_step_timeout_and_the_site_is_not_checked() {
     let (mut pack, _repo) = pack().await;
     pack.standins.add_sleeper("vercel", 3);
-    let _commands = patched_commands(
-        &mut pack,
+    let _commands = pack.patch_commands(
         "webapp/frontend.toml",
         "timeout = \"5m\"",
         "timeout = \"1s\"",

@@ -134,6 +134,20 @@ impl Env {
     }
 }
 
+/// Copies a directory tree (command packs, templates) for a test to modify.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        let dest = to.join(path.file_name().expect("file name"));
+        if path.is_dir() {
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).expect("copy file");
+        }
+    }
+}
+
 pub fn msg(user: &str, text: &str) -> Incoming {
     Incoming {
         user: UserId::new("console", user),
@@ -280,6 +294,19 @@ impl Pack {
 
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         redis_conn(&self.redis_url).await
+    }
+
+    /// Points the pack at a copy of `commands/` where `file` has `from` replaced by
+    /// `to` (a short step timeout, so a timeout test takes a second, not minutes).
+    pub fn patch_commands(&mut self, file: &str, from: &str, to: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_dir(&repo().join("commands"), dir.path());
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).expect("command file");
+        assert!(text.contains(from), "{file} has no `{from}`");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write command file");
+        self.env.settings.file.warroom.commands_dir = dir.path().display().to_string();
+        dir
     }
 
     /// Sets a deployment var (a `[vars]` entry of warroom.toml), e.g. a repo path.

@@ -41,14 +41,20 @@ impl StandIns {
     }
 
     fn script(&self, name: &str, body: &str) -> &Self {
-        let path = self.dir.path().join(name);
+        self.script_at(&self.dir.path().join(name), body);
+        self
+    }
+
+    /// An executable at any path (a repository's `scripts/restore.sh`) that records
+    /// its argv in the same log, so `calls()` keeps the order across programs, then
+    /// runs `body`.
+    pub fn script_at(&self, path: &std::path::Path, body: &str) {
         let text = format!(
             "#!/bin/sh\n{{ printf '%s\\037' \"$(basename \"$0\")\" \"$@\"; printf '\\036'; }} >> '{}'\n{body}\n",
             self.log.display()
         );
-        std::fs::write(&path, text).expect("write stand-in");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        self
+        std::fs::write(path, text).expect("write stand-in");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
 
     /// Every call so far: program name then its arguments, exactly as received.
