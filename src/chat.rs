@@ -6,6 +6,7 @@
 
 pub mod console;
 pub mod recording;
+pub mod slack;
 
 use async_trait::async_trait;
 use serde::Serialize;

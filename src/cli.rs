@@ -52,6 +52,15 @@ enum Command {
     },
     /// Validate config, commands, matrix and templates; prints file:line: message.
     Check,
+    /// Print a chat platform's app manifest (`slack`): every command, the scopes
+    /// needed, interactivity and events. JSON, which Slack also accepts as YAML.
+    Manifest {
+        #[arg(value_enum)]
+        platform: Platform,
+        /// The app's display name.
+        #[arg(long, default_value = "warroom")]
+        name: String,
+    },
     /// Export an incident's post-mortem.
     Export {
         incident: String,
@@ -61,6 +70,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Platform {
+    Slack,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -183,6 +197,22 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(outcome.exit_code() as u8)
         }
         Command::Console { user, channel } => console(settings, user, channel).await,
+        Command::Manifest {
+            platform: Platform::Slack,
+            name,
+        } => {
+            let (catalog, problems) =
+                crate::command::catalog::Catalog::load(&settings.commands_dir());
+            let Some(catalog) = catalog.filter(|_| problems.is_empty()) else {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                anyhow::bail!("the command files have problems; run `warroom check`");
+            };
+            let manifest = crate::chat::slack::manifest::manifest(&catalog, &name);
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            Ok(0)
+        }
     }
 }
 

@@ -210,3 +210,63 @@ async fn export_renders_the_post_mortem_of_an_incident() {
     let out = warroom(&env, &["export", "INC-19990101-001"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn the_slack_manifest_lists_every_command_with_minimal_scopes_and_socket_mode() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(repo())
+        .args(["manifest", "slack"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("valid JSON (and so valid YAML)");
+    let listed: Vec<&str> = m["features"]["slash_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert!(listed.len() <= 50, "Slack allows 50 slash commands per app");
+    let (catalog, problems) = warroom::command::catalog::Catalog::load(&repo().join("commands"));
+    assert!(problems.is_empty());
+    for spec in catalog.unwrap().specs() {
+        let name = format!("/{}", spec.file.command.name);
+        assert!(listed.contains(&name.as_str()), "{name} missing");
+    }
+    for builtin in [
+        "/warroom",
+        "/help",
+        "/approve",
+        "/deny",
+        "/confirm",
+        "/incident",
+        "/ack",
+        "/checklist",
+    ] {
+        assert!(listed.contains(&builtin), "{builtin} missing");
+    }
+    assert_eq!(m["settings"]["socket_mode_enabled"], true);
+    assert_eq!(m["settings"]["interactivity"]["is_enabled"], true);
+    assert_eq!(
+        m["oauth_config"]["scopes"]["bot"],
+        serde_json::json!([
+            "commands",
+            "chat:write",
+            "channels:history",
+            "groups:history",
+            "users:read",
+            "files:write"
+        ])
+    );
+    for c in m["features"]["slash_commands"].as_array().unwrap() {
+        assert!(
+            c["description"].as_str().unwrap().chars().count() <= 100,
+            "{c}"
+        );
+    }
+}
