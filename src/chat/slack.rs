@@ -2,3 +2,4 @@
 //! HTTP endpoints, Block Kit, the outbox) builds on the same catalog.
 
 pub mod manifest;
+pub mod signature;
