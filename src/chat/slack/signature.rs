@@ -94,7 +94,15 @@ mod tests {
     #[test]
     fn tampering_staleness_and_garbage_are_refused() {
         let now = 1531420618;
-        let table: &[(Option<&str>, Option<&str>, &[u8], i64, SignatureError)] = &[
+        // (timestamp header, signature header, body, now, expected refusal)
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a [u8],
+            i64,
+            SignatureError,
+        );
+        let table: &[Case] = &[
             (
                 Some(TS),
                 Some(SIG),
