@@ -301,11 +301,17 @@ async fn vote(
         None,
     )
     .await?;
-    let mut all = votes;
-    all.push(crate::authz::Vote {
-        user: msg.user.clone(),
-        approve,
-    });
+    // Re-read after our vote is committed, not the list read before it: two
+    // approvers racing on two replicas would otherwise each see only their own vote
+    // and leave the run waiting forever with both recorded. Each reads after its own
+    // insert, so at least one of them sees both.
+    let all: Vec<crate::authz::Vote> = app
+        .store
+        .votes(run.id)
+        .await?
+        .into_iter()
+        .map(|(v, _, _)| v)
+        .collect();
     let verdict = matrix
         .verdict(&run.scenario, &run.requested_by, &all)
         .map_err(|r| Failure::Internal(app.refusal_text(&r, "decide")))?;
