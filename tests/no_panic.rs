@@ -113,7 +113,7 @@ fn random_lines_never_panic_the_parser_binding_or_escaping() {
 async fn random_lines_through_the_whole_pipeline_get_an_answer_and_never_panic() {
     let env = Env::shipped(StateDb::Sqlite).await;
     let (app, chat) = env.app().await;
-    let mut rng = Rng(0x0DDB_A11_5EED);
+    let mut rng = Rng(0x00DD_BA11_5EED);
     for i in 0..300 {
         let text = line(&mut rng);
         chat.clear();
