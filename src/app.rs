@@ -9,7 +9,7 @@ mod runbook_command;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use secrecy::ExposeSecret;
 
 use crate::actions::target::{HttpTarget, RedisTarget, SqlTarget, Targets};
@@ -293,6 +293,7 @@ impl App {
 
     /// Posts, logging (not failing) when the chat is down: the state is already saved.
     pub async fn send(&self, post: &Post) -> Option<MessageRef> {
+        let post = &safe(post);
         match self.chat.post(post).await {
             Ok(r) => Some(r),
             Err(e) => {
@@ -303,7 +304,7 @@ impl App {
     }
 
     pub async fn edit(&self, message: &MessageRef, post: &Post) {
-        if let Err(e) = self.chat.update(message, post).await {
+        if let Err(e) = self.chat.update(message, &safe(post)).await {
             tracing::warn!(error = %e, "edit failed");
         }
     }
@@ -449,6 +450,11 @@ impl App {
     }
 }
 
-pub fn now() -> DateTime<Utc> {
-    Utc::now()
+/// Every post leaves with its mentions neutralized: step output (SQL rows, HTTP
+/// bodies, program output) is data from outside and may contain `<!channel>`.
+/// Mentions travel in `Post::mentions`, never in text. Idempotent.
+fn safe(post: &Post) -> Post {
+    let mut post = post.clone();
+    post.text = escape::neutralize_mentions(&post.text);
+    post
 }

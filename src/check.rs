@@ -24,6 +24,20 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
     let templates_dir = settings.templates_dir();
     let renderer = match Renderer::load(&templates_dir) {
         Ok((r, broken)) => {
+            // Templates the lifecycle itself posts, whatever the commands say.
+            let required = [
+                crate::incident::stakeholders::ALERT,
+                crate::incident::stakeholders::UPDATE,
+                crate::incident::stakeholders::RESOLVED,
+                crate::runbook::engine::DEFAULT_FAILURE_TEMPLATE,
+            ];
+            for name in required.into_iter().filter(|n| !r.has(n)) {
+                problems.push(Problem {
+                    file: templates_dir.join(name).display().to_string(),
+                    line: 1,
+                    message: "missing: warroom posts it to stakeholders or on failure".into(),
+                });
+            }
             for (name, e) in broken {
                 problems.push(Problem {
                     file: templates_dir.join(&name).display().to_string(),

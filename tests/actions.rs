@@ -200,3 +200,23 @@ async fn a_target_that_is_down_fails_the_step_without_revealing_its_url() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn output_from_outside_cannot_mention_the_channel_either() {
+    let pack = Pack::fixtures(FIXTURE, ALL).await;
+    pack.standins
+        .add("recorder", "deployed <!channel> @here <@U123> @everyone", 0);
+    let (app, chat) = pack.app().await;
+    assert_eq!(
+        say(&app, "U_ONCALL", "/argv reason=\"ship it\"").await,
+        Outcome::Done
+    );
+    let transcript = chat.transcript();
+    assert!(
+        transcript.contains("deployed"),
+        "the output is shown: {transcript}"
+    );
+    for bad in ["<!channel>", "@here", "<@U123>", "@everyone"] {
+        assert!(!transcript.contains(bad), "{bad} survived in {transcript}");
+    }
+}
