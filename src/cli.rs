@@ -47,6 +47,9 @@ enum Command {
         /// One JSON object per post.
         #[arg(long)]
         json: bool,
+        /// Show exactly what would run and change nothing (same as `dry-run=true`).
+        #[arg(long)]
+        dry_run: bool,
         /// The command line, e.g. '/kanban-off reason="socket down"'.
         line: String,
     },
@@ -172,8 +175,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             user,
             channel,
             json,
+            dry_run,
             line,
         } => {
+            let line = if dry_run {
+                format!("{line} dry-run=true")
+            } else {
+                line
+            };
             let channel = channel.unwrap_or_else(|| settings.file.warroom.incident_channel.clone());
             let chat = Arc::new(ConsoleChat::new(&channel, json));
             let app = App::build(settings, chat)

@@ -270,3 +270,25 @@ async fn the_slack_manifest_lists_every_command_with_minimal_scopes_and_socket_m
         );
     }
 }
+
+#[tokio::test]
+async fn dry_run_from_the_command_line_changes_nothing() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let out = warroom(
+        &env,
+        &[
+            "run",
+            "--as",
+            "U_ONCALL",
+            "--dry-run",
+            "/kanban-off reason=\"check first\"",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Dry run of /kanban-off — nothing was changed"),
+        "{text}"
+    );
+    assert_eq!(common::kanban_enabled(&env).await, 30);
+}

@@ -659,3 +659,23 @@ async fn a_run_on_the_embedded_demo_database_says_so() {
         progress.text()
     );
 }
+
+#[tokio::test]
+async fn every_shipped_command_renders_its_dry_run_with_every_step() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, _chat) = env.app().await;
+    let mut rendered = 0;
+    for spec in app.catalog.specs() {
+        let text = warroom::runbook::engine::describe(&app, spec, &serde_json::json!({}), None);
+        for (i, step) in spec.file.steps.iter().enumerate() {
+            assert!(
+                text.contains(&format!("{}. ", i + 1)) && text.contains(&step.name),
+                "/{}: step {} missing:\n{text}",
+                spec.full_name(),
+                step.name
+            );
+        }
+        rendered += 1;
+    }
+    assert!(rendered >= 38, "{rendered}");
+}
