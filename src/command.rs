@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod catalog;
 pub mod checklist;
+pub mod help;
 pub mod lifecycle;
 pub mod parse;
 pub mod spec;

@@ -7,6 +7,7 @@
 
 pub mod act;
 pub mod engine;
+pub mod posts;
 pub mod progress;
 pub mod run;
 pub mod step;

@@ -8,13 +8,15 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::act;
+pub use super::posts::render;
+use super::posts::{ended, post_template, status_text};
 use super::progress::progress_text;
 use crate::actions::{self, ActionError};
 use crate::app::{App, Failure};
 use crate::chat::{Button, MessageRef, Post, PostKind};
 use crate::command::spec::CommandSpec;
 use crate::incident::kind;
-use crate::render::{human_duration, Context};
+use crate::render::human_duration;
 use crate::runbook::run::{display_id, Run, RunState, StepRecord, StepState};
 use crate::runbook::step::Action;
 
@@ -350,83 +352,6 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
     finish(d, run).await
 }
 
-/// Renders a template for a run with the current incident and timeline.
-pub async fn render(
-    app: &App,
-    spec: &CommandSpec,
-    run_id: i64,
-    template: &str,
-) -> Result<String, Failure> {
-    let run = app
-        .store
-        .run(run_id)
-        .await?
-        .ok_or_else(|| Failure::Internal("run vanished".into()))?;
-    let incident = app
-        .store
-        .incident(&run.incident_id)
-        .await?
-        .ok_or_else(|| Failure::Internal("incident vanished".into()))?;
-    let steps = app.store.steps(run_id).await?;
-    let timeline = app.store.timeline(&incident.id).await?;
-    let approvals: Vec<(String, String, chrono::DateTime<Utc>)> = app
-        .store
-        .votes(run_id)
-        .await?
-        .into_iter()
-        .filter(|(v, _, _)| v.approve)
-        .map(|(v, role, at)| (v.user.id, role, at))
-        .collect();
-    let ctx = Context {
-        incident: &incident,
-        run: Some(&run),
-        steps: &steps,
-        timeline: &timeline,
-        vars: &spec.file.vars,
-        args: &run.args,
-        approvals: &approvals,
-        stakeholder_channel: &app.settings.file.warroom.stakeholder_channel,
-        now: Utc::now(),
-    };
-    app.renderer
-        .render(template, &ctx.to_value())
-        .map_err(|e| Failure::Internal(e.to_string()))
-}
-
-async fn post_template(
-    app: &App,
-    spec: &CommandSpec,
-    run_id: i64,
-    template: &str,
-) -> Result<(), Failure> {
-    let run = app
-        .store
-        .run(run_id)
-        .await?
-        .ok_or_else(|| Failure::Internal("run vanished".into()))?;
-    let text = render(app, spec, run_id, template).await?;
-    app.send(&Post::new(&run.channel, PostKind::Template, text.clone()))
-        .await;
-    if spec.file.post.stakeholders {
-        app.send(&Post::new(
-            &app.settings.file.warroom.stakeholder_channel,
-            PostKind::Template,
-            text,
-        ))
-        .await;
-    }
-    app.event(
-        &run.incident_id,
-        kind::POST,
-        None,
-        &format!("Posted {template}"),
-        Some(run_id),
-        None,
-    )
-    .await?;
-    Ok(())
-}
-
 async fn finish(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
     let (app, spec) = (d.app, d.spec);
     let now = Utc::now();
@@ -489,14 +414,6 @@ async fn finish(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
         .await?;
     }
     Ok(RunOutcome::Succeeded)
-}
-
-/// Tells stakeholders how a run ended, when its own templates did not.
-async fn ended(app: &App, run: &Run, latest: &str) -> Result<(), Failure> {
-    if let Some(incident) = app.store.incident(&run.incident_id).await? {
-        crate::incident::stakeholders::update(app, &incident, latest).await?;
-    }
-    Ok(())
 }
 
 /// A step failed: run the `on_failure` steps (best effort, each recorded), mark the
@@ -606,14 +523,6 @@ async fn fail(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
         ended(app, run, &latest).await?;
     }
     Ok(RunOutcome::Failed)
-}
-
-fn status_text(status: &str) -> String {
-    match status {
-        "resolved" => "Incident resolved".into(),
-        "monitoring" => "Mitigated; monitoring".into(),
-        other => format!("Incident status: {other}"),
-    }
 }
 
 /// Posted when a run fails and its command names no failure template.
