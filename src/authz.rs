@@ -11,7 +11,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// A user as the chat platform identifies them. Display names never count.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct UserId {
     pub platform: String,
     pub id: String,

@@ -5,16 +5,17 @@
 //! `/approve RUN-7`), so a press goes through the same pipeline, as its presser.
 
 pub mod console;
+pub mod outbox;
 pub mod recording;
 pub mod slack;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::authz::UserId;
 
 /// What a post is, so adapters can style it and `--json` can report it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PostKind {
     /// The command was received and is being handled.
@@ -57,7 +58,7 @@ impl PostKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
     pub label: String,
     /// The command line a press sends, as the presser.
@@ -65,7 +66,7 @@ pub struct Button {
     pub danger: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Post {
     pub channel: String,
     /// Markdown text; user-supplied parts are already escaped.
@@ -123,9 +124,43 @@ impl MessageRef {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("chat delivery failed: {0}")]
-pub struct ChatError(pub String);
+/// A delivery failure, with what the platform said about retrying.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("chat delivery failed: {message}")]
+pub struct ChatError {
+    pub message: String,
+    /// The platform asked to wait this long (HTTP 429 `Retry-After`).
+    pub retry_after: Option<std::time::Duration>,
+    /// Retrying cannot help (bad channel, bad request).
+    pub permanent: bool,
+}
+
+impl ChatError {
+    /// A failure worth retrying with backoff (5xx, network).
+    pub fn transient(message: impl Into<String>) -> Self {
+        ChatError {
+            message: message.into(),
+            retry_after: None,
+            permanent: false,
+        }
+    }
+
+    pub fn rate_limited(retry_after: std::time::Duration) -> Self {
+        ChatError {
+            message: "rate limited".into(),
+            retry_after: Some(retry_after),
+            permanent: false,
+        }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        ChatError {
+            message: message.into(),
+            retry_after: None,
+            permanent: true,
+        }
+    }
+}
 
 #[async_trait]
 pub trait Chat: Send + Sync {

@@ -7,6 +7,7 @@
 mod commands;
 mod incidents;
 mod lifecycle;
+mod outbox;
 mod runs;
 
 use std::str::FromStr;
@@ -17,6 +18,7 @@ use sqlx::{AnyPool, ConnectOptions};
 
 pub use commands::{CommandOutcome, NewCommand};
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
+pub use outbox::OutboxRow;
 pub use runs::{NewRun, RunConflict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

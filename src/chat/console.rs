@@ -87,7 +87,7 @@ impl Chat for ConsoleChat {
         self.emit(post, None, &post.text);
         self.last
             .lock()
-            .map_err(|_| ChatError("console state poisoned".into()))?
+            .map_err(|_| ChatError::permanent("console state poisoned"))?
             .insert(id.clone(), post.text.clone());
         Ok(MessageRef {
             channel: post.channel.clone(),
@@ -99,7 +99,7 @@ impl Chat for ConsoleChat {
         let previous = self
             .last
             .lock()
-            .map_err(|_| ChatError("console state poisoned".into()))?
+            .map_err(|_| ChatError::permanent("console state poisoned"))?
             .insert(message.id.clone(), post.text.clone());
         if self.json {
             self.emit(post, Some(&message.id), &post.text);

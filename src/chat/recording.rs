@@ -70,7 +70,7 @@ impl Chat for RecordingChat {
         let entry = log
             .iter_mut()
             .find(|r| &r.message == message)
-            .ok_or_else(|| ChatError(format!("no message {}", message.encode())))?;
+            .ok_or_else(|| ChatError::permanent(format!("no message {}", message.encode())))?;
         entry.edits.push(post.text.clone());
         Ok(())
     }

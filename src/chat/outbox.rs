@@ -1,0 +1,207 @@
+//! The durable outbox between the core and a chat platform.
+//!
+//! [`OutboxChat`] is the `Chat` the core talks to: a post or an edit is a row in the
+//! state database before anything reaches the network, so a restart loses nothing.
+//! [`deliver_due`] hands due rows to the platform's own `Chat`, one deliverer per row
+//! (compare-and-set claim), paced per channel (Slack allows about one message per
+//! second per channel), waiting as long as a 429's `Retry-After` asks, retrying
+//! other failures with exponential backoff, and sending an edit only once its post
+//! has the platform's message id.
+//!
+//! One window remains: a crash after the platform accepted a message but before the
+//! row is marked sent re-sends it when the lease lapses (at least once, there).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{Chat, ChatError, MessageRef, Post};
+use crate::store::{OutboxRow, Store, StoreError};
+
+/// Prefix of the message ids the outbox hands out before delivery.
+const LOCAL: &str = "out:";
+
+/// Attempts before a message is given up (and logged).
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// How long a deliverer holds a row before another may take it over.
+const LEASE: Duration = Duration::from_secs(30);
+
+pub struct OutboxChat {
+    store: Store,
+}
+
+impl OutboxChat {
+    pub fn new(store: Store) -> Self {
+        OutboxChat { store }
+    }
+}
+
+fn local_id(m: &MessageRef) -> Option<i64> {
+    m.id.strip_prefix(LOCAL)?.parse().ok()
+}
+
+fn store_error(e: StoreError) -> ChatError {
+    ChatError::transient(format!("outbox unavailable: {e}"))
+}
+
+#[async_trait]
+impl Chat for OutboxChat {
+    async fn post(&self, post: &Post) -> Result<MessageRef, ChatError> {
+        let payload =
+            serde_json::to_string(post).map_err(|e| ChatError::permanent(e.to_string()))?;
+        let id = self
+            .store
+            .enqueue(&post.channel, "post", None, &payload, Utc::now())
+            .await
+            .map_err(store_error)?;
+        Ok(MessageRef {
+            channel: post.channel.clone(),
+            id: format!("{LOCAL}{id}"),
+        })
+    }
+
+    async fn update(&self, message: &MessageRef, post: &Post) -> Result<(), ChatError> {
+        let target = local_id(message).ok_or_else(|| {
+            ChatError::permanent(format!("{} is not an outbox message", message.encode()))
+        })?;
+        let payload =
+            serde_json::to_string(post).map_err(|e| ChatError::permanent(e.to_string()))?;
+        self.store
+            .enqueue(
+                &message.channel,
+                "update",
+                Some(target),
+                &payload,
+                Utc::now(),
+            )
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+/// What one delivery pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    pub deferred: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+fn chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+fn backoff(attempts: i64) -> Duration {
+    Duration::from_secs(1u64 << attempts.clamp(0, 6) as u32)
+}
+
+/// Delivers every due row once, at time `now`, at most one message per `pace` per
+/// channel. Returns what happened.
+pub async fn deliver_due(
+    store: &Store,
+    platform: &dyn Chat,
+    now: DateTime<Utc>,
+    pace: Duration,
+) -> Result<Delivered, StoreError> {
+    let mut done = Delivered::default();
+    for row in store.due_outbox(now, 200).await? {
+        if !store.claim_outbox(row.id, now, now + chrono(LEASE)).await? {
+            continue;
+        }
+        // Pacing: the channel's last delivery plus `pace`.
+        if let Some(last) = store.last_sent(&row.channel).await? {
+            let next = last + chrono(pace);
+            if next > now {
+                store.outbox_defer(row.id, next).await?;
+                done.deferred += 1;
+                continue;
+            }
+        }
+        match deliver(store, platform, &row, now).await? {
+            Step::Sent(platform_ref) => {
+                store
+                    .outbox_sent(row.id, platform_ref.as_deref(), now)
+                    .await?;
+                done.sent += 1;
+            }
+            Step::Wait(until) => {
+                store.outbox_defer(row.id, until.max(now)).await?;
+                done.deferred += 1;
+            }
+            Step::Failed(e) => {
+                if e.permanent || row.attempts + 1 >= MAX_ATTEMPTS {
+                    tracing::error!(id = row.id, channel = %row.channel, error = %e, "message given up");
+                    store.outbox_failed(row.id, &e.message).await?;
+                    done.failed += 1;
+                } else {
+                    let wait = e.retry_after.unwrap_or_else(|| backoff(row.attempts));
+                    store
+                        .outbox_retry(row.id, now + chrono(wait), &e.message)
+                        .await?;
+                    done.retried += 1;
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
+enum Step {
+    Sent(Option<String>),
+    Wait(DateTime<Utc>),
+    Failed(ChatError),
+}
+
+async fn deliver(
+    store: &Store,
+    platform: &dyn Chat,
+    row: &OutboxRow,
+    now: DateTime<Utc>,
+) -> Result<Step, StoreError> {
+    let post: Post = match serde_json::from_str(&row.payload) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(Step::Failed(ChatError::permanent(format!(
+                "unreadable payload: {e}"
+            ))))
+        }
+    };
+    if row.op == "update" {
+        let target = row.target.unwrap_or_default();
+        return Ok(match store.outbox_state(target).await? {
+            Some((state, Some(platform_id))) if state == "sent" => {
+                let m = MessageRef {
+                    channel: row.channel.clone(),
+                    id: platform_id,
+                };
+                match platform.update(&m, &post).await {
+                    Ok(()) => Step::Sent(None),
+                    Err(e) => Step::Failed(e),
+                }
+            }
+            Some((state, _)) if state == "failed" => Step::Failed(ChatError::permanent(
+                "the message to edit was never delivered",
+            )),
+            // Its post is not delivered yet: edits queue behind it.
+            _ => Step::Wait(now + chrono::Duration::milliseconds(200)),
+        });
+    }
+    Ok(match platform.post(&post).await {
+        Ok(m) => Step::Sent(Some(m.id)),
+        Err(e) => Step::Failed(e),
+    })
+}
+
+/// Delivers forever, every `tick`.
+pub async fn run(store: Store, platform: std::sync::Arc<dyn Chat>, pace: Duration, tick: Duration) {
+    loop {
+        if let Err(e) = deliver_due(&store, platform.as_ref(), Utc::now(), pace).await {
+            tracing::warn!(error = %e, "outbox delivery pass failed");
+        }
+        tokio::time::sleep(tick).await;
+    }
+}

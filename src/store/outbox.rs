@@ -1,0 +1,175 @@
+//! Outbox rows: enqueue, claim (one deliverer per row), and record the outcome.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{from_millis, millis, Store, StoreError};
+
+/// A row claimed for delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub channel: String,
+    /// `post` or `update`.
+    pub op: String,
+    /// For an update: the outbox id of the post it edits.
+    pub target: Option<i64>,
+    pub payload: String,
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    pub async fn enqueue(
+        &self,
+        channel: &str,
+        op: &str,
+        target: Option<i64>,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let sql = self.sql(
+            "INSERT INTO outbox (channel, op, target, payload, not_before, created_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        );
+        let id: i64 = sqlx::query_scalar(&sql)
+            .bind(channel)
+            .bind(op)
+            .bind(target)
+            .bind(payload)
+            .bind(millis(now))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    /// Due rows, oldest first (not yet claimed).
+    pub async fn due_outbox(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = self.sql(
+            "SELECT id, channel, op, target, payload, attempts, created_at FROM outbox
+             WHERE not_before <= $1 AND (state = 'pending' OR (state = 'sending' AND lease_until < $1))
+             ORDER BY id LIMIT $2",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(millis(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| OutboxRow {
+                id: r.get(0),
+                channel: r.get(1),
+                op: r.get(2),
+                target: r.get(3),
+                payload: r.get(4),
+                attempts: r.get(5),
+                created_at: from_millis(r.get(6)),
+            })
+            .collect())
+    }
+
+    /// Takes a row for delivery until `until`; false if another deliverer has it.
+    pub async fn claim_outbox(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE outbox SET state = 'sending', lease_until = $1
+             WHERE id = $2 AND (state = 'pending' OR (state = 'sending' AND lease_until < $3))",
+        );
+        let done = sqlx::query(&sql)
+            .bind(millis(until))
+            .bind(id)
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn outbox_sent(
+        &self,
+        id: i64,
+        platform_ref: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql("UPDATE outbox SET state = 'sent', platform_ref = $1, sent_at = $2, lease_until = NULL WHERE id = $3");
+        sqlx::query(&sql)
+            .bind(platform_ref)
+            .bind(millis(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a row back for another attempt at `not_before` (counts an attempt).
+    pub async fn outbox_retry(
+        &self,
+        id: i64,
+        not_before: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "UPDATE outbox SET state = 'pending', attempts = attempts + 1, not_before = $1, last_error = $2, lease_until = NULL WHERE id = $3",
+        );
+        sqlx::query(&sql)
+            .bind(millis(not_before))
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a row back without counting an attempt (waiting for pacing or its post).
+    pub async fn outbox_defer(&self, id: i64, not_before: DateTime<Utc>) -> Result<(), StoreError> {
+        let sql = self.sql("UPDATE outbox SET state = 'pending', not_before = $1, lease_until = NULL WHERE id = $2");
+        sqlx::query(&sql)
+            .bind(millis(not_before))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn outbox_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "UPDATE outbox SET state = 'failed', last_error = $1, lease_until = NULL WHERE id = $2",
+        );
+        sqlx::query(&sql)
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// (state, platform ref) of a row.
+    pub async fn outbox_state(
+        &self,
+        id: i64,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let sql = self.sql("SELECT state, platform_ref FROM outbox WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// When the channel last had something delivered, for pacing.
+    pub async fn last_sent(&self, channel: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = self.sql("SELECT MAX(sent_at) FROM outbox WHERE channel = $1");
+        let at: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(channel)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(at.map(from_millis))
+    }
+}

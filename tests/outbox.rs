@@ -1,0 +1,320 @@
+//! The durable outbox: order, pacing, Retry-After, backoff, restarts and concurrent
+//! deliverers, against a scripted platform. Time is passed in, never slept.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use common::{fresh_postgres, say, Env, StateDb};
+use warroom::chat::outbox::{deliver_due, OutboxChat, MAX_ATTEMPTS};
+use warroom::chat::{Chat, ChatError, MessageRef, Post, PostKind};
+use warroom::store::Store;
+
+const PACE: Duration = Duration::from_secs(1);
+
+/// A platform that records what it receives and fails as scripted.
+#[derive(Default)]
+struct Platform {
+    log: Mutex<Vec<String>>,
+    failures: Mutex<VecDeque<ChatError>>,
+}
+
+impl Platform {
+    fn failing(errors: Vec<ChatError>) -> Self {
+        Platform {
+            log: Mutex::default(),
+            failures: Mutex::new(errors.into()),
+        }
+    }
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+    fn next_failure(&self) -> Option<ChatError> {
+        self.failures.lock().unwrap().pop_front()
+    }
+}
+
+#[async_trait]
+impl Chat for Platform {
+    async fn post(&self, post: &Post) -> Result<MessageRef, ChatError> {
+        if let Some(e) = self.next_failure() {
+            return Err(e);
+        }
+        let mut log = self.log.lock().unwrap();
+        log.push(format!("post {} {}", post.channel, post.text));
+        Ok(MessageRef {
+            channel: post.channel.clone(),
+            id: format!("ts.{}", log.len()),
+        })
+    }
+    async fn update(&self, m: &MessageRef, post: &Post) -> Result<(), ChatError> {
+        if let Some(e) = self.next_failure() {
+            return Err(e);
+        }
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("edit {} {} {}", m.channel, m.id, post.text));
+        Ok(())
+    }
+}
+
+async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (
+        Store::connect(&dir.path().join("s.db").display().to_string())
+            .await
+            .unwrap(),
+        dir,
+    )
+}
+
+fn post(channel: &str, text: &str) -> Post {
+    Post::new(channel, PostKind::Info, text)
+}
+
+fn at(t0: DateTime<Utc>, ms: i64) -> DateTime<Utc> {
+    t0 + chrono::Duration::milliseconds(ms)
+}
+
+#[tokio::test]
+async fn an_edit_waits_for_its_post_and_targets_the_platforms_id() {
+    let (store, _dir) = sqlite().await;
+    let outbox = OutboxChat::new(store.clone());
+    let m = outbox.post(&post("C1", "⏳ running")).await.unwrap();
+    assert!(m.id.starts_with("out:"));
+    outbox.update(&m, &post("C1", "✅ done")).await.unwrap();
+    let platform = Platform::default();
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    deliver_due(&store, &platform, t0, PACE).await.unwrap();
+    deliver_due(&store, &platform, at(t0, 1000), PACE)
+        .await
+        .unwrap();
+    assert_eq!(
+        platform.log(),
+        ["post C1 ⏳ running", "edit C1 ts.1 ✅ done"]
+    );
+}
+
+#[tokio::test]
+async fn one_message_per_second_per_channel() {
+    let (store, _dir) = sqlite().await;
+    let outbox = OutboxChat::new(store.clone());
+    for text in ["a", "b", "c"] {
+        outbox.post(&post("C1", text)).await.unwrap();
+    }
+    outbox.post(&post("C2", "other")).await.unwrap();
+    let platform = Platform::default();
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    deliver_due(&store, &platform, t0, PACE).await.unwrap();
+    assert_eq!(
+        platform.log(),
+        ["post C1 a", "post C2 other"],
+        "one per channel at once"
+    );
+    deliver_due(&store, &platform, at(t0, 500), PACE)
+        .await
+        .unwrap();
+    assert_eq!(platform.log().len(), 2, "not within the second");
+    deliver_due(&store, &platform, at(t0, 1000), PACE)
+        .await
+        .unwrap();
+    deliver_due(&store, &platform, at(t0, 2000), PACE)
+        .await
+        .unwrap();
+    assert_eq!(
+        platform.log(),
+        ["post C1 a", "post C2 other", "post C1 b", "post C1 c"]
+    );
+}
+
+#[tokio::test]
+async fn a_429_waits_exactly_as_long_as_retry_after_asks() {
+    let (store, _dir) = sqlite().await;
+    OutboxChat::new(store.clone())
+        .post(&post("C1", "hello"))
+        .await
+        .unwrap();
+    let platform = Platform::failing(vec![ChatError::rate_limited(Duration::from_secs(5))]);
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    let first = deliver_due(&store, &platform, t0, PACE).await.unwrap();
+    assert_eq!(first.retried, 1);
+    deliver_due(&store, &platform, at(t0, 4_999), PACE)
+        .await
+        .unwrap();
+    assert!(platform.log().is_empty());
+    deliver_due(&store, &platform, at(t0, 5_000), PACE)
+        .await
+        .unwrap();
+    assert_eq!(platform.log(), ["post C1 hello"]);
+}
+
+#[tokio::test]
+async fn server_errors_back_off_exponentially_and_permanent_ones_stop_at_once() {
+    let (store, _dir) = sqlite().await;
+    let outbox = OutboxChat::new(store.clone());
+    outbox.post(&post("C1", "retry me")).await.unwrap();
+    let platform = Platform::failing(vec![
+        ChatError::transient("HTTP 500"),
+        ChatError::transient("HTTP 502"),
+    ]);
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    deliver_due(&store, &platform, t0, PACE).await.unwrap(); // fails, retry after 1 s
+    deliver_due(&store, &platform, at(t0, 1_000), PACE)
+        .await
+        .unwrap(); // fails, retry after 2 s
+    deliver_due(&store, &platform, at(t0, 2_999), PACE)
+        .await
+        .unwrap();
+    assert!(platform.log().is_empty(), "backing off");
+    deliver_due(&store, &platform, at(t0, 3_000), PACE)
+        .await
+        .unwrap();
+    assert_eq!(platform.log(), ["post C1 retry me"]);
+
+    outbox.post(&post("C9", "bad channel")).await.unwrap();
+    let broken = Platform::failing(vec![ChatError::permanent("channel_not_found")]);
+    let result = deliver_due(&store, &broken, at(t0, 10_000), PACE)
+        .await
+        .unwrap();
+    assert_eq!(result.failed, 1);
+    assert_eq!(
+        deliver_due(&store, &broken, at(t0, 60_000), PACE)
+            .await
+            .unwrap()
+            .sent,
+        0,
+        "given up, not retried"
+    );
+
+    outbox.post(&post("C8", "flaky forever")).await.unwrap();
+    let flaky = Platform::failing(
+        (0..MAX_ATTEMPTS)
+            .map(|_| ChatError::transient("HTTP 503"))
+            .collect(),
+    );
+    let mut t = at(t0, 20_000);
+    for _ in 0..MAX_ATTEMPTS {
+        deliver_due(&store, &flaky, t, PACE).await.unwrap();
+        t += chrono::Duration::seconds(120);
+    }
+    assert!(flaky.log().is_empty());
+    assert_eq!(
+        deliver_due(&store, &Platform::default(), t, PACE)
+            .await
+            .unwrap()
+            .sent,
+        0,
+        "gave up after {MAX_ATTEMPTS} attempts"
+    );
+}
+
+#[tokio::test]
+async fn nothing_is_lost_across_a_restart_and_nothing_is_sent_twice() {
+    let url = fresh_postgres().await;
+    {
+        let before = Store::connect(&url).await.unwrap();
+        let outbox = OutboxChat::new(before.clone());
+        for i in 0..5 {
+            outbox
+                .post(&post(&format!("C{i}"), "queued before the crash"))
+                .await
+                .unwrap();
+        }
+        before.close().await;
+    }
+    let after = Store::connect(&url).await.unwrap();
+    let platform = Platform::default();
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(
+        deliver_due(&after, &platform, t0, PACE).await.unwrap().sent,
+        5
+    );
+    assert_eq!(
+        deliver_due(&after, &platform, at(t0, 5_000), PACE)
+            .await
+            .unwrap()
+            .sent,
+        0
+    );
+    assert_eq!(platform.log().len(), 5);
+}
+
+#[tokio::test]
+async fn two_deliverers_at_once_send_each_message_once() {
+    let url = fresh_postgres().await;
+    let (a, b) = (
+        Store::connect(&url).await.unwrap(),
+        Store::connect(&url).await.unwrap(),
+    );
+    let outbox = OutboxChat::new(a.clone());
+    for i in 0..40 {
+        outbox.post(&post(&format!("C{i}"), "once")).await.unwrap();
+    }
+    let platform = Platform::default();
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    let (x, y) = tokio::join!(
+        deliver_due(&a, &platform, t0, PACE),
+        deliver_due(&b, &platform, t0, PACE)
+    );
+    assert_eq!(x.unwrap().sent + y.unwrap().sent, 40);
+    let mut log = platform.log();
+    log.sort();
+    log.dedup();
+    assert_eq!(log.len(), 40, "no message twice");
+}
+
+#[tokio::test]
+async fn a_whole_run_through_the_outbox_arrives_in_order_with_edits_in_place() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let store = Store::connect(secrecy::ExposeSecret::expose_secret(
+        &env.settings.database_url,
+    ))
+    .await
+    .unwrap();
+    let app = warroom::app::App::build(
+        env.settings.clone(),
+        std::sync::Arc::new(OutboxChat::new(store.clone())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        say(&app, "U_ONCALL", "/kanban-off reason=\"via the outbox\"").await,
+        warroom::app::Outcome::Done
+    );
+    let platform = Platform::default();
+    let mut t = Utc::now() + chrono::Duration::seconds(1);
+    for _ in 0..40 {
+        deliver_due(&store, &platform, t, PACE).await.unwrap();
+        t += chrono::Duration::seconds(1);
+    }
+    let log = platform.log();
+    let progress = log
+        .iter()
+        .position(|l| l.starts_with("post C_INC ⏳ *RUN-1*"))
+        .expect("progress posted");
+    let first_edit = log
+        .iter()
+        .position(|l| l.starts_with("edit C_INC ts."))
+        .expect("edits delivered");
+    assert!(progress < first_edit, "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("✅ *RUN-1* /kanban-off — succeeded")),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("post C_INC **INCIDENT RESOLVED**")),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("post C_STATUS INCIDENT ALERT")),
+        "{log:#?}"
+    );
+}
