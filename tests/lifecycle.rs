@@ -77,6 +77,11 @@ async fn each_transition_posts_the_filled_template_to_stakeholders() {
         posts[4]
     );
     assert!(posts[4].contains("**Status:** Resolved; system operational"));
+    assert!(
+        posts[4].trim_end().ends_with(" · times in UTC_") && !posts[4].contains("requested by  "),
+        "no empty run footer: {}",
+        posts[4]
+    );
     let timeline: Vec<&str> = posts[4]
         .lines()
         .filter(|l| l.starts_with("- ") && l.contains(" - "))
