@@ -190,6 +190,16 @@ impl App {
     /// Handles one message end to end. The message is recorded before anything else;
     /// if that fails, nothing runs and the user is told.
     pub async fn handle(&self, msg: &Incoming) -> Outcome {
+        match self.record(msg).await {
+            Ok(id) => self.process(msg, id).await,
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// The first half of [`App::handle`]: records the message (platforms ack after
+    /// this and before the rest). `Err` carries the outcome when there is nothing
+    /// more to do: a redelivery, or the state database is down (the user is told).
+    pub async fn record(&self, msg: &Incoming) -> Result<i64, Outcome> {
         let record = NewCommand {
             received_at: Utc::now(),
             platform: &msg.user.platform,
@@ -198,9 +208,9 @@ impl App {
             text: &msg.text,
             dedup_key: msg.dedup_key.as_deref(),
         };
-        let id = match self.store.record_command(&record).await {
-            Ok(Some(id)) => id,
-            Ok(None) => return Outcome::Duplicate,
+        match self.store.record_command(&record).await {
+            Ok(Some(id)) => Ok(id),
+            Ok(None) => Err(Outcome::Duplicate),
             Err(e) => {
                 tracing::error!(error = %e, "cannot record command");
                 self.reply(
@@ -210,9 +220,13 @@ impl App {
                      if it is urgent, follow the runbook by hand and tell the incident channel.",
                 )
                 .await;
-                return Outcome::Internal;
+                Err(Outcome::Internal)
             }
-        };
+        }
+    }
+
+    /// The second half of [`App::handle`]: everything after the record.
+    pub async fn process(&self, msg: &Incoming, id: i64) -> Outcome {
         let result = self.dispatch(msg).await;
         let (outcome, detail, run_id) = match result {
             Ok(h) => (h.outcome, String::new(), h.run_id),

@@ -1,0 +1,193 @@
+//! Slack's HTTP endpoints (for teams that do not use Socket Mode): slash commands,
+//! interactivity (button presses) and the Events API. Every request's v0 signature
+//! is checked first. A slash command is recorded, then acked at once (Slack allows
+//! 3 s), and handled in the background; errors and denials reach the user through
+//! the chat as ephemeral replies, results as channel posts.
+//!
+//! A button's value is the command line it stands for (`/approve RUN-7`), run as the
+//! person who pressed it, so presses get exactly the checks typed commands get.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+use super::signature;
+use crate::app::{App, Incoming, Outcome};
+use crate::authz::UserId;
+
+pub struct SlackHttp {
+    pub app: Arc<App>,
+    pub signing_secret: SecretString,
+}
+
+/// The routes, to mount under the public URL the Slack app points at.
+pub fn router(state: Arc<SlackHttp>) -> Router {
+    Router::new()
+        .route("/slack/commands", post(commands))
+        .route("/slack/interactivity", post(interactivity))
+        .route("/slack/events", post(events))
+        .with_state(state)
+}
+
+fn verified(
+    state: &SlackHttp,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), signature::SignatureError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    signature::verify(
+        state.signing_secret.expose_secret().as_bytes(),
+        header("x-slack-request-timestamp"),
+        header("x-slack-signature"),
+        body,
+        chrono::Utc::now().timestamp(),
+    )
+    .inspect_err(|e| tracing::warn!(error = %e, "refused an unsigned or stale Slack request"))
+}
+
+fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, "invalid signature").into_response()
+}
+
+fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Records, then hands the rest to a background task. The returned outcome is
+/// only about the record (a redelivery, or the database being down).
+async fn accept(state: &SlackHttp, msg: Incoming) -> Result<i64, Outcome> {
+    let id = state.app.record(&msg).await?;
+    let app = state.app.clone();
+    tokio::spawn(async move {
+        app.process(&msg, id).await;
+    });
+    Ok(id)
+}
+
+async fn commands(
+    State(state): State<Arc<SlackHttp>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if verified(&state, &headers, &body).is_err() {
+        return unauthorized();
+    }
+    let f = form(&body);
+    let (Some(command), Some(user), Some(channel)) =
+        (f.get("command"), f.get("user_id"), f.get("channel_id"))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "missing command, user_id or channel_id",
+        )
+            .into_response();
+    };
+    let text = f.get("text").map(String::as_str).unwrap_or_default();
+    let line = format!("{command} {text}").trim().to_string();
+    let msg = Incoming {
+        user: UserId::new("slack", user),
+        channel: channel.clone(),
+        text: line.clone(),
+        dedup_key: f.get("trigger_id").map(|t| format!("slack:command:{t}")),
+    };
+    let shown = crate::render::escape::inline_code(&line);
+    let ack = match accept(&state, msg).await {
+        Ok(id) => format!("⏳ `{shown}` received (CMD-{id}); working on it."),
+        Err(Outcome::Duplicate) => format!("`{shown}` was already received."),
+        Err(_) => "The state database is unavailable, so nothing was run. Retry in a moment; if it is urgent, follow the runbook by hand.".to_string(),
+    };
+    Json(json!({ "response_type": "ephemeral", "text": ack })).into_response()
+}
+
+async fn interactivity(
+    State(state): State<Arc<SlackHttp>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if verified(&state, &headers, &body).is_err() {
+        return unauthorized();
+    }
+    let Some(payload) = form(&body)
+        .remove("payload")
+        .and_then(|p| serde_json::from_str::<Value>(&p).ok())
+    else {
+        return (StatusCode::BAD_REQUEST, "missing payload").into_response();
+    };
+    if payload["type"] != "block_actions" {
+        return StatusCode::OK.into_response();
+    }
+    let (Some(user), Some(channel)) = (
+        payload["user"]["id"].as_str(),
+        payload["channel"]["id"].as_str(),
+    ) else {
+        return (StatusCode::BAD_REQUEST, "missing user or channel").into_response();
+    };
+    for action in payload["actions"].as_array().into_iter().flatten() {
+        // Only our buttons: their value is a command line.
+        let Some(line) = action["value"].as_str().filter(|v| v.starts_with('/')) else {
+            continue;
+        };
+        let msg = Incoming {
+            user: UserId::new("slack", user),
+            channel: channel.to_string(),
+            text: line.to_string(),
+            dedup_key: action["action_ts"]
+                .as_str()
+                .map(|ts| format!("slack:action:{user}:{ts}")),
+        };
+        let _ = accept(&state, msg).await;
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn events(State(state): State<Arc<SlackHttp>>, headers: HeaderMap, body: Bytes) -> Response {
+    if verified(&state, &headers, &body).is_err() {
+        return unauthorized();
+    }
+    let Ok(event) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+    };
+    match event["type"].as_str() {
+        Some("url_verification") => {
+            Json(json!({ "challenge": event["challenge"] })).into_response()
+        }
+        Some("event_callback") => {
+            let e = &event["event"];
+            // Plain messages only: edits, joins and bot posts are not the conversation.
+            let plain = e["type"] == "message" && e["subtype"].is_null() && e["bot_id"].is_null();
+            if let (true, Some(channel), Some(user), Some(text), Some(ts)) = (
+                plain,
+                e["channel"].as_str(),
+                e["user"].as_str(),
+                e["text"].as_str(),
+                e["ts"].as_str(),
+            ) {
+                let at = ts
+                    .split('.')
+                    .next()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                    .unwrap_or_else(chrono::Utc::now);
+                // A retry carries the same ts: recorded once.
+                if let Err(err) = state
+                    .app
+                    .store
+                    .record_message("slack", channel, user, text, at, Some(ts))
+                    .await
+                {
+                    tracing::error!(error = %err, "cannot record a channel message");
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+            }
+            StatusCode::OK.into_response()
+        }
+        _ => StatusCode::OK.into_response(),
+    }
+}
