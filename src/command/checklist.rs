@@ -22,17 +22,7 @@ pub async fn dispatch(
     if !NAMES.contains(&line.name.as_str()) {
         return Ok(None);
     }
-    if app
-        .catalog
-        .matrix
-        .scenarios
-        .contains_key("incident-management")
-    {
-        app.catalog
-            .matrix
-            .request("incident-management", &msg.user)
-            .map_err(|r| Failure::Denied(app.refusal_text(&r, &format!("use /{}", line.name))))?;
-    }
+    super::lifecycle::authorize(app, msg, line)?;
     let names: Vec<&str> = app.catalog.checklists.keys().map(String::as_str).collect();
     let usage = format!(
         "Usage: /checklist <{}>, then /check <name> <item number>",
@@ -59,9 +49,7 @@ pub async fn dispatch(
     let checklist = app.catalog.checklists.get(&name).ok_or_else(|| {
         Failure::Invalid(format!("No checklist `{}`. {usage}", inline_code(&name)))
     })?;
-    let incident = app.store.open_incident(&msg.channel).await?.ok_or_else(|| {
-        Failure::Invalid("No open incident in this channel. Declare one: /incident declare P1 \"what is wrong\"".into())
-    })?;
+    let incident = super::lifecycle::open(app, msg).await?;
     if line.name == "check" {
         let n: usize = line
             .positional

@@ -27,12 +27,7 @@ pub async fn dispatch(
     if !NAMES.contains(&line.name.as_str()) {
         return Ok(None);
     }
-    if app.catalog.matrix.scenarios.contains_key(SCENARIO) {
-        app.catalog
-            .matrix
-            .request(SCENARIO, &msg.user)
-            .map_err(|r| Failure::Denied(app.refusal_text(&r, &format!("use /{}", line.name))))?;
-    }
+    authorize(app, msg, line)?;
     let sub = line.positional.first().map(|s| s.to_ascii_lowercase());
     match (line.name.as_str(), sub.as_deref()) {
         ("incident", Some("declare")) => declare(app, msg, line).await,
@@ -54,7 +49,20 @@ pub async fn dispatch(
     .map(Some)
 }
 
-async fn open(app: &App, msg: &Incoming) -> Result<Incident, Failure> {
+/// Lifecycle and checklist commands need a role of the `incident-management`
+/// scenario (when the matrix defines it).
+pub(super) fn authorize(app: &App, msg: &Incoming, line: &CommandLine) -> Result<(), Failure> {
+    if app.catalog.matrix.scenarios.contains_key(SCENARIO) {
+        app.catalog
+            .matrix
+            .request(SCENARIO, &msg.user)
+            .map_err(|r| Failure::Denied(app.refusal_text(&r, &format!("use /{}", line.name))))?;
+    }
+    Ok(())
+}
+
+/// The channel's open incident, or the error that says how to declare one.
+pub(super) async fn open(app: &App, msg: &Incoming) -> Result<Incident, Failure> {
     app.store.open_incident(&msg.channel).await?.ok_or_else(|| {
         Failure::Invalid(
             "No open incident in this channel. Declare one: /incident declare P1 \"what is wrong\""

@@ -91,6 +91,16 @@ pub fn rto_of(app: &App, incident: &Incident) -> Option<Duration> {
     )
 }
 
+/// How often stakeholders should hear something at this severity.
+pub fn update_every(app: &App, severity: &str) -> Option<Duration> {
+    app.settings
+        .file
+        .clocks
+        .severities
+        .get(severity)
+        .map(|c| dur(&c.update_every))
+}
+
 /// Schedules every clock of a freshly opened incident.
 pub async fn start(app: &App, incident: &Incident) -> Result<(), StoreError> {
     schedule_rto(app, incident).await?;
@@ -154,13 +164,7 @@ pub async fn schedule_update(
     if incident.status == "resolved" {
         return Ok(());
     }
-    let every = app
-        .settings
-        .file
-        .clocks
-        .severities
-        .get(&incident.severity)
-        .map(|c| dur(&c.update_every));
+    let every = update_every(app, &incident.severity);
     if let Some(every) = every {
         app.store
             .schedule(&incident.id, "update", since + chrono(every), &json!({}))
@@ -245,13 +249,7 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
             app.send(&post).await;
         }
         "update" => {
-            let every = app
-                .settings
-                .file
-                .clocks
-                .severities
-                .get(&incident.severity)
-                .map(|c| dur(&c.update_every));
+            let every = update_every(app, &incident.severity);
             let last = incident.last_update_at.unwrap_or(incident.declared_at);
             if let Some(every) = every {
                 // An update went out since this was scheduled: wait from that one.

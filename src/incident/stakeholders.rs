@@ -70,13 +70,7 @@ pub async fn post(
 
 /// The plain-language update: what is happening now and when the next one comes.
 pub async fn update(app: &App, incident: &Incident, latest: &str) -> Result<(), Failure> {
-    let every = app
-        .settings
-        .file
-        .clocks
-        .severities
-        .get(&incident.severity)
-        .and_then(|c| crate::command::spec::parse_duration(&c.update_every))
+    let every = clock::update_every(app, &incident.severity)
         .unwrap_or(std::time::Duration::from_secs(1800));
     let next = Utc::now() + chrono::Duration::from_std(every).unwrap_or_default();
     let vars = BTreeMap::from([
