@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod fake_app;
+pub mod fake_discord;
+pub mod fake_slack;
 pub mod standins;
 
 use std::path::{Path, PathBuf};
