@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::connect(&dir.path().join("bench.db").display().to_string()).await?;
     let start = Utc::now() - chrono::Duration::hours(3);
     let incident = store
-        .create_incident("Export benchmark", "P1", "C_BENCH", start)
+        .create_incident("Export benchmark", "P1", "C_BENCH", "console", start)
         .await?;
     let mut tx = store.pool().begin().await?;
     for i in 0..events {

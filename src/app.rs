@@ -5,7 +5,7 @@
 //! in. Adapters build an [`Incoming`] and call [`App::handle`]; the returned [`Outcome`]
 //! is what `warroom run` turns into its exit code.
 
-mod runbook_command;
+pub(crate) mod runbook_command;
 
 use std::sync::Arc;
 
@@ -15,9 +15,9 @@ use secrecy::ExposeSecret;
 use crate::actions::target::{HttpTarget, RedisTarget, SqlTarget, Targets};
 use crate::authz::{Refusal, UserId};
 use crate::chat::{Chat, MessageRef, Post, PostKind};
-use crate::command::builtin;
 use crate::command::catalog::{Catalog, Lookup, Problem};
 use crate::command::parse;
+use crate::command::{builtin, checklist, lifecycle};
 use crate::config::Settings;
 use crate::incident::{kind, NewEvent};
 use crate::render::{escape, Renderer};
@@ -76,6 +76,51 @@ pub enum Failure {
     Internal(String),
 }
 
+/// Where a triaged command goes.
+pub enum Route<'a> {
+    /// A built-in or lifecycle command.
+    Builtin(parse::CommandLine),
+    /// A runbook command, bound and allowed to be requested.
+    Runbook(runbook_command::Prepared<'a>),
+}
+
+/// What a platform answers at once (Slack's and Discord's 3-second deadline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ack {
+    /// Recorded as `CMD-n` and being handled.
+    Accepted(i64),
+    /// The answer itself: a mistake (with what to type instead) or a refusal.
+    Refused { text: String, outcome: Outcome },
+    /// A redelivery of a command already received.
+    Duplicate,
+    /// The state database is down: nothing was recorded or run.
+    Unavailable,
+}
+
+impl Ack {
+    /// What the user reads, `shown` being their command line as typed.
+    pub fn text(&self, shown: &str) -> String {
+        let shown = escape::inline_code(shown);
+        match self {
+            Ack::Accepted(id) => format!("⏳ `{shown}` accepted (CMD-{id}); working on it."),
+            Ack::Refused { text, .. } => text.clone(),
+            Ack::Duplicate => format!("`{shown}` was already received."),
+            Ack::Unavailable => DATABASE_DOWN.to_string(),
+        }
+    }
+}
+
+const DATABASE_DOWN: &str = "The state database is unavailable, so nothing was run. Retry in a \
+     moment; if it is urgent, follow the runbook by hand and tell the incident channel.";
+
+fn outcome_of(failure: &Failure) -> Outcome {
+    match failure {
+        Failure::Invalid(_) => Outcome::Invalid,
+        Failure::Denied(_) => Outcome::Denied,
+        Failure::Unavailable(_) | Failure::Store(_) | Failure::Internal(_) => Outcome::Internal,
+    }
+}
+
 /// What a handler reports back to the pipeline for the audit record.
 pub struct Handled {
     pub outcome: Outcome,
@@ -120,14 +165,38 @@ pub struct App {
     pub store: Store,
     pub targets: Targets,
     pub chat: Arc<dyn Chat>,
+    /// The chat platform this app answers on (`console`, `slack`, `discord`). Several
+    /// apps, one per platform, may share one state database: each opens incidents on
+    /// its own platform, fires only their clocks and recovers only its own runs.
+    pub platform: String,
     /// Identifies this process in run leases.
     pub instance: String,
 }
 
 impl App {
+    /// [`App::build_on`] the console platform: `warroom run`, `console` and tests.
+    pub async fn build(settings: Settings, chat: Arc<dyn Chat>) -> Result<App, StartError> {
+        App::build_on("console", settings, chat).await
+    }
+
     /// Loads commands and templates, opens the state database and the targets, and
     /// creates the embedded demo databases that stand in for unconfigured targets.
-    pub async fn build(settings: Settings, chat: Arc<dyn Chat>) -> Result<App, StartError> {
+    pub async fn build_on(
+        platform: &str,
+        settings: Settings,
+        chat: Arc<dyn Chat>,
+    ) -> Result<App, StartError> {
+        let store = Store::connect(settings.database_url.expose_secret()).await?;
+        App::build_with(platform, settings, store, chat).await
+    }
+
+    /// [`App::build_on`] an open store (shared with the platform's outbox).
+    pub async fn build_with(
+        platform: &str,
+        settings: Settings,
+        store: Store,
+        chat: Arc<dyn Chat>,
+    ) -> Result<App, StartError> {
         let (catalog, problems) = Catalog::load(&settings.commands_dir());
         let catalog = match catalog.map(|c| c.with_vars(&settings.file.vars)) {
             Some(c) if problems.is_empty() => c,
@@ -137,7 +206,6 @@ impl App {
         if let Some((_, e)) = broken.into_iter().next() {
             return Err(e.into());
         }
-        let store = Store::connect(settings.database_url.expose_secret()).await?;
         let mut targets = Targets::default();
         for t in &settings.targets {
             let fail = |e: String| StartError::Target(t.name.clone(), e);
@@ -183,6 +251,7 @@ impl App {
             store,
             targets,
             chat,
+            platform: platform.to_string(),
             instance: uuid::Uuid::new_v4().to_string(),
         })
     }
@@ -196,10 +265,8 @@ impl App {
         }
     }
 
-    /// The first half of [`App::handle`]: records the message (platforms ack after
-    /// this and before the rest). `Err` carries the outcome when there is nothing
-    /// more to do: a redelivery, or the state database is down (the user is told).
-    pub async fn record(&self, msg: &Incoming) -> Result<i64, Outcome> {
+    /// Records the message. `Ok(None)` is a redelivery of one already recorded.
+    pub async fn record_only(&self, msg: &Incoming) -> Result<Option<i64>, StoreError> {
         let record = NewCommand {
             received_at: Utc::now(),
             platform: &msg.user.platform,
@@ -208,45 +275,100 @@ impl App {
             text: &msg.text,
             dedup_key: msg.dedup_key.as_deref(),
         };
-        match self.store.record_command(&record).await {
+        self.store.record_command(&record).await
+    }
+
+    /// The first half of [`App::handle`]: records the message. `Err` carries the
+    /// outcome when there is nothing more to do: a redelivery, or the state database
+    /// is down (the user is told).
+    pub async fn record(&self, msg: &Incoming) -> Result<i64, Outcome> {
+        match self.record_only(msg).await {
             Ok(Some(id)) => Ok(id),
             Ok(None) => Err(Outcome::Duplicate),
             Err(e) => {
                 tracing::error!(error = %e, "cannot record command");
-                self.reply(
-                    msg,
-                    PostKind::Error,
-                    "The state database is unavailable, so nothing was run. Retry in a moment; \
-                     if it is urgent, follow the runbook by hand and tell the incident channel.",
-                )
-                .await;
+                self.reply(msg, PostKind::Error, DATABASE_DOWN).await;
                 Err(Outcome::Internal)
+            }
+        }
+    }
+
+    /// How a chat platform takes a command: record it, then triage it (parse, bind,
+    /// authorize: no state needed), and say so at once, inside the platform's
+    /// deadline. A mistake or a refusal is the answer itself; an accepted command
+    /// goes on in the background and reports through the chat.
+    pub async fn acknowledge(self: &Arc<Self>, msg: Incoming) -> Ack {
+        let id = match self.record_only(&msg).await {
+            Ok(Some(id)) => id,
+            Ok(None) => return Ack::Duplicate,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record command");
+                return Ack::Unavailable;
+            }
+        };
+        let triaged = self.triage(&msg).map(|_| ());
+        let app = self.clone();
+        match triaged {
+            Ok(()) => {
+                tokio::spawn(async move {
+                    app.process(&msg, id).await;
+                });
+                Ack::Accepted(id)
+            }
+            Err(failure) => {
+                let text = failure.to_string();
+                let outcome = outcome_of(&failure);
+                // The audit record and the timeline note need the database; the
+                // answer does not wait for them.
+                tokio::spawn(async move {
+                    app.conclude(&msg, id, Err(failure), false).await;
+                });
+                Ack::Refused { text, outcome }
             }
         }
     }
 
     /// The second half of [`App::handle`]: everything after the record.
     pub async fn process(&self, msg: &Incoming, id: i64) -> Outcome {
-        let result = self.dispatch(msg).await;
+        let result = match self.triage(msg) {
+            Ok(route) => self.execute(msg, route).await,
+            Err(failure) => Err(failure),
+        };
+        self.conclude(msg, id, result, true).await
+    }
+
+    /// Replies with what went wrong (when `reply`), notes refusals on the incident's
+    /// timeline, and writes the outcome to the audit record.
+    async fn conclude(
+        &self,
+        msg: &Incoming,
+        id: i64,
+        result: Result<Handled, Failure>,
+        reply: bool,
+    ) -> Outcome {
         let (outcome, detail, run_id) = match result {
             Ok(h) => (h.outcome, String::new(), h.run_id),
-            Err(Failure::Invalid(m)) => {
-                self.reply(msg, PostKind::Error, &m).await;
-                (Outcome::Invalid, m, None)
-            }
-            Err(Failure::Denied(m)) => {
-                self.reply(msg, PostKind::Denied, &m).await;
-                (Outcome::Denied, m, None)
-            }
-            Err(Failure::Unavailable(m)) => {
-                self.reply(msg, PostKind::Error, &m).await;
-                (Outcome::Internal, m, None)
-            }
             Err(e) => {
-                tracing::error!(error = %e, command = id, "command failed");
-                let m = format!("Internal error (ref CMD-{id}); nothing further was run. The log has the details.");
-                self.reply(msg, PostKind::Error, &m).await;
-                (Outcome::Internal, e.to_string(), None)
+                let outcome = outcome_of(&e);
+                let text = match &e {
+                    Failure::Store(_) | Failure::Internal(_) => {
+                        tracing::error!(error = %e, command = id, "command failed");
+                        format!("Internal error (ref CMD-{id}); nothing further was run. The log has the details.")
+                    }
+                    user_facing => user_facing.to_string(),
+                };
+                if reply {
+                    let kind = if outcome == Outcome::Denied {
+                        PostKind::Denied
+                    } else {
+                        PostKind::Error
+                    };
+                    self.reply(msg, kind, &text).await;
+                }
+                if outcome == Outcome::Denied {
+                    self.note_refusal(msg).await;
+                }
+                (outcome, e.to_string(), None)
             }
         };
         let audit = match outcome {
@@ -263,15 +385,51 @@ impl App {
         outcome
     }
 
-    async fn dispatch(&self, msg: &Incoming) -> Result<Handled, Failure> {
+    /// A refusal goes on the timeline of the channel's open incident, if any.
+    async fn note_refusal(&self, msg: &Incoming) {
+        let label = parse::parse(&msg.text)
+            .map(|line| match self.catalog.lookup(&line) {
+                Lookup::Spec { spec, .. } => spec.full_name(),
+                _ => line.name,
+            })
+            .unwrap_or_default();
+        let note = format!("{} was refused /{label}: not authorized", msg.user.id);
+        let noted = async {
+            if let Some(incident) = self.store.open_incident(&msg.channel).await? {
+                self.event(
+                    &incident.id,
+                    kind::DENIED,
+                    Some(&msg.user.id),
+                    &note,
+                    None,
+                    None,
+                )
+                .await?;
+            }
+            Ok::<(), StoreError>(())
+        };
+        if let Err(e) = noted.await {
+            tracing::error!(error = %e, "cannot note a refusal on the timeline");
+        }
+    }
+
+    /// Parses, looks up, binds and authorizes against the matrix: everything that
+    /// needs no state. Built-ins that decide against state (`/approve`) check the
+    /// rest when they run.
+    pub fn triage(&self, msg: &Incoming) -> Result<Route<'_>, Failure> {
         let line = parse::parse(&msg.text).map_err(|e| Failure::Invalid(format!("{e}.")))?;
-        if let Some(handled) = builtin::dispatch(self, msg, &line).await? {
-            return Ok(handled);
+        let name = line.name.as_str();
+        if lifecycle::NAMES.contains(&name) || checklist::NAMES.contains(&name) {
+            lifecycle::authorize(self, msg, &line)?;
+            return Ok(Route::Builtin(line));
+        }
+        if builtin::NAMES.contains(&name) || name == parse::UMBRELLA {
+            return Ok(Route::Builtin(line));
         }
         match self.catalog.lookup(&line) {
-            Lookup::Spec { spec, rest } => {
-                runbook_command::handle(self, msg, &line, spec, &rest).await
-            }
+            Lookup::Spec { spec, rest } => Ok(Route::Runbook(runbook_command::prepare(
+                self, msg, line, spec, &rest,
+            )?)),
             Lookup::NeedsSub { name, subs, given } => {
                 let usages: Vec<String> = self
                     .catalog
@@ -295,6 +453,15 @@ impl App {
                     line.name
                 )))
             }
+        }
+    }
+
+    async fn execute(&self, msg: &Incoming, route: Route<'_>) -> Result<Handled, Failure> {
+        match route {
+            Route::Builtin(line) => builtin::dispatch(self, msg, &line)
+                .await?
+                .ok_or_else(|| Failure::Internal(format!("/{} has no handler", line.name))),
+            Route::Runbook(prepared) => runbook_command::run(self, msg, prepared).await,
         }
     }
 
@@ -348,7 +515,10 @@ impl App {
         let now = Utc::now();
         let orphans = self.store.orphaned_runs(now).await?;
         let mut n = 0;
-        for run in orphans {
+        for run in orphans
+            .into_iter()
+            .filter(|r| r.requested_by.platform == self.platform)
+        {
             let steps = self.store.steps(run.id).await?;
             let Some(step) = steps
                 .iter()

@@ -583,7 +583,7 @@ mod tests {
             duration: m(9),
             ..Default::default()
         }));
-        assert!(text.starts_with("🟢 *MONITOR & PATCH*"), "{text}");
+        assert!(text.starts_with("🟢 **MONITOR & PATCH**"), "{text}");
         assert!(
             text.contains("reaches the scheduled-rollback threshold (15 minutes) in 6 min"),
             "{text}"

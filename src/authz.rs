@@ -11,12 +11,17 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// A user as the chat platform identifies them. Display names never count.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+///
+/// Identity is `platform` + `id`; `groups` are platform groups the user held when
+/// they acted (Discord guild role ids), which grant the matrix roles that list them
+/// as `discord-role:ID`. They are not part of identity: the same person with other
+/// groups is still the same person, so they cannot approve their own run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct UserId {
     pub platform: String,
     pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 impl UserId {
@@ -24,7 +29,43 @@ impl UserId {
         Self {
             platform: platform.into(),
             id: id.into(),
+            groups: Vec::new(),
         }
+    }
+
+    pub fn with_groups(mut self, groups: Vec<String>) -> Self {
+        self.groups = groups;
+        self
+    }
+
+    fn key(&self) -> (&str, &str) {
+        (&self.platform, &self.id)
+    }
+}
+
+impl PartialEq for UserId {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for UserId {}
+
+impl std::hash::Hash for UserId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+impl PartialOrd for UserId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for UserId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
     }
 }
 
@@ -33,7 +74,8 @@ impl UserId {
 pub struct Role {
     pub title: String,
     /// Platform user ids: `U_ONCALL` matches on every platform, `slack:U123` or
-    /// `discord:1234` only there.
+    /// `discord:1234` only there; `discord-role:5678` is every holder of that
+    /// Discord guild role.
     #[serde(default)]
     pub members: Vec<String>,
     #[serde(default)]
@@ -115,9 +157,18 @@ impl Matrix {
     /// Role ids `user` holds.
     pub fn roles_of(&self, user: &UserId) -> BTreeSet<&str> {
         let scoped = format!("{}:{}", user.platform, user.id);
+        let group_prefix = format!("{}-role:", user.platform);
+        let in_group = |m: &str| {
+            m.strip_prefix(&group_prefix)
+                .is_some_and(|g| user.groups.iter().any(|held| held == g))
+        };
         self.roles
             .iter()
-            .filter(|(_, r)| r.members.iter().any(|m| *m == user.id || *m == scoped))
+            .filter(|(_, r)| {
+                r.members
+                    .iter()
+                    .any(|m| *m == user.id || *m == scoped || in_group(m))
+            })
             .map(|(id, _)| id.as_str())
             .collect()
     }

@@ -5,6 +5,7 @@
 //! `/approve RUN-7`), so a press goes through the same pipeline, as its presser.
 
 pub mod console;
+pub mod discord;
 pub mod outbox;
 pub mod recording;
 pub mod slack;

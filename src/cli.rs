@@ -63,7 +63,13 @@ enum Command {
         /// The app's display name.
         #[arg(long, default_value = "warroom")]
         name: String,
+        /// HTTP mode: the public base URL Slack calls (e.g. https://warroom.example.com).
+        /// Without it the manifest turns Socket Mode on.
+        #[arg(long)]
+        url: Option<String>,
     },
+    /// Run the configured chat platforms (Slack, Discord) until Ctrl-C or SIGTERM.
+    Serve,
     /// Export an incident's post-mortem.
     Export {
         incident: String,
@@ -88,7 +94,13 @@ enum ExportFormat {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(crate::config::log_filter())
+    // A server is watched through its log; one-shot commands print what they post.
+    let default = if matches!(cli.command, Command::Serve) {
+        "info,sqlx=warn"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(crate::config::log_filter(default))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -206,9 +218,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(outcome.exit_code() as u8)
         }
         Command::Console { user, channel } => console(settings, user, channel).await,
+        Command::Serve => serve(settings).await,
         Command::Manifest {
             platform: Platform::Slack,
             name,
+            url,
         } => {
             let (catalog, problems) =
                 crate::command::catalog::Catalog::load(&settings.commands_dir());
@@ -218,10 +232,42 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
                 anyhow::bail!("the command files have problems; run `warroom check`");
             };
-            let manifest = crate::chat::slack::manifest::manifest(&catalog, &name);
+            let manifest = crate::chat::slack::manifest::manifest(&catalog, &name, url.as_deref());
             println!("{}", serde_json::to_string_pretty(&manifest)?);
             Ok(0)
         }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<u8> {
+    let state = crate::store::redact_url(settings.database_url.expose_secret());
+    let server = crate::serve::Server::build(settings)
+        .await
+        .context("starting warroom serve")?;
+    for r in &server.running {
+        eprintln!("warroom: {} via {}", r.platform, r.how);
+    }
+    eprintln!(
+        "warroom: state in {state}; HTTP (/healthz) on port {}. Ctrl-C stops.",
+        server.port()
+    );
+    server.run_until_stopped(shutdown_signal()).await;
+    Ok(0)
+}
+
+/// Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
     }
 }
 
@@ -238,14 +284,16 @@ async fn console(settings: Settings, user: String, channel: Option<String>) -> a
         .await
         .context("checking for interrupted runs")?;
     let clocks = app.clone();
+    // Kept for the console's lifetime: dropping it would stop the clocks.
+    let (_clocks_stop, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        crate::incident::clock::run(&clocks, &crate::incident::clock::SystemClock).await;
+        crate::incident::clock::run(&clocks, &crate::incident::clock::SystemClock, stop).await;
     });
     let mut user = user;
     println!(
         "warroom console — you are {user} in #{channel}. State: {}.\n\
          Type /help to see what you can run. `:as USER` switches user (demo users: U_ONCALL, U_LEAD, U_DBA, U_SEC, U_IC, U_COMMS). Ctrl-D quits.",
-        app.settings.database_url.expose_secret()
+        crate::store::redact_url(app.settings.database_url.expose_secret())
     );
     if recovered > 0 {
         println!("({recovered} interrupted run(s) reported above.)");

@@ -27,6 +27,152 @@ pub struct ConfigFile {
     /// RTO, response and update clocks per severity, and the escalation levels.
     #[serde(default)]
     pub clocks: Clocks,
+    /// `warroom serve`: the HTTP listener (Slack HTTP mode, Discord interactions).
+    #[serde(default)]
+    pub serve: ServeConfig,
+    /// Slack, when `SLACK_BOT_TOKEN` is set. Non-secret settings only.
+    #[serde(default)]
+    pub slack: SlackConfig,
+    /// Discord, when `DISCORD_TOKEN` is set. Non-secret settings only.
+    #[serde(default)]
+    pub discord: DiscordConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Address of the HTTP endpoints (`WARROOM_LISTEN` overrides it).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: default_listen(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:3000".into()
+}
+
+/// How warroom hears from a platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlackMode {
+    /// Socket Mode: an outbound WebSocket; no public URL needed. The default.
+    Socket,
+    /// Slack calls `/slack/commands`, `/slack/interactivity` and `/slack/events`.
+    Http,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    #[serde(default = "default_slack_mode")]
+    pub mode: SlackMode,
+    /// Where stakeholder updates go on Slack; default `[warroom] stakeholder_channel`.
+    #[serde(default)]
+    pub stakeholder_channel: Option<String>,
+    /// The Web API base. Only tests (a local fake) and special deployments change it.
+    #[serde(default = "default_slack_api")]
+    pub api_url: String,
+    /// Backfill: messages per `conversations.history` call, and the pause between
+    /// calls (Slack allows apps outside its Marketplace 15 messages once a minute).
+    #[serde(default = "default_history_page")]
+    pub history_page: u16,
+    #[serde(default = "default_history_interval")]
+    pub history_interval: String,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        SlackConfig {
+            mode: default_slack_mode(),
+            stakeholder_channel: None,
+            api_url: default_slack_api(),
+            history_page: default_history_page(),
+            history_interval: default_history_interval(),
+        }
+    }
+}
+
+fn default_slack_mode() -> SlackMode {
+    SlackMode::Socket
+}
+fn default_slack_api() -> String {
+    "https://slack.com/api".into()
+}
+fn default_history_page() -> u16 {
+    15
+}
+fn default_history_interval() -> String {
+    "60s".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiscordMode {
+    /// A gateway (WebSocket) connection. The default.
+    Gateway,
+    /// Discord calls `/discord/interactions`; messages are not recorded live.
+    Http,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordConfig {
+    #[serde(default = "default_discord_mode")]
+    pub mode: DiscordMode,
+    /// Register the slash commands in this guild (instant) instead of globally
+    /// (which Discord may take up to an hour to show).
+    #[serde(default)]
+    pub guild_id: Option<String>,
+    /// Where stakeholder updates go on Discord (a channel id).
+    #[serde(default)]
+    pub stakeholder_channel: Option<String>,
+    /// Send API requests here instead of `https://discord.com` (a local fake in tests).
+    #[serde(default)]
+    pub api_url: Option<String>,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            mode: default_discord_mode(),
+            guild_id: None,
+            stakeholder_channel: None,
+            api_url: None,
+        }
+    }
+}
+
+fn default_discord_mode() -> DiscordMode {
+    DiscordMode::Gateway
+}
+
+/// Slack credentials, from the environment.
+#[derive(Debug, Clone)]
+pub struct SlackSecrets {
+    /// `SLACK_BOT_TOKEN` (`xoxb-…`): Web API calls.
+    pub bot_token: SecretString,
+    /// `SLACK_APP_TOKEN` (`xapp-…`): Socket Mode.
+    pub app_token: Option<SecretString>,
+    /// `SLACK_SIGNING_SECRET`: verifies HTTP requests.
+    pub signing_secret: Option<SecretString>,
+}
+
+/// Discord credentials and ids, from the environment.
+#[derive(Debug, Clone)]
+pub struct DiscordSecrets {
+    /// `DISCORD_TOKEN`: the bot token.
+    pub token: SecretString,
+    /// `DISCORD_APPLICATION_ID`; asked of Discord when unset.
+    pub application_id: Option<String>,
+    /// `DISCORD_PUBLIC_KEY` (hex): verifies HTTP interactions.
+    pub public_key: Option<String>,
 }
 
 /// The incident clocks. Defaults come from the seeds: RTO < 5 min for a P0 and
@@ -225,6 +371,10 @@ pub struct Settings {
     /// The whole environment `shell` steps start from: PATH (with
     /// `WARROOM_SHELL_PATH` in front), HOME, LANG, TZ. Nothing else is inherited.
     pub child_env: crate::actions::shell::ChildEnv,
+    /// Set when `SLACK_BOT_TOKEN` is.
+    pub slack: Option<SlackSecrets>,
+    /// Set when `DISCORD_TOKEN` is.
+    pub discord: Option<DiscordSecrets>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -242,13 +392,13 @@ pub enum ConfigError {
     },
 }
 
-/// The log filter: `WARROOM_LOG`, then `RUST_LOG`, else warnings only (stdout is
-/// what the bot posts; logs go to stderr).
-pub fn log_filter() -> String {
+/// The log filter: `WARROOM_LOG`, then `RUST_LOG`, else `default` (logs go to
+/// stderr; stdout is what the bot posts).
+pub fn log_filter(default: &str) -> String {
     ["WARROOM_LOG", "RUST_LOG"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "warn".into())
+        .unwrap_or_else(|| default.into())
 }
 
 /// 1-based line of a byte offset.
@@ -301,7 +451,24 @@ impl Settings {
             None => path,
         };
         child_env.vars.insert("PATH".into(), path);
+        let secret = |k: &str| env(k).map(SecretString::from);
+        let slack = secret("SLACK_BOT_TOKEN").map(|bot_token| SlackSecrets {
+            bot_token,
+            app_token: secret("SLACK_APP_TOKEN"),
+            signing_secret: secret("SLACK_SIGNING_SECRET"),
+        });
+        let discord = secret("DISCORD_TOKEN").map(|token| DiscordSecrets {
+            token,
+            application_id: env("DISCORD_APPLICATION_ID"),
+            public_key: env("DISCORD_PUBLIC_KEY"),
+        });
+        let mut file = file;
+        if let Some(listen) = env("WARROOM_LISTEN") {
+            file.serve.listen = listen;
+        }
         Ok(Settings {
+            slack,
+            discord,
             child_env,
             database_url: SecretString::from(
                 env("WARROOM_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE.into()),

@@ -15,4 +15,5 @@ pub mod export;
 pub mod incident;
 pub mod render;
 pub mod runbook;
+pub mod serve;
 pub mod store;

@@ -5,6 +5,7 @@
 //! real databases. Times are stored as unix milliseconds so that both dialects agree.
 
 mod commands;
+mod handles;
 mod incidents;
 mod lifecycle;
 mod outbox;
@@ -18,7 +19,7 @@ use sqlx::{AnyPool, ConnectOptions};
 
 pub use commands::{CommandOutcome, NewCommand};
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
-pub use outbox::OutboxRow;
+pub use outbox::{NewOutbox, OutboxRow};
 pub use runs::{NewRun, RunConflict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +124,17 @@ impl Store {
     }
 }
 
+/// A database URL fit to print: the password, if any, replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// `$1` → `?1`, leaving other `$` (as in JSON paths like `'$.flag'`) alone.
 pub fn sqlite_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
@@ -161,6 +173,16 @@ mod tests {
             sqlite_placeholders("SELECT json_extract(s, '$.flag') WHERE a = $1 AND b = $12"),
             "SELECT json_extract(s, '$.flag') WHERE a = ?1 AND b = ?12"
         );
+    }
+
+    #[test]
+    fn printed_database_urls_hide_their_password() {
+        assert_eq!(
+            redact_url("postgres://warroom:hunter2@db:5432/state"),
+            "postgres://warroom:***@db:5432/state"
+        );
+        assert_eq!(redact_url("warroom.db"), "warroom.db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
     }
 
     #[test]

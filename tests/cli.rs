@@ -259,8 +259,7 @@ async fn the_slack_manifest_lists_every_command_with_minimal_scopes_and_socket_m
             "chat:write",
             "channels:history",
             "groups:history",
-            "users:read",
-            "files:write"
+            "users:read"
         ])
     );
     for c in m["features"]["slash_commands"].as_array().unwrap() {

@@ -464,7 +464,7 @@ async fn a_checklist_is_ticked_item_by_item_in_place_and_each_tick_is_on_the_tim
     );
     let list = chat.posts()[0].clone();
     assert!(
-        list.text().starts_with("*Post-Rollback (seed 001)*"),
+        list.text().starts_with("**Post-Rollback (seed 001)**"),
         "{}",
         list.text()
     );

@@ -84,14 +84,16 @@ fn at(t0: DateTime<Utc>, ms: i64) -> DateTime<Utc> {
 #[tokio::test]
 async fn an_edit_waits_for_its_post_and_targets_the_platforms_id() {
     let (store, _dir) = sqlite().await;
-    let outbox = OutboxChat::new(store.clone());
+    let outbox = OutboxChat::new(store.clone(), "test");
     let m = outbox.post(&post("C1", "⏳ running")).await.unwrap();
     assert!(m.id.starts_with("out:"));
     outbox.update(&m, &post("C1", "✅ done")).await.unwrap();
     let platform = Platform::default();
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    deliver_due(&store, &platform, t0, PACE).await.unwrap();
-    deliver_due(&store, &platform, at(t0, 1000), PACE)
+    deliver_due(&store, "test", &platform, t0, PACE)
+        .await
+        .unwrap();
+    deliver_due(&store, "test", &platform, at(t0, 1000), PACE)
         .await
         .unwrap();
     assert_eq!(
@@ -103,27 +105,29 @@ async fn an_edit_waits_for_its_post_and_targets_the_platforms_id() {
 #[tokio::test]
 async fn one_message_per_second_per_channel() {
     let (store, _dir) = sqlite().await;
-    let outbox = OutboxChat::new(store.clone());
+    let outbox = OutboxChat::new(store.clone(), "test");
     for text in ["a", "b", "c"] {
         outbox.post(&post("C1", text)).await.unwrap();
     }
     outbox.post(&post("C2", "other")).await.unwrap();
     let platform = Platform::default();
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    deliver_due(&store, &platform, t0, PACE).await.unwrap();
+    deliver_due(&store, "test", &platform, t0, PACE)
+        .await
+        .unwrap();
     assert_eq!(
         platform.log(),
         ["post C1 a", "post C2 other"],
         "one per channel at once"
     );
-    deliver_due(&store, &platform, at(t0, 500), PACE)
+    deliver_due(&store, "test", &platform, at(t0, 500), PACE)
         .await
         .unwrap();
     assert_eq!(platform.log().len(), 2, "not within the second");
-    deliver_due(&store, &platform, at(t0, 1000), PACE)
+    deliver_due(&store, "test", &platform, at(t0, 1000), PACE)
         .await
         .unwrap();
-    deliver_due(&store, &platform, at(t0, 2000), PACE)
+    deliver_due(&store, "test", &platform, at(t0, 2000), PACE)
         .await
         .unwrap();
     assert_eq!(
@@ -135,19 +139,21 @@ async fn one_message_per_second_per_channel() {
 #[tokio::test]
 async fn a_429_waits_exactly_as_long_as_retry_after_asks() {
     let (store, _dir) = sqlite().await;
-    OutboxChat::new(store.clone())
+    OutboxChat::new(store.clone(), "test")
         .post(&post("C1", "hello"))
         .await
         .unwrap();
     let platform = Platform::failing(vec![ChatError::rate_limited(Duration::from_secs(5))]);
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    let first = deliver_due(&store, &platform, t0, PACE).await.unwrap();
+    let first = deliver_due(&store, "test", &platform, t0, PACE)
+        .await
+        .unwrap();
     assert_eq!(first.retried, 1);
-    deliver_due(&store, &platform, at(t0, 4_999), PACE)
+    deliver_due(&store, "test", &platform, at(t0, 4_999), PACE)
         .await
         .unwrap();
     assert!(platform.log().is_empty());
-    deliver_due(&store, &platform, at(t0, 5_000), PACE)
+    deliver_due(&store, "test", &platform, at(t0, 5_000), PACE)
         .await
         .unwrap();
     assert_eq!(platform.log(), ["post C1 hello"]);
@@ -156,34 +162,36 @@ async fn a_429_waits_exactly_as_long_as_retry_after_asks() {
 #[tokio::test]
 async fn server_errors_back_off_exponentially_and_permanent_ones_stop_at_once() {
     let (store, _dir) = sqlite().await;
-    let outbox = OutboxChat::new(store.clone());
+    let outbox = OutboxChat::new(store.clone(), "test");
     outbox.post(&post("C1", "retry me")).await.unwrap();
     let platform = Platform::failing(vec![
         ChatError::transient("HTTP 500"),
         ChatError::transient("HTTP 502"),
     ]);
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    deliver_due(&store, &platform, t0, PACE).await.unwrap(); // fails, retry after 1 s
-    deliver_due(&store, &platform, at(t0, 1_000), PACE)
+    deliver_due(&store, "test", &platform, t0, PACE)
+        .await
+        .unwrap(); // fails, retry after 1 s
+    deliver_due(&store, "test", &platform, at(t0, 1_000), PACE)
         .await
         .unwrap(); // fails, retry after 2 s
-    deliver_due(&store, &platform, at(t0, 2_999), PACE)
+    deliver_due(&store, "test", &platform, at(t0, 2_999), PACE)
         .await
         .unwrap();
     assert!(platform.log().is_empty(), "backing off");
-    deliver_due(&store, &platform, at(t0, 3_000), PACE)
+    deliver_due(&store, "test", &platform, at(t0, 3_000), PACE)
         .await
         .unwrap();
     assert_eq!(platform.log(), ["post C1 retry me"]);
 
     outbox.post(&post("C9", "bad channel")).await.unwrap();
     let broken = Platform::failing(vec![ChatError::permanent("channel_not_found")]);
-    let result = deliver_due(&store, &broken, at(t0, 10_000), PACE)
+    let result = deliver_due(&store, "test", &broken, at(t0, 10_000), PACE)
         .await
         .unwrap();
     assert_eq!(result.failed, 1);
     assert_eq!(
-        deliver_due(&store, &broken, at(t0, 60_000), PACE)
+        deliver_due(&store, "test", &broken, at(t0, 60_000), PACE)
             .await
             .unwrap()
             .sent,
@@ -199,12 +207,12 @@ async fn server_errors_back_off_exponentially_and_permanent_ones_stop_at_once() 
     );
     let mut t = at(t0, 20_000);
     for _ in 0..MAX_ATTEMPTS {
-        deliver_due(&store, &flaky, t, PACE).await.unwrap();
+        deliver_due(&store, "test", &flaky, t, PACE).await.unwrap();
         t += chrono::Duration::seconds(120);
     }
     assert!(flaky.log().is_empty());
     assert_eq!(
-        deliver_due(&store, &Platform::default(), t, PACE)
+        deliver_due(&store, "test", &Platform::default(), t, PACE)
             .await
             .unwrap()
             .sent,
@@ -218,7 +226,7 @@ async fn nothing_is_lost_across_a_restart_and_nothing_is_sent_twice() {
     let url = fresh_postgres().await;
     {
         let before = Store::connect(&url).await.unwrap();
-        let outbox = OutboxChat::new(before.clone());
+        let outbox = OutboxChat::new(before.clone(), "test");
         for i in 0..5 {
             outbox
                 .post(&post(&format!("C{i}"), "queued before the crash"))
@@ -231,11 +239,14 @@ async fn nothing_is_lost_across_a_restart_and_nothing_is_sent_twice() {
     let platform = Platform::default();
     let t0 = Utc::now() + chrono::Duration::seconds(1);
     assert_eq!(
-        deliver_due(&after, &platform, t0, PACE).await.unwrap().sent,
+        deliver_due(&after, "test", &platform, t0, PACE)
+            .await
+            .unwrap()
+            .sent,
         5
     );
     assert_eq!(
-        deliver_due(&after, &platform, at(t0, 5_000), PACE)
+        deliver_due(&after, "test", &platform, at(t0, 5_000), PACE)
             .await
             .unwrap()
             .sent,
@@ -251,15 +262,15 @@ async fn two_deliverers_at_once_send_each_message_once() {
         Store::connect(&url).await.unwrap(),
         Store::connect(&url).await.unwrap(),
     );
-    let outbox = OutboxChat::new(a.clone());
+    let outbox = OutboxChat::new(a.clone(), "test");
     for i in 0..40 {
         outbox.post(&post(&format!("C{i}"), "once")).await.unwrap();
     }
     let platform = Platform::default();
     let t0 = Utc::now() + chrono::Duration::seconds(1);
     let (x, y) = tokio::join!(
-        deliver_due(&a, &platform, t0, PACE),
-        deliver_due(&b, &platform, t0, PACE)
+        deliver_due(&a, "test", &platform, t0, PACE),
+        deliver_due(&b, "test", &platform, t0, PACE)
     );
     assert_eq!(x.unwrap().sent + y.unwrap().sent, 40);
     let mut log = platform.log();
@@ -278,7 +289,7 @@ async fn a_whole_run_through_the_outbox_arrives_in_order_with_edits_in_place() {
     .unwrap();
     let app = warroom::app::App::build(
         env.settings.clone(),
-        std::sync::Arc::new(OutboxChat::new(store.clone())),
+        std::sync::Arc::new(OutboxChat::new(store.clone(), "test")),
     )
     .await
     .unwrap();
@@ -289,13 +300,15 @@ async fn a_whole_run_through_the_outbox_arrives_in_order_with_edits_in_place() {
     let platform = Platform::default();
     let mut t = Utc::now() + chrono::Duration::seconds(1);
     for _ in 0..40 {
-        deliver_due(&store, &platform, t, PACE).await.unwrap();
+        deliver_due(&store, "test", &platform, t, PACE)
+            .await
+            .unwrap();
         t += chrono::Duration::seconds(1);
     }
     let log = platform.log();
     let progress = log
         .iter()
-        .position(|l| l.starts_with("post C_INC ⏳ *RUN-1*"))
+        .position(|l| l.starts_with("post C_INC ⏳ **RUN-1**"))
         .expect("progress posted");
     let first_edit = log
         .iter()
@@ -304,7 +317,7 @@ async fn a_whole_run_through_the_outbox_arrives_in_order_with_edits_in_place() {
     assert!(progress < first_edit, "{log:#?}");
     assert!(
         log.iter()
-            .any(|l| l.contains("✅ *RUN-1* /kanban-off — succeeded")),
+            .any(|l| l.contains("✅ **RUN-1** /kanban-off — succeeded")),
         "{log:#?}"
     );
     assert!(

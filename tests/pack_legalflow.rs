@@ -397,7 +397,7 @@ async fn scope_check_posts_recent_errors_slow_endpoints_and_serious_security_eve
         .map(|p| p.text().to_string())
         .collect();
     assert_eq!(tables.len(), 3, "{tables:#?}");
-    assert!(tables[0].starts_with("*Recent errors (last hour)*"));
+    assert!(tables[0].starts_with("**Recent errors (last hour)**"));
     assert!(tables[0].contains("api_error"), "{}", tables[0]);
     assert!(!tables[0].contains("sync_error"), "older than an hour");
     assert!(
@@ -697,7 +697,7 @@ async fn restore_needs_the_lead_and_a_dba_then_a_checkpoint_before_it_restores()
     assert_eq!(output(&app, 1, 3).await, "count = 3");
     assert!(chat
         .transcript()
-        .contains("*Verify restore* — RUN-1\n```\ncount\n-----\n3\n```"));
+        .contains("**Verify restore** — RUN-1\n```\ncount\n-----\n3\n```"));
 }
 
 #[tokio::test]

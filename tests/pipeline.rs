@@ -35,7 +35,7 @@ async fn kanban_off_flips_the_flag_and_posts_the_filled_resolved_template() {
     assert!(
         progress
             .text()
-            .contains("✅ *RUN-1* /kanban-off — succeeded"),
+            .contains("✅ **RUN-1** /kanban-off — succeeded"),
         "{}",
         progress.text()
     );

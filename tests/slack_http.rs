@@ -136,7 +136,7 @@ async fn a_signed_slash_command_is_recorded_acked_at_once_and_then_run() {
         ack["text"]
             .as_str()
             .unwrap()
-            .starts_with("⏳ `/kanban-off reason=\"Socket.IO down\"` received (CMD-1)"),
+            .starts_with("⏳ `/kanban-off reason=\"Socket.IO down\"` accepted (CMD-1)"),
         "{ack}"
     );
     slack.wait_for("INCIDENT RESOLVED").await;
@@ -157,29 +157,46 @@ async fn a_signed_slash_command_is_recorded_acked_at_once_and_then_run() {
 }
 
 #[tokio::test]
-async fn the_umbrella_command_and_denials_work_over_http() {
+async fn the_umbrella_command_works_and_a_denial_is_the_ack_itself() {
     let slack = start(Env::shipped(StateDb::Sqlite).await).await;
-    assert_eq!(
-        slack
-            .command("U_STRANGER", "/warroom", "kanban-off reason=\"nope\"", "T2")
-            .await
-            .status(),
-        200
-    );
-    slack
-        .wait_for("You are not allowed to run /kanban-off")
+    let resp = slack
+        .command("U_STRANGER", "/warroom", "kanban-off reason=\"nope\"", "T2")
         .await;
-    let denial = slack
-        .chat
-        .posts()
-        .into_iter()
-        .find(|p| p.post.kind == PostKind::Denied)
-        .unwrap();
-    assert_eq!(
-        denial.post.ephemeral_to.as_ref().map(|u| u.id.as_str()),
-        Some("U_STRANGER")
+    assert_eq!(resp.status(), 200);
+    let ack: Value = resp.json().await.unwrap();
+    assert_eq!(ack["response_type"], "ephemeral");
+    assert!(
+        ack["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("You are not allowed to run /kanban-off"),
+        "{ack}"
     );
+    // Audited as denied, and not said a second time in the channel.
+    for _ in 0..500 {
+        let recorded = slack.app.store.commands().await.unwrap();
+        if recorded.first().is_some_and(|c| c.1 == "denied") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let recorded = slack.app.store.commands().await.unwrap();
+    assert_eq!(recorded[0].1, "denied", "{recorded:?}");
+    assert!(slack.chat.posts().is_empty(), "{}", slack.chat.transcript());
     assert_eq!(kanban_enabled(&slack._env).await, 30);
+
+    let resp = slack
+        .command(
+            "U_ONCALL",
+            "/warroom",
+            "kanban-off reason=\"socket down\"",
+            "T3",
+        )
+        .await;
+    let ack: Value = resp.json().await.unwrap();
+    assert!(ack["text"].as_str().unwrap().contains("accepted"), "{ack}");
+    slack.wait_for("INCIDENT RESOLVED").await;
+    assert_eq!(kanban_enabled(&slack._env).await, 0);
 }
 
 #[tokio::test]

@@ -45,9 +45,18 @@ both!(incident_ids_count_per_day, incident_ids);
 async fn incident_ids(store: Store) {
     let day1 = Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap();
     let day2 = Utc.with_ymd_and_hms(2026, 11, 23, 0, 5, 0).unwrap();
-    let a = store.create_incident("a", "P0", "C1", day1).await.unwrap();
-    let b = store.create_incident("b", "P1", "C2", day1).await.unwrap();
-    let c = store.create_incident("c", "P1", "C1", day2).await.unwrap();
+    let a = store
+        .create_incident("a", "P0", "C1", "console", day1)
+        .await
+        .unwrap();
+    let b = store
+        .create_incident("b", "P1", "C2", "console", day1)
+        .await
+        .unwrap();
+    let c = store
+        .create_incident("c", "P1", "C1", "console", day2)
+        .await
+        .unwrap();
     assert_eq!(
         (a.id.as_str(), b.id.as_str(), c.id.as_str()),
         ("INC-20261122-001", "INC-20261122-002", "INC-20261123-001")
@@ -72,7 +81,10 @@ async fn incident_ids(store: Store) {
 both!(timeline_is_append_only_and_ordered, timeline);
 async fn timeline(store: Store) {
     let at = Utc.with_ymd_and_hms(2026, 11, 22, 3, 4, 5).unwrap();
-    let inc = store.create_incident("t", "P0", "C", at).await.unwrap();
+    let inc = store
+        .create_incident("t", "P0", "C", "console", at)
+        .await
+        .unwrap();
     for (i, text) in ["first", "second", "third"].iter().enumerate() {
         let e = NewEvent {
             kind: "step",
@@ -126,7 +138,10 @@ async fn commands(store: Store) {
 both!(one_live_run_per_scope_and_compare_and_set_transitions, runs);
 async fn runs(store: Store) {
     let at = Utc::now();
-    let inc = store.create_incident("r", "P0", "C", at).await.unwrap();
+    let inc = store
+        .create_incident("r", "P0", "C", "console", at)
+        .await
+        .unwrap();
     let user = UserId::new("slack", "U1");
     let args = json!({"reason": "x", "top": 3});
     let new = |state| NewRun {
@@ -271,7 +286,10 @@ async fn runs(store: Store) {
 both!(votes_are_one_per_person, votes);
 async fn votes(store: Store) {
     let at = Utc::now();
-    let inc = store.create_incident("v", "P0", "C", at).await.unwrap();
+    let inc = store
+        .create_incident("v", "P0", "C", "console", at)
+        .await
+        .unwrap();
     let user = UserId::new("console", "U_ONCALL");
     let args = json!({});
     let run = store

@@ -14,48 +14,59 @@ use crate::runbook::engine::{self, RunOutcome};
 use crate::runbook::run::{display_id, Phase, Run, RunState};
 use crate::store::NewRun;
 
-pub async fn handle(
+/// A runbook command that passed every check the matrix can make without state.
+pub struct Prepared<'a> {
+    pub line: CommandLine,
+    pub spec: &'a CommandSpec,
+    invocation: crate::command::spec::Invocation,
+    plan: crate::authz::Plan,
+}
+
+/// Binds the arguments and asks the matrix whether this user may request it. Pure:
+/// platforms run it before they ack, so a typo or a refusal is the ack itself.
+pub fn prepare<'a>(
     app: &App,
     msg: &Incoming,
-    line: &CommandLine,
-    spec: &CommandSpec,
+    line: CommandLine,
+    spec: &'a CommandSpec,
     rest: &[String],
-) -> Result<Handled, Failure> {
-    let invocation = spec.bind(line, rest).map_err(|e| {
+) -> Result<Prepared<'a>, Failure> {
+    let invocation = spec.bind(&line, rest).map_err(|e| {
         Failure::Invalid(format!(
             "{e}. Usage:\n{}\n(/help {} explains each argument.)",
             spec.usage(),
             spec.file.command.name
         ))
     })?;
-    let scenario = &spec.file.command.scenario;
     let what = format!("run /{}", spec.full_name());
-    let plan = match app.catalog.matrix.request(scenario, &msg.user) {
-        Ok(plan) => plan,
-        Err(refusal) => {
+    let plan = app
+        .catalog
+        .matrix
+        .request(&spec.file.command.scenario, &msg.user)
+        .map_err(|refusal| {
             let text = app.refusal_text(&refusal, &what);
-            if let Some(incident) = app.store.open_incident(&msg.channel).await? {
-                let note = format!(
-                    "{} was refused /{}: not authorized",
-                    msg.user.id,
-                    spec.full_name()
-                );
-                app.event(
-                    &incident.id,
-                    kind::DENIED,
-                    Some(&msg.user.id),
-                    &note,
-                    None,
-                    None,
-                )
-                .await?;
-            }
-            return Err(match refusal {
+            match refusal {
                 Refusal::UnknownScenario(_) => Failure::Internal(text),
                 _ => Failure::Denied(text),
-            });
-        }
-    };
+            }
+        })?;
+    Ok(Prepared {
+        line,
+        spec,
+        invocation,
+        plan,
+    })
+}
+
+pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Handled, Failure> {
+    let Prepared {
+        line,
+        spec,
+        invocation,
+        plan,
+    } = prepared;
+    let line = &line;
+    let scenario = &spec.file.command.scenario;
     let args = serde_json::Value::Object(
         invocation
             .args
@@ -212,7 +223,7 @@ async fn open_or_create_incident(
     let severity = h.severity.clone().unwrap_or_else(|| "P2".into());
     let incident = app
         .store
-        .create_incident(&title, &severity, &msg.channel, Utc::now())
+        .create_incident(&title, &severity, &msg.channel, &app.platform, Utc::now())
         .await?;
     app.event(
         &incident.id,
@@ -250,6 +261,23 @@ async fn request_approval(
     run: &Run,
     missing: &[String],
 ) -> Result<(), Failure> {
+    let mut post = approval_post(app, spec, run, missing, &[]);
+    post.mentions = members_of_titles(app, missing);
+    if let Some(r) = app.send(&post).await {
+        app.store.set_progress_ref(run.id, &r.encode()).await?;
+    }
+    Ok(())
+}
+
+/// The approval request: what will run, who must still decide, the decisions so
+/// far (user, role, when) and the buttons. Edited in place as decisions come in.
+pub fn approval_post(
+    app: &App,
+    spec: &CommandSpec,
+    run: &Run,
+    missing: &[String],
+    decided: &[(crate::authz::Vote, String, chrono::DateTime<Utc>)],
+) -> Post {
     let id = display_id(run.id);
     let matrix = &app.catalog.matrix;
     let scenario = matrix
@@ -260,17 +288,32 @@ async fn request_approval(
         .approval_expires_at
         .map(crate::render::hhmm)
         .unwrap_or_default();
+    let decisions: String = decided
+        .iter()
+        .map(|(vote, role, at)| {
+            let verb = if vote.approve {
+                "✅ Approved"
+            } else {
+                "⛔ Denied"
+            };
+            format!(
+                "{verb} by {} as {role} at {} UTC\n",
+                vote.user.id,
+                crate::render::hhmm(*at)
+            )
+        })
+        .collect();
     let text = format!(
-        "🔐 *{id}* /{} requested by {} needs approval.\n\
+        "🔐 **{id}** /{} requested by {} needs approval.\n\
          Scenario: {scenario}. Still needed: {} (each a different person, not the requester).\n\
-         Expires at {expires} UTC. Notify: {}.\n\n*What will run:*\n{}",
+         Expires at {expires} UTC. Notify: {}.\n{decisions}\n**What will run:**\n{}",
         run.command,
         run.requested_by.id,
         missing.join(", "),
         nonempty(matrix.notify_roles(&run.scenario).join(", ")),
         crate::runbook::engine::describe(app, spec, &run.args, Some(run)),
     );
-    let mut post = Post::new(&run.channel, PostKind::Approval, text).with_buttons(vec![
+    Post::new(&run.channel, PostKind::Approval, text).with_buttons(vec![
         Button {
             label: "Approve".into(),
             command: format!("/approve {id}"),
@@ -281,12 +324,7 @@ async fn request_approval(
             command: format!("/deny {id}"),
             danger: true,
         },
-    ]);
-    post.mentions = members_of_titles(app, missing);
-    if let Some(r) = app.send(&post).await {
-        app.store.set_progress_ref(run.id, &r.encode()).await?;
-    }
-    Ok(())
+    ])
 }
 
 fn nonempty(s: String) -> String {

@@ -80,9 +80,9 @@ performance, affected, issue)";
 /// The answer as posted.
 pub fn render(a: &Assessment) -> String {
     let head = match a.decision {
-        Decision::Immediate => "🔴 *IMMEDIATE ROLLBACK* — execute within 5 minutes (seed 002)",
-        Decision::Scheduled => "🟠 *SCHEDULED ROLLBACK* — plan within 30 minutes (seed 002)",
-        Decision::Monitor => "🟢 *MONITOR & PATCH* — no rollback (seed 002)",
+        Decision::Immediate => "🔴 **IMMEDIATE ROLLBACK** — execute within 5 minutes (seed 002)",
+        Decision::Scheduled => "🟠 **SCHEDULED ROLLBACK** — plan within 30 minutes (seed 002)",
+        Decision::Monitor => "🟢 **MONITOR & PATCH** — no rollback (seed 002)",
     };
     let mut out = format!("{head}\nBecause:");
     for b in &a.because {

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Chat, ChatError, MessageRef, Post};
-use crate::store::{OutboxRow, Store, StoreError};
+use crate::store::{NewOutbox, OutboxRow, Store, StoreError};
 
 /// Prefix of the message ids the outbox hands out before delivery.
 const LOCAL: &str = "out:";
@@ -28,13 +28,19 @@ pub const MAX_ATTEMPTS: i64 = 8;
 /// How long a deliverer holds a row before another may take it over.
 const LEASE: Duration = Duration::from_secs(30);
 
+/// The core's `Chat` on a platform served through the outbox. Rows carry the
+/// platform's name, so one database can hold the outboxes of several platforms.
 pub struct OutboxChat {
     store: Store,
+    platform: String,
 }
 
 impl OutboxChat {
-    pub fn new(store: Store) -> Self {
-        OutboxChat { store }
+    pub fn new(store: Store, platform: &str) -> Self {
+        OutboxChat {
+            store,
+            platform: platform.to_string(),
+        }
     }
 }
 
@@ -51,9 +57,17 @@ impl Chat for OutboxChat {
     async fn post(&self, post: &Post) -> Result<MessageRef, ChatError> {
         let payload =
             serde_json::to_string(post).map_err(|e| ChatError::permanent(e.to_string()))?;
+        let row = NewOutbox {
+            platform: &self.platform,
+            channel: &post.channel,
+            op: "post",
+            target: None,
+            paced: post.ephemeral_to.is_none(),
+            payload: &payload,
+        };
         let id = self
             .store
-            .enqueue(&post.channel, "post", None, &payload, Utc::now())
+            .enqueue(&row, Utc::now())
             .await
             .map_err(store_error)?;
         Ok(MessageRef {
@@ -68,14 +82,16 @@ impl Chat for OutboxChat {
         })?;
         let payload =
             serde_json::to_string(post).map_err(|e| ChatError::permanent(e.to_string()))?;
+        let row = NewOutbox {
+            platform: &self.platform,
+            channel: &message.channel,
+            op: "update",
+            target: Some(target),
+            paced: true,
+            payload: &payload,
+        };
         self.store
-            .enqueue(
-                &message.channel,
-                "update",
-                Some(target),
-                &payload,
-                Utc::now(),
-            )
+            .enqueue(&row, Utc::now())
             .await
             .map_err(store_error)?;
         Ok(())
@@ -89,6 +105,8 @@ pub struct Delivered {
     pub deferred: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Edits dropped because a newer edit of the same message was waiting.
+    pub superseded: usize,
 }
 
 fn chrono(d: Duration) -> chrono::Duration {
@@ -99,26 +117,38 @@ fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(1u64 << attempts.clamp(0, 6) as u32)
 }
 
-/// Delivers every due row once, at time `now`, at most one message per `pace` per
-/// channel. Returns what happened.
+/// Delivers every due row of `platform_name` once, at time `now`: public posts and
+/// edits at most one per `pace` per channel, private replies at once. Returns what
+/// happened.
 pub async fn deliver_due(
     store: &Store,
+    platform_name: &str,
     platform: &dyn Chat,
     now: DateTime<Utc>,
     pace: Duration,
 ) -> Result<Delivered, StoreError> {
     let mut done = Delivered::default();
-    for row in store.due_outbox(now, 200).await? {
+    for row in store.due_outbox(platform_name, now, 200).await? {
         if !store.claim_outbox(row.id, now, now + chrono(LEASE)).await? {
             continue;
         }
-        // Pacing: the channel's last delivery plus `pace`.
-        if let Some(last) = store.last_sent(&row.channel).await? {
-            let next = last + chrono(pace);
-            if next > now {
-                store.outbox_defer(row.id, next).await?;
-                done.deferred += 1;
+        // A progress message edited five times in a second needs only its last text.
+        if let (true, Some(target)) = (row.op == "update", row.target) {
+            if store.outbox_superseded(row.id, target).await? {
+                store.outbox_sent(row.id, None, now).await?;
+                done.superseded += 1;
                 continue;
+            }
+        }
+        // Pacing: the channel's last paced delivery plus `pace`.
+        if row.paced {
+            if let Some(last) = store.last_sent(&row.channel).await? {
+                let next = last + chrono(pace);
+                if next > now {
+                    store.outbox_defer(row.id, next).await?;
+                    done.deferred += 1;
+                    continue;
+                }
             }
         }
         match deliver(store, platform, &row, now).await? {
@@ -196,12 +226,24 @@ async fn deliver(
     })
 }
 
-/// Delivers forever, every `tick`.
-pub async fn run(store: Store, platform: std::sync::Arc<dyn Chat>, pace: Duration, tick: Duration) {
+/// Delivers `platform_name`'s rows every `tick` until `stop` fires.
+pub async fn run(
+    store: Store,
+    platform_name: String,
+    platform: std::sync::Arc<dyn Chat>,
+    pace: Duration,
+    tick: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
-        if let Err(e) = deliver_due(&store, platform.as_ref(), Utc::now(), pace).await {
-            tracing::warn!(error = %e, "outbox delivery pass failed");
+        if let Err(e) =
+            deliver_due(&store, &platform_name, platform.as_ref(), Utc::now(), pace).await
+        {
+            tracing::warn!(error = %e, platform = %platform_name, "outbox delivery pass failed");
         }
-        tokio::time::sleep(tick).await;
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = stop.changed() => return,
+        }
     }
 }

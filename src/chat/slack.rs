@@ -1,7 +1,13 @@
-//! The Slack edge. So far: the app manifest, request signatures and the HTTP
-//! ingress endpoints. Still to come: the Web API `Chat` (Block Kit, through the
-//! outbox), Socket Mode, and `warroom serve` wiring them together.
+//! The Slack edge: Socket Mode and HTTP ingress, the Web API `Chat` behind the
+//! outbox, Block Kit rendering, history backfill, request signatures and the app
+//! manifest. Everything Slack-shaped stops here; the core sees `Incoming` and `Post`.
 
+pub mod blocks;
+pub mod history;
 pub mod http;
+pub mod ingress;
 pub mod manifest;
+pub mod mrkdwn;
 pub mod signature;
+pub mod socket;
+pub mod web;

@@ -195,13 +195,17 @@ async fn vote(
             })
         }
         Verdict::Pending { missing } => {
-            let text = format!(
-                "👍 {} approved {id} as {role}. Still needed: {}.",
-                msg.user.id,
-                missing.join(", ")
-            );
-            app.send(&Post::new(&run.channel, PostKind::Info, text))
-                .await;
+            // The request message itself shows who decided and who is still needed.
+            let spec = engine::spec_of(app, &run)?;
+            let decided = app.store.votes(run.id).await?;
+            let post =
+                crate::app::runbook_command::approval_post(app, spec, &run, &missing, &decided);
+            match run.progress_ref.as_deref().and_then(MessageRef::decode) {
+                Some(m) => app.edit(&m, &post).await,
+                None => {
+                    app.send(&post).await;
+                }
+            }
             Ok(Handled {
                 outcome: Outcome::Waiting,
                 run_id: Some(run.id),
@@ -419,10 +423,10 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
         Some(i) => {
             let mins = (Utc::now() - i.detected_at).num_minutes();
             out.push_str(&format!(
-                "*{}* {} — {} ({}), open for {mins} min, detected {} UTC.\n",
+                "**{}** {} — {} ({}), open for {mins} min, detected {} UTC.\n",
                 i.id,
                 i.severity,
-                i.title,
+                escape::markdown(&i.title),
                 i.status,
                 hhmm(i.detected_at)
             ));

@@ -100,7 +100,7 @@ async fn show(
     checklist: &Checklist,
 ) -> Result<(), Failure> {
     let ticks = app.store.ticks(&incident.id, name).await?;
-    let mut text = format!("*{}* — {}", checklist.title, incident.id);
+    let mut text = format!("**{}** — {}", checklist.title, incident.id);
     let mut buttons = Vec::new();
     for (i, item) in checklist.items.iter().enumerate() {
         let n = i as i64 + 1;

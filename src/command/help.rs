@@ -58,7 +58,7 @@ fn overview(app: &App, msg: &Incoming) -> String {
             format!(" ⚠️ not configured here (set {})", missing.join(", "))
         };
         packs
-            .entry(format!("*{}*", spec.pack()))
+            .entry(format!("**{}**", spec.pack()))
             .or_default()
             .push(format!(
                 "• `/{}` — {}{needs}",
@@ -72,7 +72,7 @@ fn overview(app: &App, msg: &Incoming) -> String {
         .collect();
     let roles: Vec<String> = held.iter().map(|r| matrix.title(r)).collect();
     let mut out = format!(
-        "*warroom* — you are {} ({}).\n",
+        "**warroom** — you are {} ({}).\n",
         msg.user.id,
         if roles.is_empty() {
             "no role in the matrix".into()
@@ -101,7 +101,7 @@ fn overview(app: &App, msg: &Incoming) -> String {
 fn explain(app: &App, spec: &CommandSpec) -> String {
     let matrix = &app.catalog.matrix;
     let mut out = format!(
-        "*/{}* — {}\nUsage: `{}`",
+        "**/{}** — {}\nUsage: `{}`",
         spec.full_name(),
         spec.file.command.help,
         spec.usage()

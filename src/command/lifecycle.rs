@@ -8,7 +8,7 @@ use crate::app::{App, Failure, Handled, Incoming};
 use crate::chat::{Post, PostKind};
 use crate::command::parse::CommandLine;
 use crate::incident::{clock, kind, stakeholders, Incident, RESPONSE_ROLES, STATUSES};
-use crate::render::escape::inline_code;
+use crate::render::escape::{inline_code, markdown};
 use crate::render::{hhmm, human_duration};
 use crate::store::{ActionItem, IncidentField};
 
@@ -51,7 +51,7 @@ pub async fn dispatch(
 
 /// Lifecycle and checklist commands need a role of the `incident-management`
 /// scenario (when the matrix defines it).
-pub(super) fn authorize(app: &App, msg: &Incoming, line: &CommandLine) -> Result<(), Failure> {
+pub(crate) fn authorize(app: &App, msg: &Incoming, line: &CommandLine) -> Result<(), Failure> {
     if app.catalog.matrix.scenarios.contains_key(SCENARIO) {
         app.catalog
             .matrix
@@ -109,7 +109,8 @@ async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
     if let Some(open) = app.store.open_incident(&msg.channel).await? {
         return Err(Failure::Invalid(format!(
             "{} is already open in this channel ({}). See /incident status.",
-            open.id, open.title
+            open.id,
+            markdown(&open.title)
         )));
     }
     let severity = severity_arg(line.positional.get(1))?;
@@ -127,7 +128,7 @@ async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
     let now = Utc::now();
     let incident = app
         .store
-        .create_incident(&title, &severity, &msg.channel, now)
+        .create_incident(&title, &severity, &msg.channel, &app.platform, now)
         .await?;
     if let Some(component) = line.get("component") {
         app.store
@@ -157,7 +158,7 @@ async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
     .await?;
     let incident = app.store.incident(&incident.id).await?.unwrap_or(incident);
     clock::start(app, &incident).await?;
-    say(app, msg, format!("🚨 *{}* declared: {title} ({severity}). Commander: {}. Clocks started; /incident status shows them.", incident.id, msg.user.id)).await;
+    say(app, msg, format!("🚨 **{}** declared: {} ({severity}). Commander: {}. Clocks started; /incident status shows them.", incident.id, markdown(&title), msg.user.id)).await;
     page_first_level(app, &incident).await?;
     stakeholders::alert(app, &incident, line.get("eta")).await?;
     Ok(Handled::done())
@@ -170,8 +171,11 @@ pub async fn page_first_level(app: &App, incident: &Incident) -> Result<(), Fail
             &incident.channel,
             PostKind::Page,
             format!(
-                "📟 *{}* {}: {} ({}).",
-                incident.id, level.title, incident.title, incident.severity
+                "📟 **{}** {}: {} ({}).",
+                incident.id,
+                level.title,
+                markdown(&incident.title),
+                incident.severity
             ),
         );
         post.mentions = clock::members(app, &level.roles);
@@ -185,10 +189,10 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
     let now = Utc::now();
     let elapsed = (now - i.detected_at).num_milliseconds();
     let mut out = format!(
-        "*{}* {} — {} ({})\nOpen for {}, detected {} UTC.",
+        "**{}** {} — {} ({})\nOpen for {}, detected {} UTC.",
         i.id,
         i.severity,
-        i.title,
+        markdown(&i.title),
         i.status,
         human_duration(elapsed),
         hhmm(i.detected_at)
@@ -223,7 +227,7 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
         "\nImpact: {}",
         i.impact.as_deref().map_or(
             "not stated (/incident update ... impact=\"...\")".to_string(),
-            inline_code
+            markdown
         )
     ));
     out.push_str(&match (&i.acked_by, i.acked_at) {
@@ -293,7 +297,7 @@ async fn severity(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handl
     say(
         app,
         msg,
-        format!("*{}* {text}. RTO clocks recomputed.", i.id),
+        format!("**{}** {text}. RTO clocks recomputed.", i.id),
     )
     .await;
     stakeholders::update(app, &i, &text).await?;
@@ -319,7 +323,7 @@ async fn state(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled,
     );
     app.event(&i.id, kind::STATUS, Some(&msg.user.id), &text, None, None)
         .await?;
-    say(app, msg, format!("*{}* {text}.", i.id)).await;
+    say(app, msg, format!("**{}** {text}.", i.id)).await;
     stakeholders::update(app, &open(app, msg).await?, &text).await?;
     Ok(Handled::done())
 }
@@ -346,7 +350,7 @@ async fn update(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled
         app,
         msg,
         format!(
-            "*{}* update sent to {}.",
+            "**{}** update sent to {}.",
             i.id, app.settings.file.warroom.stakeholder_channel
         ),
     )
@@ -390,7 +394,7 @@ async fn resolve(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
         app,
         msg,
         format!(
-            "✅ *{}* resolved by {} after {took}. Clocks stopped. /postmortem drafts the report.",
+            "✅ **{}** resolved by {} after {took}. Clocks stopped. /postmortem drafts the report.",
             i.id, msg.user.id
         ),
     )
@@ -440,7 +444,11 @@ async fn role(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, 
     let text = format!("{user} is now {role} (assigned by {})", msg.user.id);
     app.event(&i.id, kind::STATUS, Some(&msg.user.id), &text, None, None)
         .await?;
-    let mut post = Post::new(&msg.channel, PostKind::Page, format!("*{}* {text}.", i.id));
+    let mut post = Post::new(
+        &msg.channel,
+        PostKind::Page,
+        format!("**{}** {text}.", i.id),
+    );
     post.mentions = vec![user];
     app.send(&post).await;
     Ok(Handled::done())
@@ -510,7 +518,7 @@ async fn action(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled
     say(
         app,
         msg,
-        format!("☑️ Action item on {}: {text}{who}{when}", i.id),
+        format!("☑️ Action item on {}: {}{who}{when}", i.id, markdown(&text)),
     )
     .await;
     Ok(Handled::done())

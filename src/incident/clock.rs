@@ -173,24 +173,41 @@ pub async fn schedule_update(
     Ok(())
 }
 
-/// Fires every timer due by the clock's now. Returns how many fired.
+/// Fires every timer due by the clock's now, and closes approval requests whose
+/// window has passed (their message then says so without anyone pressing a
+/// button). Returns how many timers fired.
 pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     let now = clock.now();
-    let due = app.store.claim_due_timers(now).await?;
+    let due = app.store.claim_due_timers(now, &app.platform).await?;
     let n = due.len();
     for timer in due {
         fire(app, &timer, now).await?;
     }
+    for run in app
+        .store
+        .runs_in_state(crate::runbook::run::RunState::AwaitingApproval)
+        .await?
+    {
+        let lapsed = run.approval_expires_at.is_some_and(|t| t < now);
+        if lapsed && run.requested_by.platform == app.platform {
+            if let Err(e) = crate::command::builtin::expire(app, &run).await {
+                tracing::warn!(error = %e, run = run.id, "cannot expire an approval request");
+            }
+        }
+    }
     Ok(n)
 }
 
-/// Fires due timers every second until the process ends.
-pub async fn run(app: &App, clock: &dyn Clock) {
+/// Fires due timers every second until `stop` says so.
+pub async fn run(app: &App, clock: &dyn Clock, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         if let Err(e) = tick(app, clock).await {
             tracing::warn!(error = %e, "incident clocks could not fire");
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 
@@ -213,10 +230,10 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
             let rto = Duration::from_millis(timer.payload["rto_ms"].as_u64().unwrap_or(0));
             let rto_text = human_duration(rto.as_millis() as i64);
             let text = if pct >= 100 {
-                format!("🚨 *{}* RTO exceeded: {elapsed_text} since detection, the {} target was {rto_text}.", incident.id, incident.severity)
+                format!("🚨 **{}** RTO exceeded: {elapsed_text} since detection, the {} target was {rto_text}.", incident.id, incident.severity)
             } else {
                 let left = human_duration(rto.saturating_sub(elapsed).as_millis() as i64);
-                format!("⏱️ *{}* {pct}% of the {} RTO used ({elapsed_text} of {rto_text}); {left} left.", incident.id, incident.severity)
+                format!("⏱️ **{}** {pct}% of the {} RTO used ({elapsed_text} of {rto_text}); {left} left.", incident.id, incident.severity)
             };
             app.event(&incident.id, kind::CLOCK, None, &text, None, None)
                 .await?;
@@ -237,7 +254,7 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
                 .map(|r| app.catalog.matrix.title(r))
                 .collect();
             let text = format!(
-                "📟 *{}* escalated to {} ({}): unacknowledged for {elapsed_text}. Type /ack to take it.",
+                "📟 **{}** escalated to {} ({}): unacknowledged for {elapsed_text}. Type /ack to take it.",
                 incident.id,
                 level.title,
                 titles.join(", ")
@@ -258,7 +275,7 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
                 }
             }
             let text = format!(
-                "🗣️ *{}* stakeholders have had no update since {} UTC. Post one: /incident update \"what changed, what is next\"",
+                "🗣️ **{}** stakeholders have had no update since {} UTC. Post one: /incident update \"what changed, what is next\"",
                 incident.id,
                 hhmm(last)
             );

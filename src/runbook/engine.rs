@@ -69,7 +69,7 @@ pub fn describe(app: &App, spec: &CommandSpec, args: &Value, run: Option<&Run>) 
             ""
         };
         out.push(format!(
-            "{}. {prefix}*{}*{optional}\n{body}",
+            "{}. {prefix}**{}**{optional}\n{body}",
             i + 1,
             step.name
         ));
@@ -271,7 +271,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             d.refresh(run.id).await?;
             let id = display_id(run.id);
             let text = format!(
-                "⏸️ *{id}* checkpoint {}: {}\nWhen it is done, press Done or type /confirm {id}. To stop here: /cancel {id}.",
+                "⏸️ **{id}** checkpoint {}: {}\nWhen it is done, press Done or type /confirm {id}. To stop here: /cancel {id}.",
                 idx + 1,
                 act::prompt(c, &act::scope(spec, &run_now.args, Some(&run_now)))
             );
@@ -313,7 +313,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
                 )
                 .await?;
                 if let Some(table) = output.table {
-                    let text = format!("*{}* — {}\n{table}", step.name, display_id(run.id));
+                    let text = format!("**{}** — {}\n{table}", step.name, display_id(run.id));
                     app.send(&Post::new(&run.channel, PostKind::Info, text))
                         .await;
                 }

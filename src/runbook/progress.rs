@@ -27,7 +27,7 @@ pub fn progress_text(run: &Run, steps: &[StepRecord], header_note: &str) -> Stri
         _ => "⏳",
     };
     let mut out = format!(
-        "{icon} *{}* /{} — {state} (requested by {})",
+        "{icon} **{}** /{} — {state} (requested by {})",
         display_id(run.id),
         run.command,
         run.requested_by.id

@@ -45,6 +45,19 @@ impl Store {
         Ok(row.as_ref().map(incident))
     }
 
+    /// Every incident still open on `platform`, oldest first.
+    pub async fn open_incidents(&self, platform: &str) -> Result<Vec<Incident>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents
+             WHERE platform = $1 AND status <> 'resolved' ORDER BY declared_at"
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(platform)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(incident).collect())
+    }
+
     pub async fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
         let sql = self.sql(&format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"
@@ -56,12 +69,13 @@ impl Store {
         Ok(row.as_ref().map(incident))
     }
 
-    /// Opens an incident with the next `INC-YYYYMMDD-NNN` id of its day.
+    /// Opens an incident on `platform` (whose process runs its clocks) with the next `INC-YYYYMMDD-NNN` id of its day.
     pub async fn create_incident(
         &self,
         title: &str,
         severity: &str,
         channel: &str,
+        platform: &str,
         at: DateTime<Utc>,
     ) -> Result<Incident, StoreError> {
         let day = at.date_naive();
@@ -75,8 +89,8 @@ impl Store {
                 .await?;
             let id = format_id(day, seq);
             let sql = self.sql(
-                "INSERT INTO incidents (id, day, seq, title, severity, status, channel, detected_at, declared_at)
-                 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $7)
+                "INSERT INTO incidents (id, day, seq, title, severity, status, channel, detected_at, declared_at, platform)
+                 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $7, $8)
                  ON CONFLICT DO NOTHING",
             );
             let done = sqlx::query(&sql)
@@ -87,6 +101,7 @@ impl Store {
                 .bind(severity)
                 .bind(channel)
                 .bind(millis(at))
+                .bind(platform)
                 .execute(&self.pool)
                 .await?;
             if done.rows_affected() == 1 {

@@ -146,14 +146,22 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Claims every timer due by `now`: each is marked fired by exactly one process.
-    pub async fn claim_due_timers(&self, now: DateTime<Utc>) -> Result<Vec<Timer>, StoreError> {
+    /// Claims every timer due by `now` of the incidents on `platform`: each is marked
+    /// fired by exactly one process.
+    pub async fn claim_due_timers(
+        &self,
+        now: DateTime<Utc>,
+        platform: &str,
+    ) -> Result<Vec<Timer>, StoreError> {
         let sql = self.sql(
-            "SELECT id, incident_id, kind, due_at, payload FROM timers
-             WHERE fired_at IS NULL AND cancelled = 0 AND due_at <= $1 ORDER BY due_at, id",
+            "SELECT t.id, t.incident_id, t.kind, t.due_at, t.payload FROM timers t
+             JOIN incidents i ON i.id = t.incident_id
+             WHERE t.fired_at IS NULL AND t.cancelled = 0 AND t.due_at <= $1 AND i.platform = $2
+             ORDER BY t.due_at, t.id",
         );
         let rows = sqlx::query(&sql)
             .bind(millis(now))
+            .bind(platform)
             .fetch_all(&self.pool)
             .await?;
         let claim = self.sql(
@@ -274,6 +282,21 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// When the newest recorded message of a channel was said.
+    pub async fn latest_message_at(
+        &self,
+        platform: &str,
+        channel: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = self.sql("SELECT MAX(at) FROM messages WHERE platform = $1 AND channel = $2");
+        let at: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(platform)
+            .bind(channel)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(at.map(from_millis))
     }
 
     /// Messages of a channel between two times, oldest first.

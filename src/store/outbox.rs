@@ -14,22 +14,41 @@ pub struct OutboxRow {
     pub op: String,
     /// For an update: the outbox id of the post it edits.
     pub target: Option<i64>,
+    /// Counts toward the channel's pace (public posts and edits, not private replies).
+    pub paced: bool,
     pub payload: String,
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
 }
 
+/// A post or edit to queue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewOutbox<'a> {
+    pub platform: &'a str,
+    pub channel: &'a str,
+    /// `post` or `update`.
+    pub op: &'a str,
+    /// For an update: the outbox id of the post it edits.
+    pub target: Option<i64>,
+    /// Counts toward the channel's pace.
+    pub paced: bool,
+    /// The serialized `Post`.
+    pub payload: &'a str,
+}
+
 impl Store {
-    pub async fn enqueue(
-        &self,
-        channel: &str,
-        op: &str,
-        target: Option<i64>,
-        payload: &str,
-        now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
+    pub async fn enqueue(&self, n: &NewOutbox<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let NewOutbox {
+            platform,
+            channel,
+            op,
+            target,
+            paced,
+            payload,
+        } = *n;
         let sql = self.sql(
-            "INSERT INTO outbox (channel, op, target, payload, not_before, created_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO outbox (channel, op, target, payload, not_before, created_at, platform, paced)
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7) RETURNING id",
         );
         let id: i64 = sqlx::query_scalar(&sql)
             .bind(channel)
@@ -37,25 +56,30 @@ impl Store {
             .bind(target)
             .bind(payload)
             .bind(millis(now))
+            .bind(platform)
+            .bind(i64::from(paced))
             .fetch_one(&self.pool)
             .await?;
         Ok(id)
     }
 
-    /// Due rows, oldest first (not yet claimed).
+    /// Due rows of `platform`, oldest first (not yet claimed).
     pub async fn due_outbox(
         &self,
+        platform: &str,
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = self.sql(
-            "SELECT id, channel, op, target, payload, attempts, created_at FROM outbox
-             WHERE not_before <= $1 AND (state = 'pending' OR (state = 'sending' AND lease_until < $1))
+            "SELECT id, channel, op, target, payload, attempts, created_at, paced FROM outbox
+             WHERE platform = $3 AND not_before <= $1
+               AND (state = 'pending' OR (state = 'sending' AND lease_until < $1))
              ORDER BY id LIMIT $2",
         );
         let rows = sqlx::query(&sql)
             .bind(millis(now))
             .bind(limit)
+            .bind(platform)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows
@@ -68,6 +92,7 @@ impl Store {
                 payload: r.get(4),
                 attempts: r.get(5),
                 created_at: from_millis(r.get(6)),
+                paced: r.get::<i64, _>(7) != 0,
             })
             .collect())
     }
@@ -163,9 +188,24 @@ impl Store {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
-    /// When the channel last had something delivered, for pacing.
+    /// Whether a newer edit of the same message is waiting: then this one need not
+    /// be sent at all, since only the last text of a message matters.
+    pub async fn outbox_superseded(&self, id: i64, target: i64) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "SELECT COUNT(*) FROM outbox
+             WHERE op = 'update' AND target = $1 AND id > $2 AND state IN ('pending', 'sending')",
+        );
+        let newer: i64 = sqlx::query_scalar(&sql)
+            .bind(target)
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(newer > 0)
+    }
+
+    /// When the channel last had a paced message delivered.
     pub async fn last_sent(&self, channel: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let sql = self.sql("SELECT MAX(sent_at) FROM outbox WHERE channel = $1");
+        let sql = self.sql("SELECT MAX(sent_at) FROM outbox WHERE channel = $1 AND paced = 1");
         let at: Option<i64> = sqlx::query_scalar(&sql)
             .bind(channel)
             .fetch_one(&self.pool)

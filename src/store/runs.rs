@@ -14,7 +14,7 @@ use crate::runbook::run::{Phase, Run, RunState, StepRecord, StepState};
 const RUN_COLUMNS: &str =
     "id, incident_id, command, scope, scenario, args_json, platform, channel, \
      requested_by, state, dry_run, created_at, started_at, finished_at, approval_expires_at, \
-     progress_ref, detail";
+     progress_ref, detail, requester_groups";
 
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
@@ -50,7 +50,8 @@ fn run(r: &AnyRow) -> Result<Run, StoreError> {
             table: "runs",
             what: e.to_string(),
         })?,
-        requested_by: UserId::new(&r.get::<String, _>(6), &r.get::<String, _>(8)),
+        requested_by: UserId::new(&r.get::<String, _>(6), &r.get::<String, _>(8))
+            .with_groups(split_groups(&r.get::<String, _>(17))),
         channel: r.get(7),
         state: RunState::parse(&state).ok_or(StoreError::Corrupt {
             table: "runs",
@@ -66,6 +67,18 @@ fn run(r: &AnyRow) -> Result<Run, StoreError> {
     })
 }
 
+/// Groups are stored comma-separated (platform group ids never contain commas).
+fn join_groups(user: &UserId) -> String {
+    user.groups.join(",")
+}
+
+fn split_groups(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 impl Store {
     /// Creates a run and its pending steps in one transaction. Fails with the live run
     /// when the scope is taken (the partial unique index decides, not a read).
@@ -73,8 +86,9 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let sql = self.sql(
             "INSERT INTO runs (incident_id, command, scope, scenario, args_json, platform, channel,
-                requested_by, state, dry_run, created_at, approval_expires_at, started_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                requested_by, state, dry_run, created_at, approval_expires_at, started_at,
+                requester_groups)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT DO NOTHING
              RETURNING id",
         );
@@ -92,6 +106,7 @@ impl Store {
             .bind(millis(n.at))
             .bind(n.approval_expires_at.map(millis))
             .bind((n.state == RunState::Running).then(|| millis(n.at)))
+            .bind(join_groups(n.requested_by))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else {
@@ -318,7 +333,8 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let sql = self.sql(
-            "INSERT INTO votes (run_id, user_id, role, approve, at) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO votes (run_id, user_id, role, approve, at, groups)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT DO NOTHING",
         );
         let done = sqlx::query(&sql)
@@ -327,6 +343,7 @@ impl Store {
             .bind(role)
             .bind(i64::from(approve))
             .bind(millis(at))
+            .bind(join_groups(user))
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
@@ -338,7 +355,7 @@ impl Store {
         run_id: i64,
     ) -> Result<Vec<(Vote, String, DateTime<Utc>)>, StoreError> {
         let sql = self.sql(
-            "SELECT user_id, approve, role, at FROM votes WHERE run_id = $1 ORDER BY at, user_id",
+            "SELECT user_id, approve, role, at, groups FROM votes WHERE run_id = $1 ORDER BY at, user_id",
         );
         let rows = sqlx::query(&sql).bind(run_id).fetch_all(&self.pool).await?;
         Ok(rows
@@ -348,7 +365,8 @@ impl Store {
                 let (platform, id) = user.split_once(':').unwrap_or(("", &user));
                 (
                     Vote {
-                        user: UserId::new(platform, id),
+                        user: UserId::new(platform, id)
+                            .with_groups(split_groups(&r.get::<String, _>(4))),
                         approve: r.get::<i64, _>(1) != 0,
                     },
                     r.get(2),

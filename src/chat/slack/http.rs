@@ -1,11 +1,6 @@
 //! Slack's HTTP endpoints (for teams that do not use Socket Mode): slash commands,
 //! interactivity (button presses) and the Events API. Every request's v0 signature
-//! is checked first. A slash command is recorded, then acked at once (Slack allows
-//! 3 s), and handled in the background; errors and denials reach the user through
-//! the chat as ephemeral replies, results as channel posts.
-//!
-//! A button's value is the command line it stands for (`/approve RUN-7`), run as the
-//! person who pressed it, so presses get exactly the checks typed commands get.
+//! is checked first; then the request goes to [`ingress`], as Socket Mode's do.
 
 use std::sync::Arc;
 
@@ -18,9 +13,8 @@ use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use super::signature;
-use crate::app::{App, Incoming, Outcome};
-use crate::authz::UserId;
+use super::{ingress, mrkdwn, signature};
+use crate::app::App;
 
 pub struct SlackHttp {
     pub app: Arc<App>,
@@ -60,17 +54,6 @@ fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// Records, then hands the rest to a background task. The returned outcome is
-/// only about the record (a redelivery, or the database being down).
-async fn accept(state: &SlackHttp, msg: Incoming) -> Result<i64, Outcome> {
-    let id = state.app.record(&msg).await?;
-    let app = state.app.clone();
-    tokio::spawn(async move {
-        app.process(&msg, id).await;
-    });
-    Ok(id)
-}
-
 async fn commands(
     State(state): State<Arc<SlackHttp>>,
     headers: HeaderMap,
@@ -89,21 +72,19 @@ async fn commands(
         )
             .into_response();
     };
-    let text = f.get("text").map(String::as_str).unwrap_or_default();
-    let line = format!("{command} {text}").trim().to_string();
-    let msg = Incoming {
-        user: UserId::new("slack", user),
-        channel: channel.clone(),
-        text: line.clone(),
-        dedup_key: f.get("trigger_id").map(|t| format!("slack:command:{t}")),
-    };
-    let shown = crate::render::escape::inline_code(&line);
-    let ack = match accept(&state, msg).await {
-        Ok(id) => format!("⏳ `{shown}` received (CMD-{id}); working on it."),
-        Err(Outcome::Duplicate) => format!("`{shown}` was already received."),
-        Err(_) => "The state database is unavailable, so nothing was run. Retry in a moment; if it is urgent, follow the runbook by hand.".to_string(),
-    };
-    Json(json!({ "response_type": "ephemeral", "text": ack })).into_response()
+    let (_, text) = ingress::command(
+        &state.app,
+        ingress::SlashCommand {
+            user,
+            channel,
+            command,
+            text: f.get("text").map(String::as_str).unwrap_or_default(),
+            trigger_id: f.get("trigger_id").map(String::as_str),
+        },
+    )
+    .await;
+    Json(json!({ "response_type": "ephemeral", "text": mrkdwn::from_markdown(&text) }))
+        .into_response()
 }
 
 async fn interactivity(
@@ -130,19 +111,16 @@ async fn interactivity(
         return (StatusCode::BAD_REQUEST, "missing user or channel").into_response();
     };
     for action in payload["actions"].as_array().into_iter().flatten() {
-        // Only our buttons: their value is a command line.
-        let Some(line) = action["value"].as_str().filter(|v| v.starts_with('/')) else {
-            continue;
-        };
-        let msg = Incoming {
-            user: UserId::new("slack", user),
-            channel: channel.to_string(),
-            text: line.to_string(),
-            dedup_key: action["action_ts"]
-                .as_str()
-                .map(|ts| format!("slack:action:{user}:{ts}")),
-        };
-        let _ = accept(&state, msg).await;
+        if let Some(value) = action["value"].as_str() {
+            ingress::button(
+                &state.app,
+                user,
+                channel,
+                value,
+                action["action_ts"].as_str(),
+            )
+            .await;
+        }
     }
     StatusCode::OK.into_response()
 }
@@ -169,19 +147,8 @@ async fn events(State(state): State<Arc<SlackHttp>>, headers: HeaderMap, body: B
                 e["text"].as_str(),
                 e["ts"].as_str(),
             ) {
-                let at = ts
-                    .split('.')
-                    .next()
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                    .unwrap_or_else(chrono::Utc::now);
                 // A retry carries the same ts: recorded once.
-                if let Err(err) = state
-                    .app
-                    .store
-                    .record_message("slack", channel, user, text, at, Some(ts))
-                    .await
-                {
+                if let Err(err) = ingress::message(&state.app, channel, user, text, ts).await {
                     tracing::error!(error = %err, "cannot record a channel message");
                     return StatusCode::SERVICE_UNAVAILABLE.into_response();
                 }

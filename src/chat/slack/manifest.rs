@@ -24,11 +24,11 @@ pub const SCOPES: &[(&str, &str)] = &[
         "record the incident channel's messages for the post-mortem",
     ),
     ("groups:history", "the same in private incident channels"),
-    ("users:read", "show who acted by name"),
-    ("files:write", "upload the post-mortem report"),
+    ("users:read", "show who acted by name in the post-mortem"),
 ];
 
-fn built_in_help(name: &str) -> &'static str {
+/// One line on a built-in command, for app manifests and command lists.
+pub fn built_in_help(name: &str) -> &'static str {
     match name {
         "help" => "What you can run here",
         "approve" => "Approve a waiting run: /approve RUN-7",
@@ -44,6 +44,7 @@ fn built_in_help(name: &str) -> &'static str {
         "postmortem" => "Draft the post-mortem from the timeline",
         "checklist" => "Post a checklist: /checklist post-rollback",
         "check" => "Tick a checklist item: /check post-rollback 1",
+        "warroom" => "Any warroom command: /warroom kanban-off reason=\"...\"",
         _ => "warroom command",
     }
 }
@@ -58,8 +59,10 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// The manifest. `name` is the app's display name.
-pub fn manifest(catalog: &Catalog, name: &str) -> Value {
+/// The manifest. `name` is the app's display name. With `public_url`, Slack calls
+/// warroom's HTTP endpoints there; without it, Socket Mode (no public URL needed).
+pub fn manifest(catalog: &Catalog, name: &str, public_url: Option<&str>) -> Value {
+    let endpoint = |path: &str| public_url.map(|u| format!("{}{path}", u.trim_end_matches('/')));
     // One slash command per name; subcommands share it.
     let mut commands: BTreeMap<String, (String, String)> = BTreeMap::new();
     for spec in catalog.specs() {
@@ -89,22 +92,29 @@ pub fn manifest(catalog: &Catalog, name: &str) -> Value {
             .entry(b.to_string())
             .or_insert_with(|| (built_in_help(b).to_string(), String::new()));
     }
-    let mut slash: Vec<Value> = vec![json!({
+    let commands_url = endpoint("/slack/commands");
+    let with_url = |mut command: Value| {
+        if let Some(url) = &commands_url {
+            command["url"] = url.clone().into();
+        }
+        command
+    };
+    let mut slash: Vec<Value> = vec![with_url(json!({
         "command": "/warroom",
-        "description": "Any warroom command: /warroom kanban-off reason=\"...\"",
+        "description": built_in_help("warroom"),
         "usage_hint": "<command> [arguments]",
         "should_escape": false,
-    })];
+    }))];
     // Past Slack's limit only the umbrella is listed; every command still works as
     // `/warroom <command>`.
     if commands.len() < SLACK_COMMAND_LIMIT {
         slash.extend(commands.iter().map(|(cmd, (help, usage))| {
-            json!({
+            with_url(json!({
                 "command": format!("/{cmd}"),
                 "description": clip(help, 100),
                 "usage_hint": clip(usage, 100),
                 "should_escape": false,
-            })
+            }))
         }));
     }
     json!({
@@ -119,12 +129,22 @@ pub fn manifest(catalog: &Catalog, name: &str) -> Value {
             "slash_commands": slash,
         },
         "oauth_config": { "scopes": { "bot": SCOPES.iter().map(|(s, _)| *s).collect::<Vec<_>>() } },
-        "settings": {
-            "event_subscriptions": { "bot_events": ["message.channels", "message.groups"] },
-            "interactivity": { "is_enabled": true },
-            "org_deploy_enabled": false,
-            "socket_mode_enabled": true,
-            "token_rotation_enabled": false,
-        },
+        "settings": settings(endpoint("/slack/events"), endpoint("/slack/interactivity")),
+    })
+}
+
+fn settings(events_url: Option<String>, interactivity_url: Option<String>) -> Value {
+    let mut events = json!({ "bot_events": ["message.channels", "message.groups"] });
+    let mut interactivity = json!({ "is_enabled": true });
+    if let (Some(events_url), Some(interactivity_url)) = (&events_url, interactivity_url) {
+        events["request_url"] = events_url.clone().into();
+        interactivity["request_url"] = interactivity_url.into();
+    }
+    json!({
+        "event_subscriptions": events,
+        "interactivity": interactivity,
+        "org_deploy_enabled": false,
+        "socket_mode_enabled": events_url.is_none(),
+        "token_rotation_enabled": false,
     })
 }

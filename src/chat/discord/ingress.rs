@@ -1,0 +1,129 @@
+//! What Discord sends warroom, the same whichever way it arrives (gateway or HTTP
+//! interactions): slash commands and button presses become the core's [`Incoming`],
+//! and the interaction is answered at once with the body Discord expects:
+//!
+//! - a command: a private message (type 4, ephemeral) saying it was accepted, or
+//!   what was wrong, or why the user may not;
+//! - a press of one of warroom's buttons (whose `custom_id` is a command line): a
+//!   silent acknowledgement (type 6), the message then changes in place; or a
+//!   private refusal;
+//! - a PING (HTTP only): a PONG.
+//!
+//! The interaction's token is saved as the user's reply handle first, so every
+//! private reply of the run that follows can reach them (see `web`).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use serenity::model::application::{
+    CommandDataOption, CommandDataOptionValue, CommandInteraction, ComponentInteraction,
+    Interaction,
+};
+use serenity::model::guild::Member;
+use serenity::model::user::User;
+
+use super::commands::{command_line, OptionValue};
+use super::render::EPHEMERAL;
+use super::PLATFORM;
+use crate::app::{Ack, App, Incoming};
+use crate::authz::UserId;
+
+/// How long Discord keeps an interaction token valid.
+const TOKEN_LIFE: chrono::Duration = chrono::Duration::minutes(15);
+
+/// The response body for an interaction, or `None` for kinds warroom ignores.
+pub async fn interaction(app: &Arc<App>, interaction: &Interaction) -> Option<Value> {
+    match interaction {
+        Interaction::Ping(_) => Some(json!({ "type": 1 })),
+        Interaction::Command(c) => Some(command(app, c).await),
+        Interaction::Component(c) => component(app, c).await,
+        _ => None,
+    }
+}
+
+fn user_of(user: &User, member: Option<&Member>) -> UserId {
+    let groups = member
+        .map(|m| m.roles.iter().map(|r| r.to_string()).collect())
+        .unwrap_or_default();
+    UserId::new(PLATFORM, &user.id.to_string()).with_groups(groups)
+}
+
+fn options(list: &[CommandDataOption]) -> Vec<(String, OptionValue)> {
+    list.iter()
+        .filter_map(|o| {
+            let value = match &o.value {
+                CommandDataOptionValue::String(s) => OptionValue::Text(s.clone()),
+                CommandDataOptionValue::Integer(n) => OptionValue::Int(*n),
+                CommandDataOptionValue::Boolean(b) => OptionValue::Bool(*b),
+                CommandDataOptionValue::Number(x) => OptionValue::Text(x.to_string()),
+                CommandDataOptionValue::SubCommand(inner)
+                | CommandDataOptionValue::SubCommandGroup(inner) => {
+                    OptionValue::Sub(options(inner))
+                }
+                // warroom registers no other kinds.
+                _ => return None,
+            };
+            Some((o.name.clone(), value))
+        })
+        .collect()
+}
+
+/// A private message answering the interaction, pinging nobody.
+fn private(text: &str) -> Value {
+    json!({
+        "type": 4,
+        "data": {
+            "content": text.chars().take(super::render::CONTENT_LIMIT).collect::<String>(),
+            "flags": EPHEMERAL,
+            "allowed_mentions": { "parse": [] },
+        },
+    })
+}
+
+async fn save_handle(app: &App, channel: &str, user: &UserId, token: &str) {
+    let expires = chrono::Utc::now() + TOKEN_LIFE;
+    if let Err(e) = app
+        .store
+        .save_reply_handle(PLATFORM, channel, &user.id, token, expires)
+        .await
+    {
+        // Private replies will fall back to the channel; the command still runs.
+        tracing::warn!(error = %e, "cannot save a Discord reply handle");
+    }
+}
+
+async fn command(app: &Arc<App>, c: &CommandInteraction) -> Value {
+    let user = user_of(&c.user, c.member.as_deref());
+    let channel = c.channel_id.to_string();
+    let line = command_line(&c.data.name, &options(&c.data.options));
+    save_handle(app, &channel, &user, &c.token).await;
+    let msg = Incoming {
+        user,
+        channel,
+        text: line.clone(),
+        dedup_key: Some(format!("discord:interaction:{}", c.id)),
+    };
+    let ack = app.acknowledge(msg).await;
+    private(&ack.text(&line))
+}
+
+async fn component(app: &Arc<App>, c: &ComponentInteraction) -> Option<Value> {
+    let line = c.data.custom_id.clone();
+    // Only warroom's buttons: their id is a command line.
+    if !line.starts_with('/') {
+        return None;
+    }
+    let user = user_of(&c.user, c.member.as_ref());
+    let channel = c.channel_id.to_string();
+    save_handle(app, &channel, &user, &c.token).await;
+    let msg = Incoming {
+        user,
+        channel,
+        text: line.clone(),
+        dedup_key: Some(format!("discord:interaction:{}", c.id)),
+    };
+    Some(match app.acknowledge(msg).await {
+        Ack::Accepted(_) | Ack::Duplicate => json!({ "type": 6 }),
+        refused => private(&refused.text(&line)),
+    })
+}

@@ -1,0 +1,159 @@
+//! The Slack Web API as a [`Chat`]: `chat.postMessage`, `chat.postEphemeral` and
+//! `chat.update` through slack-morphism, with Slack's answers turned into what the
+//! outbox needs to know (wait this long, retry, or give up).
+//!
+//! The core never calls this directly: it talks to the outbox, whose deliverer calls
+//! this, so pacing, `Retry-After` and restarts are handled in one place.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use secrecy::{ExposeSecret, SecretString};
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+
+use super::blocks;
+use crate::chat::{Chat, ChatError, MessageRef, Post};
+
+pub type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
+pub type Client = SlackClient<Connector>;
+
+/// A client for `api_url` that speaks HTTPS, and plain HTTP for a local fake.
+pub fn client(api_url: &str) -> std::io::Result<Arc<Client>> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .build();
+    // slack-morphism joins it to the method with a `/` of its own.
+    let api_url = api_url.trim_end_matches('/');
+    Ok(Arc::new(SlackClient::new(
+        SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_url),
+    )))
+}
+
+pub struct SlackWeb {
+    client: Arc<Client>,
+    token: SlackApiToken,
+}
+
+impl SlackWeb {
+    pub fn new(client: Arc<Client>, bot_token: &SecretString) -> Self {
+        SlackWeb {
+            client,
+            token: SlackApiToken::new(bot_token.expose_secret().to_string().into()),
+        }
+    }
+
+    pub fn client(&self) -> &Arc<Client> {
+        &self.client
+    }
+
+    pub fn token(&self) -> &SlackApiToken {
+        &self.token
+    }
+
+    fn content(post: &Post) -> Result<SlackMessageContent, ChatError> {
+        let m = blocks::render(post);
+        let blocks: Vec<SlackBlock> = serde_json::from_value(serde_json::Value::Array(m.blocks))
+            .map_err(|e| ChatError::permanent(format!("cannot build Block Kit: {e}")))?;
+        Ok(SlackMessageContent::new()
+            .with_text(m.text)
+            .with_blocks(blocks))
+    }
+}
+
+/// How a Slack failure should be treated by the outbox.
+pub fn chat_error(e: SlackClientError) -> ChatError {
+    match e {
+        SlackClientError::RateLimitError(r) => {
+            ChatError::rate_limited(r.retry_after.unwrap_or(Duration::from_secs(1)))
+        }
+        SlackClientError::ApiError(api) => {
+            let code = api.code.as_str();
+            // Slack-side trouble is worth retrying; anything about the request itself
+            // (bad channel, bad blocks, revoked token) will fail the same way again.
+            if matches!(
+                code,
+                "ratelimited"
+                    | "internal_error"
+                    | "fatal_error"
+                    | "service_unavailable"
+                    | "request_timeout"
+            ) {
+                ChatError::transient(format!("Slack: {code}"))
+            } else {
+                ChatError::permanent(format!("Slack refused it: {code}{}", hint(code)))
+            }
+        }
+        SlackClientError::HttpError(h) if h.status_code.is_server_error() => {
+            ChatError::transient(format!("Slack answered HTTP {}", h.status_code))
+        }
+        SlackClientError::HttpError(h) => {
+            ChatError::permanent(format!("Slack answered HTTP {}", h.status_code))
+        }
+        other => ChatError::transient(format!("cannot reach Slack: {other}")),
+    }
+}
+
+/// What an operator should do about a permanent refusal, for the log.
+fn hint(code: &str) -> &'static str {
+    match code {
+        "not_in_channel" | "channel_not_found" => {
+            " (invite the warroom app to the channel: /invite @warroom)"
+        }
+        "invalid_auth" | "not_authed" | "token_revoked" | "account_inactive" => {
+            " (check SLACK_BOT_TOKEN)"
+        }
+        "missing_scope" => " (reinstall the app from `warroom manifest slack`)",
+        _ => "",
+    }
+}
+
+#[async_trait]
+impl Chat for SlackWeb {
+    async fn post(&self, post: &Post) -> Result<MessageRef, ChatError> {
+        let session = self.client.open_session(&self.token);
+        let content = Self::content(post)?;
+        let channel: SlackChannelId = post.channel.clone().into();
+        if let Some(user) = &post.ephemeral_to {
+            let request =
+                SlackApiChatPostEphemeralRequest::new(channel, user.id.clone().into(), content);
+            session
+                .chat_post_ephemeral(&request)
+                .await
+                .map_err(chat_error)?;
+            // Ephemeral messages cannot be edited; there is nothing to refer to.
+            return Ok(MessageRef {
+                channel: post.channel.clone(),
+                id: "ephemeral".into(),
+            });
+        }
+        let request = SlackApiChatPostMessageRequest::new(channel, content)
+            .with_unfurl_links(false)
+            .with_unfurl_media(false);
+        let sent = session
+            .chat_post_message(&request)
+            .await
+            .map_err(chat_error)?;
+        Ok(MessageRef {
+            channel: sent.channel.to_string(),
+            id: sent.ts.to_string(),
+        })
+    }
+
+    async fn update(&self, message: &MessageRef, post: &Post) -> Result<(), ChatError> {
+        let session = self.client.open_session(&self.token);
+        let request = SlackApiChatUpdateRequest::new(
+            message.channel.clone().into(),
+            Self::content(post)?,
+            message.id.clone().into(),
+        );
+        session.chat_update(&request).await.map_err(chat_error)?;
+        Ok(())
+    }
+}
