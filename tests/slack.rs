@@ -204,6 +204,50 @@ async fn socket_mode_runs_a_p1_rollback_with_approval_buttons_progress_and_its_t
 }
 
 #[tokio::test]
+async fn a_checkpoints_done_button_is_for_its_roles_and_closes_once_pressed() {
+    let s = start(false).await;
+    // Verification re-checks the flag /kanban-off turned off.
+    s.command("U_ONCALL", "/kanban-off", "reason=\"socket down\"")
+        .await;
+    until("kanban-off", || s.find(INC, "INCIDENT RESOLVED").is_some()).await;
+    let ack = s.command("U_ONCALL", "/kanban-verify", "").await;
+    assert!(ack.contains("accepted"), "{ack}");
+    until("the checkpoint", || s.find(INC, "press Done").is_some()).await;
+    let checkpoint = s.find(INC, "press Done").unwrap();
+    assert_eq!(action_of(&checkpoint, "Done"), "warroom-0");
+
+    s.press("U_STRANGER", &checkpoint, "Done").await;
+    until("the refusal", || {
+        s.ephemeral_to("U_STRANGER").contains("not allowed")
+    })
+    .await;
+    assert!(s.fake.message(INC, &checkpoint.ts).edits.is_empty());
+
+    s.press("U_LEAD", &checkpoint, "Done").await;
+    until("the checkpoint to close", || {
+        text_of(&s.fake.message(INC, &checkpoint.ts)).contains("confirmed by U_LEAD")
+    })
+    .await;
+    assert!(
+        buttons(&s.fake.message(INC, &checkpoint.ts)).is_empty(),
+        "no stale button"
+    );
+    let app = s.served.app("slack").clone();
+    eventually("the run to finish", || {
+        let app = app.clone();
+        async move {
+            app.store
+                .run(2)
+                .await
+                .unwrap()
+                .is_some_and(|r| r.state.as_str() == "succeeded")
+        }
+    })
+    .await;
+    s.served.stop().await;
+}
+
+#[tokio::test]
 async fn user_text_posted_to_slack_can_neither_mention_nor_break_formatting() {
     let s = start(false).await;
     let ack = s

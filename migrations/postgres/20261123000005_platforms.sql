@@ -24,3 +24,7 @@ CREATE TABLE reply_handles (
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (platform, channel, user_id)
 );
+
+-- The message a step posted for people to act on (a checkpoint's Done button), so
+-- it can be edited once someone has: a stale button invites a second press.
+ALTER TABLE steps ADD COLUMN message_ref TEXT;

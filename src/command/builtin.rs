@@ -284,6 +284,14 @@ async fn confirm(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
             "{id}'s checkpoint was already confirmed."
         )));
     }
+    let closed = format!(
+        "✅ **{id}** checkpoint {}: {} — confirmed by {} at {} UTC.",
+        step.idx + 1,
+        step.name,
+        msg.user.id,
+        hhmm(Utc::now())
+    );
+    close_checkpoint(app, &run, step, &closed).await;
     let spec = engine::spec_of(app, &run)?;
     let timeline_text = spec
         .file
@@ -311,6 +319,19 @@ async fn confirm(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
     )
     .await?;
     drive(app, run.id).await
+}
+
+/// Replaces a checkpoint's message (and its Done button) once it is settled.
+async fn close_checkpoint(
+    app: &App,
+    run: &Run,
+    step: &crate::runbook::run::StepRecord,
+    text: &str,
+) {
+    if let Some(m) = step.message_ref.as_deref().and_then(MessageRef::decode) {
+        app.edit(&m, &Post::new(&run.channel, PostKind::Checkpoint, text))
+            .await;
+    }
 }
 
 async fn cancel(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
@@ -376,6 +397,13 @@ async fn cancel(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled
         "⛔ {id} /{} cancelled by {}. Steps already done stay done.",
         run.command, msg.user.id
     );
+    if let Some(s) = parked {
+        close_checkpoint(app, &run, s, &text).await;
+    }
+    if from == RunState::AwaitingApproval {
+        // The request loses its buttons: nothing is left to approve.
+        edit_request(app, &run, &text).await;
+    }
     app.event(
         &run.incident_id,
         kind::RUN,

@@ -281,7 +281,9 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
                     command: format!("/confirm {id}"),
                     danger: false,
                 }]);
-            app.send(&post).await;
+            if let Some(m) = app.send(&post).await {
+                app.store.set_step_message(run.id, idx, &m.encode()).await?;
+            }
             return Ok(RunOutcome::Waiting);
         }
         match act::execute(app, spec, step, &run_now).await {

@@ -155,6 +155,8 @@ pub struct StepRecord {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub output: Option<String>,
+    /// The message the step posted for people to act on (`channel/id`).
+    pub message_ref: Option<String>,
 }
 
 impl StepRecord {

@@ -269,7 +269,7 @@ impl Store {
 
     pub async fn steps(&self, run_id: i64) -> Result<Vec<StepRecord>, StoreError> {
         let sql = self.sql(
-            "SELECT idx, phase, name, kind, state, started_at, finished_at, output
+            "SELECT idx, phase, name, kind, state, started_at, finished_at, output, message_ref
              FROM steps WHERE run_id = $1 ORDER BY idx",
         );
         let rows = sqlx::query(&sql).bind(run_id).fetch_all(&self.pool).await?;
@@ -288,9 +288,26 @@ impl Store {
                     started_at: opt_from_millis(r.get(5)),
                     finished_at: opt_from_millis(r.get(6)),
                     output: r.get(7),
+                    message_ref: r.get(8),
                 })
             })
             .collect()
+    }
+
+    pub async fn set_step_message(
+        &self,
+        run_id: i64,
+        idx: i64,
+        message_ref: &str,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql("UPDATE steps SET message_ref = $1 WHERE run_id = $2 AND idx = $3");
+        sqlx::query(&sql)
+            .bind(message_ref)
+            .bind(run_id)
+            .bind(idx)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Moves a step from `from` to `to`. Entering `running` stamps the start; leaving it
