@@ -1,14 +1,22 @@
-//! Benchmark: Slack HTTP slash-command ingress (verify the signature, record the
-//! command, ack; the handling continues in the background) over real HTTP on
-//! loopback, with the state on the embedded SQLite default or on PostgreSQL.
+//! Benchmark: Slack HTTP slash-command ingress, as `warroom serve` runs it in HTTP
+//! mode: verify the signature, record the command, triage it (parse, bind,
+//! authorize), ack; the handling goes on in the background and its replies are
+//! queued in the outbox (not delivered: no Slack here).
 //!
-//! cargo run --release --example bench_ingress [-- REQUESTS CONCURRENCY [postgres://...]]
+//! The load comes from `wrk` in a separate process (install it with
+//! `apt-get install wrk`), over loopback, from a script of pre-signed requests,
+//! each with its own trigger id, so every request is recorded.
+//!
+//! cargo run --release --example bench_ingress -- [accepted|refused] [SECONDS] [CONNECTIONS] [postgres://...]
+//!
+//! `accepted`: `/status` by the on-call engineer (handled in the background).
+//! `refused`: `/kanban-off` by someone with no role (the refusal is the ack).
 
+use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
-use warroom::chat::recording::RecordingChat;
+use warroom::chat::outbox::OutboxChat;
 use warroom::chat::slack::http::{router, SlackHttp};
 use warroom::chat::slack::signature::sign;
 use warroom::config::Settings;
@@ -16,9 +24,16 @@ use warroom::config::Settings;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut argv = std::env::args().skip(1);
-    let requests: usize = argv.next().map_or(Ok(20_000), |s| s.parse())?;
-    let concurrency: usize = argv.next().map_or(Ok(16), |s| s.parse())?;
+    let workload = argv.next().unwrap_or_else(|| "accepted".into());
+    let seconds: u64 = argv.next().map_or(Ok(10), |s| s.parse())?;
+    let connections: usize = argv.next().map_or(Ok(16), |s| s.parse())?;
     let state_url = argv.next();
+    let (command, text, user) = match workload.as_str() {
+        "accepted" => ("/status", "", "U_ONCALL"),
+        "refused" => ("/kanban-off", "reason=%22bench%22", "U_STRANGER"),
+        other => anyhow::bail!("workload must be accepted or refused, not {other}"),
+    };
+
     let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("warroom.toml");
@@ -36,68 +51,111 @@ async fn main() -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(|| dir.path().join("state.db").display().to_string()),
     );
-    let app = Arc::new(warroom::app::App::build(settings, Arc::new(RecordingChat::new())).await?);
+    let store = warroom::store::Store::connect(secrecy::ExposeSecret::expose_secret(
+        &settings.database_url,
+    ))
+    .await?;
+    let chat = Arc::new(OutboxChat::new(store.clone(), "slack"));
+    let app =
+        Arc::new(warroom::app::App::build_with("slack", settings, store.clone(), chat).await?);
     let secret = "bench-signing-secret";
     let state = Arc::new(SlackHttp {
         app,
         signing_secret: SecretString::from(secret.to_string()),
+        people: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/slack/commands", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, url, next) = (client.clone(), url.clone(), next.clone());
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= requests {
-                    return latencies;
-                }
-                let body = format!(
-                    "command=%2Fstatus&text=&user_id=U_ONCALL&channel_id=C_BENCH&trigger_id=T{i}"
-                );
-                let ts = chrono::Utc::now().timestamp().to_string();
-                let t = Instant::now();
-                let resp = client
-                    .post(&url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("x-slack-request-timestamp", &ts)
-                    .header(
-                        "x-slack-signature",
-                        sign(secret.as_bytes(), &ts, body.as_bytes()),
-                    )
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("request");
-                assert_eq!(resp.status(), 200);
-                let _ = resp.bytes().await;
-                latencies.push(t.elapsed());
-            }
-        }));
+    // Enough pre-signed requests that none repeats within the run.
+    let count = 20_000 * seconds as usize;
+    let ts = chrono::Utc::now().timestamp().to_string();
+    // One signed request per line (LuaJIT caps literal constants, so the script
+    // reads them at start).
+    let data = dir.path().join("signed.tsv");
+    let mut lines = std::io::BufWriter::new(std::fs::File::create(&data)?);
+    for i in 0..count {
+        let body = format!(
+            "command={}&text={text}&user_id={user}&channel_id=C_BENCH&trigger_id=T{i}",
+            command.replace('/', "%2F")
+        );
+        let signature = sign(secret.as_bytes(), &ts, body.as_bytes());
+        writeln!(lines, "{signature}\t{body}")?;
     }
-    let mut all: Vec<Duration> = Vec::with_capacity(requests);
-    for w in workers {
-        all.extend(w.await?);
-    }
-    let wall = started.elapsed();
-    all.sort();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    lines.flush()?;
+    drop(lines);
+    let script = dir.path().join("signed.lua");
+    std::fs::write(
+        &script,
+        format!(
+            r#"local offset = 0
+setup = function(thread) thread:set("first", offset); offset = offset + {half} end
+local reqs = {{}}
+local n = 0
+init = function()
+  for line in io.lines("{data}") do
+    local sig, body = line:match("([^\t]+)\t(.*)")
+    reqs[#reqs + 1] = wrk.format("POST", "/slack/commands", {{
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["X-Slack-Request-Timestamp"] = "{ts}",
+      ["X-Slack-Signature"] = sig,
+    }}, body)
+  end
+  n = tonumber(first) or 0
+end
+request = function()
+  n = n + 1
+  return reqs[n % #reqs + 1]
+end
+"#,
+            half = count / 2,
+            data = data.display(),
+        ),
+    )?;
+
+    let cpu_before = cpu_seconds();
     println!(
-        "{requests} signed slash commands, concurrency {concurrency}, state on {}: {:.0} req/s, p50 {:?}, p99 {:?}, max {:?}",
-        if state_url.is_some() { "PostgreSQL" } else { "SQLite" },
-        requests as f64 / wall.as_secs_f64(),
-        pct(0.50),
-        pct(0.99),
-        all[all.len() - 1]
+        "workload {workload} ({user} {command}), state on {}, {connections} connections, {seconds}s",
+        if state_url.is_some() { "PostgreSQL" } else { "SQLite" }
+    );
+    let out = tokio::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(&script)
+        .arg(&url)
+        .output()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot run wrk (apt-get install wrk): {e}"))?;
+    std::io::stdout().write_all(&out.stdout)?;
+    std::io::stderr().write_all(&out.stderr)?;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM commands_received")
+        .fetch_one(store.pool())
+        .await?;
+    let refused: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM commands_received WHERE outcome = 'received'")
+            .fetch_one(store.pool())
+            .await?;
+    let cpu = cpu_seconds() - cpu_before;
+    println!(
+        "recorded {rows} commands; {refused} still being handled when wrk stopped; \
+         warroom used {cpu:.2} CPU-seconds ({:.0} µs per command)",
+        cpu * 1e6 / rows.max(1) as f64
     );
     Ok(())
+}
+
+/// User plus system CPU time of this process (the server; wrk is a child we
+/// do not count).
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes into the struct we hand it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(usage.ru_utime) + t(usage.ru_stime)
 }

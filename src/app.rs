@@ -171,6 +171,8 @@ pub struct App {
     pub platform: String,
     /// Identifies this process in run leases.
     pub instance: String,
+    /// Users whose display name this process has already stored.
+    named: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 impl App {
@@ -253,6 +255,7 @@ impl App {
             chat,
             platform: platform.to_string(),
             instance: uuid::Uuid::new_v4().to_string(),
+            named: Default::default(),
         })
     }
 
@@ -462,6 +465,36 @@ impl App {
                 .await?
                 .ok_or_else(|| Failure::Internal(format!("/{} has no handler", line.name))),
             Route::Runbook(prepared) => runbook_command::run(self, msg, prepared).await,
+        }
+    }
+
+    /// Whether `user`'s display name is still to be learnt by this process.
+    pub fn unnamed(&self, user: &UserId) -> bool {
+        self.named
+            .lock()
+            .map(|n| !n.contains(&(user.platform.clone(), user.id.clone())))
+            .unwrap_or(true)
+    }
+
+    /// Stores the name a platform gives `user`, once per process, for the
+    /// post-mortem's list of people. Failing to is only logged.
+    pub async fn remember_name(&self, user: &UserId, name: &str) {
+        let name = name.trim();
+        if name.is_empty() || !self.unnamed(user) {
+            return;
+        }
+        let name: String = name.chars().take(80).collect();
+        match self
+            .store
+            .remember_name(&user.platform, &user.id, &name, Utc::now())
+            .await
+        {
+            Ok(()) => {
+                if let Ok(mut n) = self.named.lock() {
+                    n.insert((user.platform.clone(), user.id.clone()));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot store a display name"),
         }
     }
 

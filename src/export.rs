@@ -60,6 +60,8 @@ pub struct Report {
     pub runs: Vec<RunRecord>,
     pub roles: Vec<(String, String)>,
     pub actions: Vec<ActionItem>,
+    /// Display names by user id, as the platforms gave them.
+    pub names: std::collections::BTreeMap<String, String>,
     /// The severity's RTO, from the clocks config.
     pub rto: Option<std::time::Duration>,
     /// When the report was made (the end of the chart for an open incident).
@@ -92,11 +94,30 @@ impl Report {
             timeline: store.timeline(id).await?,
             roles: store.incident_roles(id).await?,
             actions: store.action_items(id).await?,
+            names: store.names().await?,
             incident,
             messages,
             runs,
             now,
         })
+    }
+
+    /// Everyone who took part (acted, spoke, decided, held a role or an action
+    /// item), with their name when the platform gave one.
+    pub fn people(&self) -> Vec<(&str, Option<&str>)> {
+        let mut ids: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        ids.extend(self.incident.commander.as_deref());
+        ids.extend(self.timeline.iter().filter_map(|e| e.actor.as_deref()));
+        ids.extend(self.messages.iter().map(|m| m.user_id.as_str()));
+        ids.extend(self.roles.iter().map(|(_, u)| u.as_str()));
+        ids.extend(self.actions.iter().filter_map(|a| a.owner.as_deref()));
+        for (run, _, votes) in &self.runs {
+            ids.insert(&run.requested_by.id);
+            ids.extend(votes.iter().map(|(v, _, _)| v.user.id.as_str()));
+        }
+        ids.into_iter()
+            .map(|id| (id, self.names.get(id).map(String::as_str)))
+            .collect()
     }
 
     /// Bot events and channel messages in time order (events first on a tie).
@@ -155,6 +176,11 @@ impl Report {
                 .roles
                 .iter()
                 .map(|(role, user)| json::Role { role, user })
+                .collect(),
+            people: self
+                .people()
+                .into_iter()
+                .map(|(id, name)| json::Person { id, name })
                 .collect(),
             timeline: self
                 .merged()

@@ -215,6 +215,7 @@ impl Server {
                 stop.clone(),
             )
             .await?;
+        let people = Arc::new(slack::people::Directory::new(web.clone()));
         let pace = slack::history::Pace {
             page: config.history_page.max(1),
             interval: crate::command::spec::parse_duration(&config.history_interval)
@@ -233,9 +234,15 @@ impl Server {
                 let (connected, hellos) = mpsc::unbounded_channel();
                 self.tasks
                     .push(tokio::spawn(backfill(app.clone(), web, pace, hellos, stop)));
-                let socket = slack::socket::SocketMode::start(app, client, token, Some(connected))
-                    .await
-                    .map_err(ServeError::Config)?;
+                let socket = slack::socket::SocketMode::start(
+                    app,
+                    client,
+                    token,
+                    Some(people),
+                    Some(connected),
+                )
+                .await
+                .map_err(ServeError::Config)?;
                 self.socket = Some(socket);
                 self.running.push(Running {
                     platform: "Slack",
@@ -253,6 +260,7 @@ impl Server {
                 let state = Arc::new(slack::http::SlackHttp {
                     app: app.clone(),
                     signing_secret: secret,
+                    people: Some(people),
                 });
                 self.router = std::mem::take(&mut self.router).merge(slack::http::router(state));
                 // No reconnects to hear about: backfill once at start.

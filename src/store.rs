@@ -9,6 +9,7 @@ mod handles;
 mod incidents;
 mod lifecycle;
 mod outbox;
+mod people;
 mod runs;
 
 use std::str::FromStr;
@@ -84,6 +85,18 @@ impl Store {
             .map_err(|_| StoreError::BadUrl(url.clone()))?
             .disable_statement_logging();
         let pool = AnyPoolOptions::new()
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // In WAL mode, NORMAL still survives a killed process (the
+                        // WAL is written before COMMIT returns); only a power cut can
+                        // lose the last commits, since they are not fsynced one by one.
+                        // PostgreSQL is the store for that kind of durability.
+                        sqlx::Executor::execute(&mut *conn, "PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(options)

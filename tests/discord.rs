@@ -251,6 +251,19 @@ async fn a_p1_rollback_runs_on_discord_with_approval_buttons_progress_and_its_te
     let votes = app.store.votes(1).await.unwrap();
     assert_eq!(votes.len(), 1);
     assert_eq!(votes[0].0.user.id, LEAD.to_string());
+    // The post-mortem names who took part, as Discord shows them.
+    let report = warroom::export::export(
+        &app.store,
+        &run.incident_id,
+        warroom::export::Format::Markdown,
+        |_| None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        report.contains(&format!("- {LEAD}: user{LEAD}")),
+        "{report}"
+    );
     d.served.stop().await;
 }
 

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use common::fake_discord::{self, FakeDiscord, FakeMessage as DiscordMessage, CHANNEL_ID};
 use common::fake_slack::{slash_command, FakeMessage as SlackMessage, FakeSlack};
-use common::serve::{discord_ids, eventually, team_env, until, with_discord, with_slack, Served};
+use common::serve::{
+    discord_ids, eventually, slack_team, team_env, until, with_discord, with_slack, Served,
+};
 use common::StateDb;
 use serde_json::{json, Value};
 use warroom::app::App;
@@ -104,6 +106,7 @@ fn normalize(v: &Value, ids: &BTreeMap<String, &str>) -> Value {
 
 async fn on_slack() -> Value {
     let fake = FakeSlack::start().await;
+    slack_team(&fake);
     let (mut env, _commands) = team_env(StateDb::Sqlite).await;
     with_slack(&mut env.settings, &fake.api_url(), false);
     let served = Served::start(env.settings.clone()).await;
@@ -247,7 +250,20 @@ async fn one_incident_typed_on_slack_and_on_discord_gives_the_same_timeline_and_
     .into_iter()
     .collect();
     let none = BTreeMap::new();
-    let (slack, discord) = (normalize(&slack, &none), normalize(&discord, &ids));
+    let (mut slack, mut discord) = (normalize(&slack, &none), normalize(&discord, &ids));
+    // The same people take part; each platform knows them by its own names.
+    let people = |doc: &mut Value| -> Vec<Value> {
+        let list = doc["people"].take();
+        let mut ids: Vec<Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].clone())
+            .collect();
+        ids.sort_by_key(|v| v.to_string());
+        ids
+    };
+    assert_eq!(people(&mut slack), people(&mut discord));
     let kinds = |doc: &Value| -> Vec<String> {
         doc["timeline"]
             .as_array()
@@ -264,6 +280,7 @@ async fn one_incident_typed_on_slack_and_on_discord_gives_the_same_timeline_and_
 #[tokio::test]
 async fn one_serve_runs_slack_and_discord_at_once_on_one_database() {
     let slack = FakeSlack::start().await;
+    slack_team(&slack);
     let discord = FakeDiscord::start().await;
     let (mut env, _commands) = team_env(StateDb::Sqlite).await;
     with_slack(&mut env.settings, &slack.api_url(), false);

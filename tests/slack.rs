@@ -7,7 +7,9 @@
 mod common;
 
 use common::fake_slack::{message_event, slash_command, Failure, FakeMessage, FakeSlack};
-use common::serve::{eventually, team_env, until, with_slack, Served, SLACK_SIGNING_SECRET};
+use common::serve::{
+    eventually, slack_team, team_env, until, with_slack, Served, SLACK_SIGNING_SECRET,
+};
 use common::StateDb;
 use serde_json::{json, Value};
 
@@ -23,6 +25,7 @@ struct Slack {
 
 async fn start(http_mode: bool) -> Slack {
     let fake = FakeSlack::start().await;
+    slack_team(&fake);
     let (mut env, commands) = team_env(StateDb::Sqlite).await;
     with_slack(&mut env.settings, &fake.api_url(), http_mode);
     let served = Served::start(env.settings.clone()).await;
@@ -200,6 +203,26 @@ async fn socket_mode_runs_a_p1_rollback_with_approval_buttons_progress_and_its_t
         }
     })
     .await;
+
+    // The post-mortem names who took part, as Slack knows them.
+    let incident = app.store.open_incident(INC).await.unwrap().unwrap();
+    let report = warroom::export::export(
+        &app.store,
+        &incident.id,
+        warroom::export::Format::Markdown,
+        |_| None,
+    )
+    .await
+    .unwrap();
+    assert!(report.contains("- U_LEAD: Lea Dupont"), "{report}");
+    assert_eq!(
+        s.fake
+            .calls_to("users.info")
+            .iter()
+            .filter(|c| c.params["user"] == "U_LEAD")
+            .count(),
+        1
+    );
     s.served.stop().await;
 }
 
@@ -376,6 +399,7 @@ async fn http_mode_serves_signed_slash_commands_and_posts_through_the_web_api() 
 #[tokio::test]
 async fn history_said_while_warroom_was_away_is_backfilled_page_by_page_once() {
     let fake = FakeSlack::start().await;
+    slack_team(&fake);
     let (mut env, _commands) = team_env(StateDb::Sqlite).await;
     with_slack(&mut env.settings, &fake.api_url(), false);
     env.settings.file.slack.history_page = 2;

@@ -28,3 +28,13 @@ CREATE TABLE reply_handles (
 -- The message a step posted for people to act on (a checkpoint's Done button), so
 -- it can be edited once someone has: a stale button invites a second press.
 ALTER TABLE steps ADD COLUMN message_ref TEXT;
+
+-- Who is who: the display name a platform gives each user id warroom has seen, so
+-- the post-mortem can say "U0ABC (Alice Smith)". Ids stay the identity.
+CREATE TABLE people (
+    platform   TEXT   NOT NULL,
+    user_id    TEXT   NOT NULL,
+    name       TEXT   NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (platform, user_id)
+);

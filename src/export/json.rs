@@ -7,6 +7,7 @@ pub struct Doc<'a> {
     pub incident: Incident<'a>,
     pub durations_minutes: Durations,
     pub roles: Vec<Role<'a>>,
+    pub people: Vec<Person<'a>>,
     pub timeline: Vec<Entry<'a>>,
     pub runs: Vec<RunDoc<'a>>,
     pub action_items: Vec<Action<'a>>,
@@ -41,6 +42,12 @@ pub struct Durations {
 pub struct Role<'a> {
     pub role: &'a str,
     pub user: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct Person<'a> {
+    pub id: &'a str,
+    pub name: Option<&'a str>,
 }
 
 #[derive(Serialize)]

@@ -98,6 +98,19 @@ pub fn render(r: &Report, chart: Option<&str>) -> String {
         md.push('\n');
     }
 
+    let people = r.people();
+    if !people.is_empty() {
+        md.push_str("## People\n\n");
+        for (id, name) in people {
+            let _ = writeln!(
+                md,
+                "- {id}: {}",
+                name.map_or("(name not known)".into(), cell)
+            );
+        }
+        md.push('\n');
+    }
+
     md.push_str("## Timeline (UTC)\n\n");
     if let Some(chart) = chart {
         let _ = writeln!(md, "![Timeline of {}]({chart})\n", i.id);

@@ -68,6 +68,21 @@ pub fn with_slack(settings: &mut Settings, api_url: &str, http_mode: bool) {
     settings.file.slack.history_interval = "10ms".into();
 }
 
+/// Everyone the tests speak as on Slack, known to `users.info` (as every real
+/// user id is).
+pub fn slack_team(fake: &super::fake_slack::FakeSlack) {
+    for (id, name) in [
+        ("U_ONCALL", "Olga Nakamura"),
+        ("U_LEAD", "Lea Dupont"),
+        ("U_DBA", "Dan Bauer"),
+        ("U_SEC", "Sec Ops"),
+        ("U_IC", "Ines Costa"),
+        ("U_STRANGER", "Stan Ranger"),
+    ] {
+        fake.add_user(super::fake_slack::user(id, &id.to_lowercase(), name));
+    }
+}
+
 pub const SLACK_SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 
 pub fn with_discord(

@@ -73,6 +73,10 @@ impl EventHandler for Handler {
         if let Err(e) = recorded {
             tracing::error!(error = %e, "cannot record a Discord message");
         }
+        let author = crate::authz::UserId::new(PLATFORM, &msg.author.id.to_string());
+        self.app
+            .remember_name(&author, ingress::display_name(&msg.author))
+            .await;
     }
 }
 

@@ -104,7 +104,14 @@ async fn command(app: &Arc<App>, c: &CommandInteraction) -> Value {
         dedup_key: Some(format!("discord:interaction:{}", c.id)),
     };
     let ack = app.acknowledge(msg).await;
+    app.remember_name(&user_of(&c.user, None), display_name(&c.user))
+        .await;
     private(&ack.text(&line))
+}
+
+/// What Discord shows for a user: their global display name, else their username.
+pub fn display_name(user: &User) -> &str {
+    user.global_name.as_deref().unwrap_or(&user.name)
 }
 
 async fn component(app: &Arc<App>, c: &ComponentInteraction) -> Option<Value> {
@@ -122,6 +129,8 @@ async fn component(app: &Arc<App>, c: &ComponentInteraction) -> Option<Value> {
         text: line.clone(),
         dedup_key: Some(format!("discord:interaction:{}", c.id)),
     };
+    app.remember_name(&user_of(&c.user, None), display_name(&c.user))
+        .await;
     Some(match app.acknowledge(msg).await {
         Ack::Accepted(_) | Ack::Duplicate => json!({ "type": 6 }),
         refused => private(&refused.text(&line)),

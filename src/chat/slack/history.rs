@@ -5,6 +5,7 @@
 //! apps outside its Marketplace 15 messages once a minute there, so the backfill is
 //! paginated and throttled: one call per `interval`, `page` messages each.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -30,7 +31,7 @@ pub fn ts_of(t: DateTime<Utc>) -> String {
 /// Fetches what `channel` said after `since`, records what was not recorded yet,
 /// and returns how many messages were new.
 pub async fn channel(
-    app: &App,
+    app: &Arc<App>,
     web: &SlackWeb,
     channel: &str,
     since: DateTime<Utc>,
@@ -60,8 +61,15 @@ pub async fn channel(
             let (Some(user), Some(text)) = (&m.sender.user, &m.content.text) else {
                 continue;
             };
-            let recorded =
-                ingress::message(app, channel, user.as_ref(), text, m.origin.ts.as_ref()).await;
+            let recorded = ingress::message(
+                app,
+                None,
+                channel,
+                user.as_ref(),
+                text,
+                m.origin.ts.as_ref(),
+            )
+            .await;
             match recorded {
                 Ok(true) => new += 1,
                 Ok(false) => {}
@@ -83,7 +91,7 @@ pub async fn channel(
 
 /// Backfills the channel of every open Slack incident, from the newest message
 /// already recorded there (or an hour before detection, the post-mortem's window).
-pub async fn open_incidents(app: &App, web: &SlackWeb, pace: Pace) -> usize {
+pub async fn open_incidents(app: &Arc<App>, web: &SlackWeb, pace: Pace) -> usize {
     let incidents = match app.store.open_incidents(PLATFORM).await {
         Ok(list) => list,
         Err(e) => {

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::people::Directory;
 use crate::app::{Ack, App, Incoming};
 use crate::authz::UserId;
 use crate::store::StoreError;
@@ -27,7 +28,14 @@ pub struct SlashCommand<'a> {
 
 /// Records the command, triages it and returns the ephemeral ack (Markdown) Slack
 /// shows the user: the answer itself for a mistake or a refusal, else "accepted".
-pub async fn command(app: &Arc<App>, c: SlashCommand<'_>) -> (Ack, String) {
+pub async fn command(
+    app: &Arc<App>,
+    people: Option<&Arc<Directory>>,
+    c: SlashCommand<'_>,
+) -> (Ack, String) {
+    if let Some(people) = people {
+        people.learn(app, c.user);
+    }
     let line = format!("{} {}", c.command, c.text).trim().to_string();
     let msg = Incoming {
         user: UserId::new(PLATFORM, c.user),
@@ -44,6 +52,7 @@ pub async fn command(app: &Arc<App>, c: SlashCommand<'_>) -> (Ack, String) {
 /// presser. Anything else (another app's button) is ignored.
 pub async fn button(
     app: &Arc<App>,
+    people: Option<&Arc<Directory>>,
     user: &str,
     channel: &str,
     value: &str,
@@ -51,6 +60,9 @@ pub async fn button(
 ) -> Option<Ack> {
     if !value.starts_with('/') {
         return None;
+    }
+    if let Some(people) = people {
+        people.learn(app, user);
     }
     let msg = Incoming {
         user: UserId::new(PLATFORM, user),
@@ -75,12 +87,16 @@ pub async fn button(
 /// A message typed in a channel warroom is in: the channel history for the
 /// post-mortem. A redelivery (same `ts`) is recorded once; true if it was new.
 pub async fn message(
-    app: &App,
+    app: &Arc<App>,
+    people: Option<&Arc<Directory>>,
     channel: &str,
     user: &str,
     text: &str,
     ts: &str,
 ) -> Result<bool, StoreError> {
+    if let Some(people) = people {
+        people.learn(app, user);
+    }
     app.store
         .record_message(PLATFORM, channel, user, text, ts_time(ts), Some(ts))
         .await

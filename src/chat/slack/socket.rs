@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use slack_morphism::prelude::*;
 use tokio::sync::mpsc;
 
+use super::people::Directory;
 use super::web::{Client, Connector};
 use super::{ingress, mrkdwn};
 use crate::app::App;
@@ -20,6 +21,7 @@ use crate::app::App;
 /// What the callbacks reach through slack-morphism's user state.
 struct Shared {
     app: Arc<App>,
+    people: Option<Arc<Directory>>,
     /// Told after each (re)connection, to backfill what was missed meanwhile.
     connected: Option<mpsc::UnboundedSender<()>>,
 }
@@ -35,6 +37,7 @@ impl SocketMode {
         app: Arc<App>,
         client: Arc<Client>,
         app_token: &SecretString,
+        people: Option<Arc<Directory>>,
         connected: Option<mpsc::UnboundedSender<()>>,
     ) -> Result<SocketMode, String> {
         let callbacks = SlackSocketModeListenerCallbacks::new()
@@ -47,7 +50,11 @@ impl SocketMode {
         let environment = Arc::new(
             SlackClientEventsListenerEnvironment::new(client)
                 .with_error_handler(on_error)
-                .with_user_state(Shared { app, connected }),
+                .with_user_state(Shared {
+                    app,
+                    people,
+                    connected,
+                }),
         );
         let listener = SlackClientSocketModeListener::new(
             &SlackClientSocketModeConfig::new(),
@@ -68,18 +75,23 @@ impl SocketMode {
     }
 }
 
-async fn shared(
-    states: &SlackClientEventsUserState,
-) -> Option<(Arc<App>, Option<mpsc::UnboundedSender<()>>)> {
+/// What the callbacks need: the app, the directory, and who to tell of a hello.
+type Parts = (
+    Arc<App>,
+    Option<Arc<Directory>>,
+    Option<mpsc::UnboundedSender<()>>,
+);
+
+async fn shared(states: &SlackClientEventsUserState) -> Option<Parts> {
     let guard = states.read().await;
     guard
         .get_user_state::<Shared>()
-        .map(|s| (s.app.clone(), s.connected.clone()))
+        .map(|s| (s.app.clone(), s.people.clone(), s.connected.clone()))
 }
 
 async fn on_hello(states: SlackClientEventsUserState) {
     tracing::info!("Slack Socket Mode connected");
-    if let Some((_, Some(connected))) = shared(&states).await {
+    if let Some((_, _, Some(connected))) = shared(&states).await {
         let _ = connected.send(());
     }
 }
@@ -89,9 +101,10 @@ async fn on_command(
     _client: Arc<Client>,
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
-    let (app, _) = shared(&states).await.ok_or("warroom state missing")?;
+    let (app, people, _) = shared(&states).await.ok_or("warroom state missing")?;
     let (_, text) = ingress::command(
         &app,
+        people.as_ref(),
         ingress::SlashCommand {
             user: event.user_id.as_ref(),
             channel: event.channel_id.as_ref(),
@@ -115,7 +128,7 @@ async fn on_interaction(
     let SlackInteractionEvent::BlockActions(actions) = event else {
         return Ok(());
     };
-    let (app, _) = shared(&states).await.ok_or("warroom state missing")?;
+    let (app, people, _) = shared(&states).await.ok_or("warroom state missing")?;
     let (Some(user), Some(channel)) = (
         actions.user.as_ref().map(|u| u.id.to_string()),
         actions
@@ -134,7 +147,7 @@ async fn on_interaction(
     for action in actions.actions.iter().flatten() {
         if let Some(value) = &action.value {
             let ts = action.action_ts.as_ref().map(|t| t.to_string());
-            ingress::button(&app, &user, &channel, value, ts.as_deref()).await;
+            ingress::button(&app, people.as_ref(), &user, &channel, value, ts.as_deref()).await;
         }
     }
     Ok(())
@@ -159,10 +172,11 @@ async fn on_push(
     ) else {
         return Ok(());
     };
-    let (app, _) = shared(&states).await.ok_or("warroom state missing")?;
+    let (app, people, _) = shared(&states).await.ok_or("warroom state missing")?;
     // An error leaves the envelope unacked, so Slack delivers it again.
     ingress::message(
         &app,
+        people.as_ref(),
         channel.as_ref(),
         user.as_ref(),
         text,
