@@ -7,7 +7,10 @@
 //! `apt-get install wrk`), over loopback, from a script of pre-signed requests,
 //! each with its own trigger id, so every request is recorded.
 //!
-//! cargo run --release --example bench_ingress -- [accepted|refused] [SECONDS] [CONNECTIONS] [postgres://...]
+//! cargo run --release --example bench_ingress -- [accepted|refused] [SECONDS] [CONNECTIONS] [RATE] [postgres://...]
+//!
+//! RATE (requests per second, 0 for as fast as possible) paces each connection with
+//! wrk's `delay()`, to read latency at a given load rather than at saturation.
 //!
 //! `accepted`: `/status` by the on-call engineer (handled in the background).
 //! `refused`: `/kanban-off` by someone with no role (the refusal is the ack).
@@ -27,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
     let workload = argv.next().unwrap_or_else(|| "accepted".into());
     let seconds: u64 = argv.next().map_or(Ok(10), |s| s.parse())?;
     let connections: usize = argv.next().map_or(Ok(16), |s| s.parse())?;
+    let rate: f64 = argv.next().map_or(Ok(0.0), |s| s.parse())?;
     let state_url = argv.next();
     let (command, text, user) = match workload.as_str() {
         "accepted" => ("/status", "", "U_ONCALL"),
@@ -108,7 +112,15 @@ request = function()
   n = n + 1
   return reqs[n % #reqs + 1]
 end
-"#,
+{pacing}"#,
+            pacing = if rate > 0.0 {
+                format!(
+                    "delay = function() return {} end\n",
+                    (connections as f64 * 1000.0 / rate).round() as u64
+                )
+            } else {
+                String::new()
+            },
             half = count / 2,
             data = data.display(),
         ),
@@ -116,8 +128,9 @@ end
 
     let cpu_before = cpu_seconds();
     println!(
-        "workload {workload} ({user} {command}), state on {}, {connections} connections, {seconds}s",
-        if state_url.is_some() { "PostgreSQL" } else { "SQLite" }
+        "workload {workload} ({user} {command}), state on {}, {connections} connections, {seconds}s, {}",
+        if state_url.is_some() { "PostgreSQL" } else { "SQLite" },
+        if rate > 0.0 { format!("paced to {rate} req/s") } else { "as fast as possible".into() }
     );
     let out = tokio::process::Command::new("wrk")
         .args([
@@ -142,6 +155,13 @@ end
             .fetch_one(store.pool())
             .await?;
     let cpu = cpu_seconds() - cpu_before;
+    if state_url.is_none() {
+        let wal = std::fs::metadata(dir.path().join("state.db-wal")).map_or(0, |m| m.len());
+        println!(
+            "SQLite WAL at the end: {} KiB (checkpointed in the background)",
+            wal / 1024
+        );
+    }
     println!(
         "recorded {rows} commands; {refused} still being handled when wrk stopped; \
          warroom used {cpu:.2} CPU-seconds ({:.0} µs per command)",

@@ -113,6 +113,17 @@ impl Ack {
 const DATABASE_DOWN: &str = "The state database is unavailable, so nothing was run. Retry in a \
      moment; if it is urgent, follow the runbook by hand and tell the incident channel.";
 
+fn audit_of(outcome: Outcome) -> CommandOutcome {
+    match outcome {
+        Outcome::Invalid => CommandOutcome::Invalid,
+        Outcome::Denied => CommandOutcome::Denied,
+        Outcome::Waiting => CommandOutcome::Accepted,
+        Outcome::Done | Outcome::Duplicate => CommandOutcome::Done,
+        Outcome::StepFailed => CommandOutcome::Failed,
+        Outcome::Internal => CommandOutcome::Error,
+    }
+}
+
 fn outcome_of(failure: &Failure) -> Outcome {
     match failure {
         Failure::Invalid(_) => Outcome::Invalid,
@@ -268,8 +279,13 @@ impl App {
         }
     }
 
-    /// Records the message. `Ok(None)` is a redelivery of one already recorded.
-    pub async fn record_only(&self, msg: &Incoming) -> Result<Option<i64>, StoreError> {
+    /// Records the message, with its outcome when that is already known.
+    /// `Ok(None)` is a redelivery of one already recorded.
+    pub async fn record_only(
+        &self,
+        msg: &Incoming,
+        known: Option<(CommandOutcome, &str)>,
+    ) -> Result<Option<i64>, StoreError> {
         let record = NewCommand {
             received_at: Utc::now(),
             platform: &msg.user.platform,
@@ -277,6 +293,8 @@ impl App {
             user_id: &msg.user.id,
             text: &msg.text,
             dedup_key: msg.dedup_key.as_deref(),
+            outcome: known.map(|(o, _)| o),
+            detail: known.map(|(_, d)| d),
         };
         self.store.record_command(&record).await
     }
@@ -285,7 +303,7 @@ impl App {
     /// outcome when there is nothing more to do: a redelivery, or the state database
     /// is down (the user is told).
     pub async fn record(&self, msg: &Incoming) -> Result<i64, Outcome> {
-        match self.record_only(msg).await {
+        match self.record_only(msg, None).await {
             Ok(Some(id)) => Ok(id),
             Ok(None) => Err(Outcome::Duplicate),
             Err(e) => {
@@ -296,12 +314,20 @@ impl App {
         }
     }
 
-    /// How a chat platform takes a command: record it, then triage it (parse, bind,
-    /// authorize: no state needed), and say so at once, inside the platform's
-    /// deadline. A mistake or a refusal is the answer itself; an accepted command
-    /// goes on in the background and reports through the chat.
+    /// How a chat platform takes a command: triage it (parse, bind, authorize: pure,
+    /// nothing runs), record it (with its outcome when triage already decided it),
+    /// and say so at once, inside the platform's deadline. A mistake or a refusal is
+    /// the answer itself; an accepted command goes on in the background and reports
+    /// through the chat.
     pub async fn acknowledge(self: &Arc<Self>, msg: Incoming) -> Ack {
-        let id = match self.record_only(&msg).await {
+        let refused = self.triage(&msg).err();
+        let known = refused
+            .as_ref()
+            .map(|f| (audit_of(outcome_of(f)), f.to_string()));
+        let recorded = self
+            .record_only(&msg, known.as_ref().map(|(o, d)| (*o, d.as_str())))
+            .await;
+        let id = match recorded {
             Ok(Some(id)) => id,
             Ok(None) => return Ack::Duplicate,
             Err(e) => {
@@ -309,24 +335,25 @@ impl App {
                 return Ack::Unavailable;
             }
         };
-        let triaged = self.triage(&msg).map(|_| ());
         let app = self.clone();
-        match triaged {
-            Ok(()) => {
+        match refused {
+            None => {
                 tokio::spawn(async move {
                     app.process(&msg, id).await;
                 });
                 Ack::Accepted(id)
             }
-            Err(failure) => {
-                let text = failure.to_string();
+            Some(failure) => {
                 let outcome = outcome_of(&failure);
-                // The audit record and the timeline note need the database; the
-                // answer does not wait for them.
-                tokio::spawn(async move {
-                    app.conclude(&msg, id, Err(failure), false).await;
-                });
-                Ack::Refused { text, outcome }
+                if outcome == Outcome::Denied {
+                    // The timeline note needs the database; the answer does not
+                    // wait for it.
+                    tokio::spawn(async move { app.note_refusal(&msg).await });
+                }
+                Ack::Refused {
+                    text: failure.to_string(),
+                    outcome,
+                }
             }
         }
     }
@@ -337,18 +364,12 @@ impl App {
             Ok(route) => self.execute(msg, route).await,
             Err(failure) => Err(failure),
         };
-        self.conclude(msg, id, result, true).await
+        self.conclude(msg, id, result).await
     }
 
-    /// Replies with what went wrong (when `reply`), notes refusals on the incident's
-    /// timeline, and writes the outcome to the audit record.
-    async fn conclude(
-        &self,
-        msg: &Incoming,
-        id: i64,
-        result: Result<Handled, Failure>,
-        reply: bool,
-    ) -> Outcome {
+    /// Replies with what went wrong, notes refusals on the incident's timeline, and
+    /// writes the outcome to the audit record.
+    async fn conclude(&self, msg: &Incoming, id: i64, result: Result<Handled, Failure>) -> Outcome {
         let (outcome, detail, run_id) = match result {
             Ok(h) => (h.outcome, String::new(), h.run_id),
             Err(e) => {
@@ -360,29 +381,23 @@ impl App {
                     }
                     user_facing => user_facing.to_string(),
                 };
-                if reply {
-                    let kind = if outcome == Outcome::Denied {
-                        PostKind::Denied
-                    } else {
-                        PostKind::Error
-                    };
-                    self.reply(msg, kind, &text).await;
-                }
+                let kind = if outcome == Outcome::Denied {
+                    PostKind::Denied
+                } else {
+                    PostKind::Error
+                };
+                self.reply(msg, kind, &text).await;
                 if outcome == Outcome::Denied {
                     self.note_refusal(msg).await;
                 }
                 (outcome, e.to_string(), None)
             }
         };
-        let audit = match outcome {
-            Outcome::Invalid => CommandOutcome::Invalid,
-            Outcome::Denied => CommandOutcome::Denied,
-            Outcome::Waiting => CommandOutcome::Accepted,
-            Outcome::Done | Outcome::Duplicate => CommandOutcome::Done,
-            Outcome::StepFailed => CommandOutcome::Failed,
-            Outcome::Internal => CommandOutcome::Error,
-        };
-        if let Err(e) = self.store.finish_command(id, audit, &detail, run_id).await {
+        if let Err(e) = self
+            .store
+            .finish_command(id, audit_of(outcome), &detail, run_id)
+            .await
+        {
             tracing::error!(error = %e, command = id, "cannot record command outcome");
         }
         outcome

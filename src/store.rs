@@ -10,6 +10,7 @@ mod incidents;
 mod lifecycle;
 mod outbox;
 mod people;
+mod recorder;
 mod runs;
 
 use std::str::FromStr;
@@ -39,6 +40,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL `{0}`: use a path, sqlite://FILE or postgres://...")]
     BadUrl(String),
+    #[error("the state database is unavailable: {0}")]
+    Recording(String),
     #[error("corrupt row in {table}: {what}")]
     Corrupt { table: &'static str, what: String },
 }
@@ -47,6 +50,7 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    recorder: recorder::Recorder,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -93,11 +97,20 @@ impl Store {
                         // lose the last commits, since they are not fsynced one by one.
                         // PostgreSQL is the store for that kind of durability.
                         sqlx::Executor::execute(&mut *conn, "PRAGMA synchronous = NORMAL").await?;
+                        // Checkpoints run in the background (below), not inside
+                        // whichever commit crosses the threshold: that commit's
+                        // command would wait for the whole copy.
+                        sqlx::Executor::execute(&mut *conn, "PRAGMA wal_autocheckpoint = 0")
+                            .await?;
                     }
                     Ok(())
                 })
             })
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            // A ping per checkout doubles the round trips of every query (on SQLite,
+            // two more thread hand-offs); a dead connection shows as the query's
+            // own error instead.
+            .test_before_acquire(false)
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_with(options)
             .await
@@ -112,7 +125,14 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        if backend == Backend::Sqlite {
+            tokio::spawn(checkpoint(pool.clone()));
+        }
+        Ok(Store {
+            recorder: recorder::Recorder::start(pool.clone(), backend),
+            pool,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -134,6 +154,42 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Copies the SQLite WAL into the database once a second without blocking writers
+/// (PASSIVE), until the pool closes. Under sustained writes a passive checkpoint may
+/// never catch up; past `WAL_LIMIT_FRAMES` a TRUNCATE checkpoint (which makes
+/// writers wait while it copies) bounds the file. SQLite checkpoints the rest when
+/// the last connection closes.
+async fn checkpoint(pool: AnyPool) {
+    /// 16k pages of 4 KiB: 64 MiB of WAL.
+    const WAL_LIMIT_FRAMES: i64 = 16_384;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        let passive = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
+        let frames = match passive {
+            Ok(row) => sqlx::Row::try_get::<i64, _>(&row, 1).unwrap_or(0),
+            Err(e) => {
+                tracing::debug!(error = %e, "WAL checkpoint skipped");
+                continue;
+            }
+        };
+        if frames > WAL_LIMIT_FRAMES {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, frames, "the SQLite WAL could not be truncated");
+            }
+        }
     }
 }
 

@@ -113,6 +113,8 @@ async fn commands(store: Store) {
         user_id: "U",
         text: "/x",
         dedup_key: key,
+        outcome: None,
+        detail: None,
     };
     assert!(store
         .record_command(&c(Some("k1")))
@@ -133,6 +135,48 @@ async fn commands(store: Store) {
         "no key never collides"
     );
     assert_eq!(store.commands().await.unwrap().len(), 3);
+}
+
+both!(
+    concurrent_deliveries_are_batched_and_each_key_is_recorded_once,
+    batched
+);
+async fn batched(store: Store) {
+    // 200 deliveries of 100 keys at once, as retries racing their originals: the
+    // recorder writes them in batches and every key wins exactly once.
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let key = format!("k{}", i % 100);
+            let c = NewCommand {
+                received_at: Utc::now(),
+                platform: "slack",
+                channel: "C",
+                user_id: "U",
+                text: "/x",
+                dedup_key: Some(&key),
+                outcome: (i % 3 == 0).then_some(warroom::store::CommandOutcome::Invalid),
+                detail: Some("typo"),
+            };
+            (key.clone(), store.record_command(&c).await.unwrap())
+        }));
+    }
+    let mut winners = std::collections::BTreeMap::new();
+    for t in tasks {
+        let (key, id) = t.await.unwrap();
+        if let Some(id) = id {
+            assert!(winners.insert(key, id).is_none(), "a key recorded twice");
+        }
+    }
+    assert_eq!(winners.len(), 100);
+    let ids: std::collections::BTreeSet<i64> = winners.values().copied().collect();
+    assert_eq!(ids.len(), 100, "each row its own id");
+    let rows = store.commands().await.unwrap();
+    assert_eq!(rows.len(), 100);
+    assert!(rows
+        .iter()
+        .all(|(_, o, _)| o == "received" || o == "invalid"));
 }
 
 both!(one_live_run_per_scope_and_compare_and_set_transitions, runs);

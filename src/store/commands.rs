@@ -14,6 +14,10 @@ pub struct NewCommand<'a> {
     pub text: &'a str,
     /// The platform's delivery id (Slack retries resend it); `None` never collides.
     pub dedup_key: Option<&'a str>,
+    /// Already known when it is recorded (a typo or a refusal answered in the
+    /// ack); `None` while it is being handled.
+    pub outcome: Option<CommandOutcome>,
+    pub detail: Option<&'a str>,
 }
 
 /// How a received command ended, for the audit trail.
@@ -44,9 +48,12 @@ impl Store {
     /// Records a command. Returns `None` when the dedup key was already seen: the
     /// platform redelivered something already handled.
     pub async fn record_command(&self, c: &NewCommand<'_>) -> Result<Option<i64>, StoreError> {
+        if let Some(key) = c.dedup_key {
+            return self.recorder.record(c, key).await;
+        }
         let sql = self.sql(
-            "INSERT INTO commands_received (received_at, platform, channel, user_id, text, dedup_key)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO commands_received (received_at, platform, channel, user_id, text, dedup_key, outcome, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (dedup_key) DO NOTHING
              RETURNING id",
         );
@@ -57,6 +64,8 @@ impl Store {
             .bind(c.user_id)
             .bind(c.text)
             .bind(c.dedup_key)
+            .bind(c.outcome.map_or("received", CommandOutcome::as_str))
+            .bind(c.detail)
             .fetch_optional(&self.pool)
             .await
             .map_err(StoreError::Unavailable)?;
