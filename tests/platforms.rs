@@ -355,3 +355,50 @@ async fn one_serve_runs_slack_and_discord_at_once_on_one_database() {
     );
     served.stop().await;
 }
+
+#[tokio::test]
+async fn serve_will_not_start_on_a_wrong_token_or_with_nothing_to_serve_and_says_why() {
+    use secrecy::SecretString;
+    use warroom::serve::Server;
+    let (env, _commands) = team_env(StateDb::Sqlite).await;
+
+    let nothing = Server::build(env.settings.clone())
+        .await
+        .err()
+        .expect("refused");
+    assert!(nothing.to_string().contains("SLACK_BOT_TOKEN"), "{nothing}");
+
+    let slack = FakeSlack::start().await;
+    let mut settings = env.settings.clone();
+    with_slack(&mut settings, &slack.api_url(), false);
+    if let Some(s) = settings.slack.as_mut() {
+        s.bot_token = SecretString::from("xoxb-not-the-token".to_string());
+    }
+    let wrong = Server::build(settings).await.err().expect("refused");
+    let wrong = wrong.to_string();
+    assert!(
+        wrong.contains("SLACK_BOT_TOKEN") && wrong.contains("invalid_auth"),
+        "{wrong}"
+    );
+    assert!(
+        !wrong.contains("xoxb-not-the-token"),
+        "secrets are never printed"
+    );
+
+    let discord = FakeDiscord::start().await;
+    let mut settings = env.settings.clone();
+    with_discord(&mut settings, &discord, true);
+    if let Some(d) = settings.discord.as_mut() {
+        d.token = SecretString::from("not-the-token".to_string());
+    }
+    let wrong = Server::build(settings)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(wrong.contains("DISCORD_TOKEN"), "{wrong}");
+    assert!(
+        !wrong.contains("not-the-token"),
+        "secrets are never printed"
+    );
+}

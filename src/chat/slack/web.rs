@@ -49,6 +49,24 @@ impl SlackWeb {
         }
     }
 
+    /// Checks the bot token with `auth.test`; says which workspace and bot it is.
+    pub async fn check(&self) -> Result<String, String> {
+        let session = self.client.open_session(&self.token);
+        match session.auth_test().await {
+            Ok(me) => Ok(format!(
+                "workspace {} as @{}",
+                me.team,
+                me.user.as_deref().unwrap_or("?")
+            )),
+            Err(SlackClientError::ApiError(e)) => Err(format!(
+                "Slack refused SLACK_BOT_TOKEN ({}); copy the Bot User OAuth Token (xoxb-…) from \
+                 the app's Install App page",
+                e.code
+            )),
+            Err(e) => Err(format!("cannot reach Slack to check SLACK_BOT_TOKEN: {e}")),
+        }
+    }
+
     pub fn client(&self) -> &Arc<Client> {
         &self.client
     }
