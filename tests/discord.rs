@@ -384,3 +384,53 @@ async fn the_gateway_registers_the_catalog_answers_interactions_and_records_the_
     assert!(d.fake.rejections().is_empty(), "{:#?}", d.fake.rejections());
     d.served.stop().await;
 }
+
+#[tokio::test]
+async fn what_was_said_while_warroom_was_away_is_backfilled_when_it_reconnects() {
+    let fake = FakeDiscord::start().await;
+    let (mut env, _commands) = team_env(StateDb::Sqlite).await;
+    with_discord(&mut env.settings, &fake, false);
+    let served = Served::start(env.settings.clone()).await;
+    fake.wait_ready().await;
+    let declare = json!([text("text", "declare P1 \"Checkout down\"")]);
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        command_interaction(9001, "tok-9001", IC, CHANNEL_ID, &[], "incident", declare),
+    )
+    .await;
+    let app = served.app("discord").clone();
+    eventually("the incident", || {
+        let app = app.clone();
+        async move {
+            !app.store
+                .open_incidents("discord")
+                .await
+                .unwrap()
+                .is_empty()
+        }
+    })
+    .await;
+    served.stop().await;
+
+    for i in 0..3 {
+        fake.add_history(CHANNEL_ID, DBA, &format!("said while away {i}"));
+    }
+    let served = Served::start(env.settings.clone()).await;
+    let app = served.app("discord").clone();
+    eventually("the backfilled messages", || {
+        let app = app.clone();
+        async move {
+            let from = chrono::Utc::now() - chrono::Duration::hours(1);
+            let to = chrono::Utc::now() + chrono::Duration::hours(1);
+            let said = app
+                .store
+                .messages(&CHANNEL_ID.to_string(), from, to)
+                .await
+                .unwrap();
+            said.len() == 3 && said[0].text == "said while away 0"
+        }
+    })
+    .await;
+    assert!(fake.rejections().is_empty(), "{:#?}", fake.rejections());
+    served.stop().await;
+}

@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod gateway;
+pub mod history;
 pub mod http;
 pub mod ingress;
 pub mod render;

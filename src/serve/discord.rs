@@ -51,10 +51,18 @@ impl Server {
             .get_current_application_info()
             .await
             .map_err(|e| {
-                ServeError::Config(format!(
-                    "Discord refused DISCORD_TOKEN or cannot be reached ({e}); copy the bot \
-                     token from the application's Bot page"
-                ))
+                let refused = matches!(
+                    &e,
+                    serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))
+                        if r.status_code.as_u16() == 401
+                );
+                ServeError::Config(if refused {
+                    "Discord refused DISCORD_TOKEN (401); copy the bot token from the \
+                     application's Bot page (Reset Token)"
+                        .into()
+                } else {
+                    format!("cannot reach Discord to check DISCORD_TOKEN: {e}")
+                })
             })?;
         let application_id = match &secrets.application_id {
             Some(id) => id.parse::<u64>().ok().filter(|&n| n != 0).ok_or_else(|| {

@@ -34,6 +34,14 @@ impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, "Discord gateway ready");
         register(&ctx.http, self.guild, &self.commands).await;
+        // A new session (not a resume): fetch what was said while disconnected.
+        let (app, http) = (self.app.clone(), ctx.http.clone());
+        tokio::spawn(async move {
+            let new = super::history::open_incidents(&app, &http).await;
+            if new > 0 {
+                tracing::info!(messages = new, "backfilled Discord channel history");
+            }
+        });
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {

@@ -54,7 +54,10 @@ pub async fn channel(
             }
             Err(e) => return Err(e),
         };
-        for m in &page.messages {
+        // Oldest first, so messages of the same millisecond keep their order.
+        let mut messages: Vec<&SlackHistoryMessage> = page.messages.iter().collect();
+        messages.sort_by_key(|m| ingress::ts_time(m.origin.ts.as_ref()));
+        for m in messages {
             if m.subtype.is_some() || m.sender.bot_id.is_some() {
                 continue;
             }
