@@ -2,10 +2,14 @@
 //! record → parse → authorize → (approve) → run → post.
 //!
 //! `App` owns the loaded catalog, templates, store, targets and the chat it answers
-//! in. Adapters build an [`Incoming`] and call [`App::handle`]; the returned [`Outcome`]
-//! is what `warroom run` turns into its exit code.
+//! in. The console and `warroom run` build an [`Incoming`] and call [`App::handle`]
+//! (the returned [`Outcome`] is `run`'s exit code); chat platforms call
+//! [`App::acknowledge`] and answer with its [`Ack`]. The stages live in `pipeline`.
 
+mod pipeline;
 pub(crate) mod runbook_command;
+
+pub use pipeline::{Ack, Route};
 
 use std::sync::Arc;
 
@@ -15,13 +19,11 @@ use secrecy::ExposeSecret;
 use crate::actions::target::{HttpTarget, RedisTarget, SqlTarget, Targets};
 use crate::authz::{Refusal, UserId};
 use crate::chat::{Chat, MessageRef, Post, PostKind};
-use crate::command::catalog::{Catalog, Lookup, Problem};
-use crate::command::parse;
-use crate::command::{builtin, checklist, lifecycle};
+use crate::command::catalog::{Catalog, Problem};
 use crate::config::Settings;
 use crate::incident::{kind, NewEvent};
 use crate::render::{escape, Renderer};
-use crate::store::{CommandOutcome, NewCommand, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// One message from a chat platform.
 #[derive(Debug, Clone)]
@@ -74,62 +76,6 @@ pub enum Failure {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
-}
-
-/// Where a triaged command goes.
-pub enum Route<'a> {
-    /// A built-in or lifecycle command.
-    Builtin(parse::CommandLine),
-    /// A runbook command, bound and allowed to be requested.
-    Runbook(runbook_command::Prepared<'a>),
-}
-
-/// What a platform answers at once (Slack's and Discord's 3-second deadline).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ack {
-    /// Recorded as `CMD-n` and being handled.
-    Accepted(i64),
-    /// The answer itself: a mistake (with what to type instead) or a refusal.
-    Refused { text: String, outcome: Outcome },
-    /// A redelivery of a command already received.
-    Duplicate,
-    /// The state database is down: nothing was recorded or run.
-    Unavailable,
-}
-
-impl Ack {
-    /// What the user reads, `shown` being their command line as typed.
-    pub fn text(&self, shown: &str) -> String {
-        let shown = escape::inline_code(shown);
-        match self {
-            Ack::Accepted(id) => format!("⏳ `{shown}` accepted (CMD-{id}); working on it."),
-            Ack::Refused { text, .. } => text.clone(),
-            Ack::Duplicate => format!("`{shown}` was already received."),
-            Ack::Unavailable => DATABASE_DOWN.to_string(),
-        }
-    }
-}
-
-const DATABASE_DOWN: &str = "The state database is unavailable, so nothing was run. Retry in a \
-     moment; if it is urgent, follow the runbook by hand and tell the incident channel.";
-
-fn audit_of(outcome: Outcome) -> CommandOutcome {
-    match outcome {
-        Outcome::Invalid => CommandOutcome::Invalid,
-        Outcome::Denied => CommandOutcome::Denied,
-        Outcome::Waiting => CommandOutcome::Accepted,
-        Outcome::Done | Outcome::Duplicate => CommandOutcome::Done,
-        Outcome::StepFailed => CommandOutcome::Failed,
-        Outcome::Internal => CommandOutcome::Error,
-    }
-}
-
-fn outcome_of(failure: &Failure) -> Outcome {
-    match failure {
-        Failure::Invalid(_) => Outcome::Invalid,
-        Failure::Denied(_) => Outcome::Denied,
-        Failure::Unavailable(_) | Failure::Store(_) | Failure::Internal(_) => Outcome::Internal,
-    }
 }
 
 /// What a handler reports back to the pipeline for the audit record.
@@ -268,219 +214,6 @@ impl App {
             instance: uuid::Uuid::new_v4().to_string(),
             named: Default::default(),
         })
-    }
-
-    /// Handles one message end to end. The message is recorded before anything else;
-    /// if that fails, nothing runs and the user is told.
-    pub async fn handle(&self, msg: &Incoming) -> Outcome {
-        match self.record(msg).await {
-            Ok(id) => self.process(msg, id).await,
-            Err(outcome) => outcome,
-        }
-    }
-
-    /// Records the message, with its outcome when that is already known.
-    /// `Ok(None)` is a redelivery of one already recorded.
-    pub async fn record_only(
-        &self,
-        msg: &Incoming,
-        known: Option<(CommandOutcome, &str)>,
-    ) -> Result<Option<i64>, StoreError> {
-        let record = NewCommand {
-            received_at: Utc::now(),
-            platform: &msg.user.platform,
-            channel: &msg.channel,
-            user_id: &msg.user.id,
-            text: &msg.text,
-            dedup_key: msg.dedup_key.as_deref(),
-            outcome: known.map(|(o, _)| o),
-            detail: known.map(|(_, d)| d),
-        };
-        self.store.record_command(&record).await
-    }
-
-    /// The first half of [`App::handle`]: records the message. `Err` carries the
-    /// outcome when there is nothing more to do: a redelivery, or the state database
-    /// is down (the user is told).
-    pub async fn record(&self, msg: &Incoming) -> Result<i64, Outcome> {
-        match self.record_only(msg, None).await {
-            Ok(Some(id)) => Ok(id),
-            Ok(None) => Err(Outcome::Duplicate),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot record command");
-                self.reply(msg, PostKind::Error, DATABASE_DOWN).await;
-                Err(Outcome::Internal)
-            }
-        }
-    }
-
-    /// How a chat platform takes a command: triage it (parse, bind, authorize: pure,
-    /// nothing runs), record it (with its outcome when triage already decided it),
-    /// and say so at once, inside the platform's deadline. A mistake or a refusal is
-    /// the answer itself; an accepted command goes on in the background and reports
-    /// through the chat.
-    pub async fn acknowledge(self: &Arc<Self>, msg: Incoming) -> Ack {
-        let refused = self.triage(&msg).err();
-        let known = refused
-            .as_ref()
-            .map(|f| (audit_of(outcome_of(f)), f.to_string()));
-        let recorded = self
-            .record_only(&msg, known.as_ref().map(|(o, d)| (*o, d.as_str())))
-            .await;
-        let id = match recorded {
-            Ok(Some(id)) => id,
-            Ok(None) => return Ack::Duplicate,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot record command");
-                return Ack::Unavailable;
-            }
-        };
-        let app = self.clone();
-        match refused {
-            None => {
-                tokio::spawn(async move {
-                    app.process(&msg, id).await;
-                });
-                Ack::Accepted(id)
-            }
-            Some(failure) => {
-                let outcome = outcome_of(&failure);
-                if outcome == Outcome::Denied {
-                    // The timeline note needs the database; the answer does not
-                    // wait for it.
-                    tokio::spawn(async move { app.note_refusal(&msg).await });
-                }
-                Ack::Refused {
-                    text: failure.to_string(),
-                    outcome,
-                }
-            }
-        }
-    }
-
-    /// The second half of [`App::handle`]: everything after the record.
-    pub async fn process(&self, msg: &Incoming, id: i64) -> Outcome {
-        let result = match self.triage(msg) {
-            Ok(route) => self.execute(msg, route).await,
-            Err(failure) => Err(failure),
-        };
-        self.conclude(msg, id, result).await
-    }
-
-    /// Replies with what went wrong, notes refusals on the incident's timeline, and
-    /// writes the outcome to the audit record.
-    async fn conclude(&self, msg: &Incoming, id: i64, result: Result<Handled, Failure>) -> Outcome {
-        let (outcome, detail, run_id) = match result {
-            Ok(h) => (h.outcome, String::new(), h.run_id),
-            Err(e) => {
-                let outcome = outcome_of(&e);
-                let text = match &e {
-                    Failure::Store(_) | Failure::Internal(_) => {
-                        tracing::error!(error = %e, command = id, "command failed");
-                        format!("Internal error (ref CMD-{id}); nothing further was run. The log has the details.")
-                    }
-                    user_facing => user_facing.to_string(),
-                };
-                let kind = if outcome == Outcome::Denied {
-                    PostKind::Denied
-                } else {
-                    PostKind::Error
-                };
-                self.reply(msg, kind, &text).await;
-                if outcome == Outcome::Denied {
-                    self.note_refusal(msg).await;
-                }
-                (outcome, e.to_string(), None)
-            }
-        };
-        if let Err(e) = self
-            .store
-            .finish_command(id, audit_of(outcome), &detail, run_id)
-            .await
-        {
-            tracing::error!(error = %e, command = id, "cannot record command outcome");
-        }
-        outcome
-    }
-
-    /// A refusal goes on the timeline of the channel's open incident, if any.
-    async fn note_refusal(&self, msg: &Incoming) {
-        let label = parse::parse(&msg.text)
-            .map(|line| match self.catalog.lookup(&line) {
-                Lookup::Spec { spec, .. } => spec.full_name(),
-                _ => line.name,
-            })
-            .unwrap_or_default();
-        let note = format!("{} was refused /{label}: not authorized", msg.user.id);
-        let noted = async {
-            if let Some(incident) = self.store.open_incident(&msg.channel).await? {
-                self.event(
-                    &incident.id,
-                    kind::DENIED,
-                    Some(&msg.user.id),
-                    &note,
-                    None,
-                    None,
-                )
-                .await?;
-            }
-            Ok::<(), StoreError>(())
-        };
-        if let Err(e) = noted.await {
-            tracing::error!(error = %e, "cannot note a refusal on the timeline");
-        }
-    }
-
-    /// Parses, looks up, binds and authorizes against the matrix: everything that
-    /// needs no state. Built-ins that decide against state (`/approve`) check the
-    /// rest when they run.
-    pub fn triage(&self, msg: &Incoming) -> Result<Route<'_>, Failure> {
-        let line = parse::parse(&msg.text).map_err(|e| Failure::Invalid(format!("{e}.")))?;
-        let name = line.name.as_str();
-        if lifecycle::NAMES.contains(&name) || checklist::NAMES.contains(&name) {
-            lifecycle::authorize(self, msg, &line)?;
-            return Ok(Route::Builtin(line));
-        }
-        if builtin::NAMES.contains(&name) || name == parse::UMBRELLA {
-            return Ok(Route::Builtin(line));
-        }
-        match self.catalog.lookup(&line) {
-            Lookup::Spec { spec, rest } => Ok(Route::Runbook(runbook_command::prepare(
-                self, msg, line, spec, &rest,
-            )?)),
-            Lookup::NeedsSub { name, subs, given } => {
-                let usages: Vec<String> = self
-                    .catalog
-                    .family(&name)
-                    .iter()
-                    .map(|s| s.usage())
-                    .collect();
-                let what = match given {
-                    Some(g) => format!("`{}` is not a form of /{name}", escape::inline_code(&g)),
-                    None => format!("/{name} needs one of: {}", subs.join(", ")),
-                };
-                Err(Failure::Invalid(format!(
-                    "{what}. Usage:\n{}",
-                    usages.join("\n")
-                )))
-            }
-            Lookup::Unknown { suggestion } => {
-                let hint = suggestion.map_or(String::new(), |s| format!(" Did you mean /{s}?"));
-                Err(Failure::Invalid(format!(
-                    "Unknown command /{}.{hint} Type /help to see the commands you can run.",
-                    line.name
-                )))
-            }
-        }
-    }
-
-    async fn execute(&self, msg: &Incoming, route: Route<'_>) -> Result<Handled, Failure> {
-        match route {
-            Route::Builtin(line) => builtin::dispatch(self, msg, &line)
-                .await?
-                .ok_or_else(|| Failure::Internal(format!("/{} has no handler", line.name))),
-            Route::Runbook(prepared) => runbook_command::run(self, msg, prepared).await,
-        }
     }
 
     /// Whether `user`'s display name is still to be learnt by this process.

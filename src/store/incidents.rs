@@ -58,6 +58,22 @@ impl Store {
         Ok(rows.iter().map(incident).collect())
     }
 
+    /// Where a backfill of `platform`'s channel history should start: for each
+    /// open incident's channel, the newest message already recorded there, or the
+    /// hour before detection (the lead-up the post-mortem shows).
+    pub async fn history_gaps(
+        &self,
+        platform: &str,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let mut out = Vec::new();
+        for incident in self.open_incidents(platform).await? {
+            let window = incident.detected_at - chrono::Duration::hours(1);
+            let latest = self.latest_message_at(platform, &incident.channel).await?;
+            out.push((incident.channel, latest.map_or(window, |l| l.max(window))));
+        }
+        Ok(out)
+    }
+
     pub async fn incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
         let sql = self.sql(&format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1"

@@ -80,26 +80,18 @@ pub async fn channel(
 /// Backfills the channel of every open Discord incident, from the newest message
 /// already recorded there (or an hour before detection).
 pub async fn open_incidents(app: &Arc<App>, http: &Http) -> usize {
-    let incidents = match app.store.open_incidents(PLATFORM).await {
-        Ok(list) => list,
+    let gaps = match app.store.history_gaps(PLATFORM).await {
+        Ok(gaps) => gaps,
         Err(e) => {
             tracing::warn!(error = %e, "backfill: cannot list open incidents");
             return 0;
         }
     };
     let mut new = 0;
-    for incident in incidents {
-        let Some(id) = incident.channel.parse::<u64>().ok().filter(|&n| n != 0) else {
+    for (channel_id, since) in gaps {
+        let Some(id) = channel_id.parse::<u64>().ok().filter(|&n| n != 0) else {
             continue;
         };
-        let window = incident.detected_at - chrono::Duration::hours(1);
-        let latest = app
-            .store
-            .latest_message_at(PLATFORM, &incident.channel)
-            .await
-            .ok()
-            .flatten();
-        let since = latest.map_or(window, |l| l.max(window));
         match channel(app, http, ChannelId::new(id), since).await {
             Ok(n) => new += n,
             Err(e) => tracing::warn!(error = %e, channel = id, "backfill failed"),

@@ -20,6 +20,7 @@ use serenity::model::application::{
     Interaction,
 };
 use serenity::model::guild::Member;
+use serenity::model::id::{ChannelId, InteractionId};
 use serenity::model::user::User;
 
 use super::commands::{command_line, OptionValue};
@@ -92,21 +93,42 @@ async fn save_handle(app: &App, channel: &str, user: &UserId, token: &str) {
     }
 }
 
-async fn command(app: &Arc<App>, c: &CommandInteraction) -> Value {
-    let user = user_of(&c.user, c.member.as_deref());
-    let channel = c.channel_id.to_string();
-    let line = command_line(&c.data.name, &options(&c.data.options));
-    save_handle(app, &channel, &user, &c.token).await;
-    let msg = Incoming {
+/// The core's message for an interaction. First saves its token as the user's
+/// reply handle (every private reply of what follows needs it) and their name.
+async fn incoming(
+    app: &Arc<App>,
+    id: InteractionId,
+    token: &str,
+    who: &User,
+    member: Option<&Member>,
+    channel: ChannelId,
+    line: &str,
+) -> Incoming {
+    let user = user_of(who, member);
+    let channel = channel.to_string();
+    save_handle(app, &channel, &user, token).await;
+    app.remember_name(&user, display_name(who)).await;
+    Incoming {
         user,
         channel,
-        text: line.clone(),
-        dedup_key: Some(format!("discord:interaction:{}", c.id)),
-    };
-    let ack = app.acknowledge(msg).await;
-    app.remember_name(&user_of(&c.user, None), display_name(&c.user))
-        .await;
-    private(&ack.text(&line))
+        text: line.to_string(),
+        dedup_key: Some(format!("discord:interaction:{id}")),
+    }
+}
+
+async fn command(app: &Arc<App>, c: &CommandInteraction) -> Value {
+    let line = command_line(&c.data.name, &options(&c.data.options));
+    let msg = incoming(
+        app,
+        c.id,
+        &c.token,
+        &c.user,
+        c.member.as_deref(),
+        c.channel_id,
+        &line,
+    )
+    .await;
+    private(&app.acknowledge(msg).await.text(&line))
 }
 
 /// What Discord shows for a user: their global display name, else their username.
@@ -115,24 +137,23 @@ pub fn display_name(user: &User) -> &str {
 }
 
 async fn component(app: &Arc<App>, c: &ComponentInteraction) -> Option<Value> {
-    let line = c.data.custom_id.clone();
+    let line = &c.data.custom_id;
     // Only warroom's buttons: their id is a command line.
     if !line.starts_with('/') {
         return None;
     }
-    let user = user_of(&c.user, c.member.as_ref());
-    let channel = c.channel_id.to_string();
-    save_handle(app, &channel, &user, &c.token).await;
-    let msg = Incoming {
-        user,
-        channel,
-        text: line.clone(),
-        dedup_key: Some(format!("discord:interaction:{}", c.id)),
-    };
-    app.remember_name(&user_of(&c.user, None), display_name(&c.user))
-        .await;
+    let msg = incoming(
+        app,
+        c.id,
+        &c.token,
+        &c.user,
+        c.member.as_ref(),
+        c.channel_id,
+        line,
+    )
+    .await;
     Some(match app.acknowledge(msg).await {
         Ack::Accepted(_) | Ack::Duplicate => json!({ "type": 6 }),
-        refused => private(&refused.text(&line)),
+        refused => private(&refused.text(line)),
     })
 }

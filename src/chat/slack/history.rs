@@ -95,31 +95,21 @@ pub async fn channel(
 /// Backfills the channel of every open Slack incident, from the newest message
 /// already recorded there (or an hour before detection, the post-mortem's window).
 pub async fn open_incidents(app: &Arc<App>, web: &SlackWeb, pace: Pace) -> usize {
-    let incidents = match app.store.open_incidents(PLATFORM).await {
-        Ok(list) => list,
+    let gaps = match app.store.history_gaps(PLATFORM).await {
+        Ok(gaps) => gaps,
         Err(e) => {
             tracing::warn!(error = %e, "backfill: cannot list open incidents");
             return 0;
         }
     };
     let mut new = 0;
-    for (i, incident) in incidents.iter().enumerate() {
+    for (i, (channel_id, since)) in gaps.iter().enumerate() {
         if i > 0 {
             tokio::time::sleep(pace.interval).await;
         }
-        let window = incident.detected_at - chrono::Duration::hours(1);
-        let latest = app
-            .store
-            .latest_message_at(PLATFORM, &incident.channel)
-            .await
-            .ok()
-            .flatten();
-        let since = latest.map_or(window, |l| l.max(window));
-        match channel(app, web, &incident.channel, since, pace).await {
+        match channel(app, web, channel_id, *since, pace).await {
             Ok(n) => new += n,
-            Err(e) => {
-                tracing::warn!(error = %e, channel = %incident.channel, "backfill failed")
-            }
+            Err(e) => tracing::warn!(error = %e, channel = %channel_id, "backfill failed"),
         }
     }
     new
