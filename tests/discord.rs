@@ -362,23 +362,71 @@ async fn the_gateway_registers_the_catalog_answers_interactions_and_records_the_
     // /status's answer is a private follow-up.
     until("the status reply", || !d.fake.followups(&token).is_empty()).await;
 
-    // What people say in the channel is recorded live, once.
+    // Other channels' chatter is none of the post-mortem's business.
+    let elsewhere = 1_180_000_000_000_000_777;
+    d.fake.add_channel(elsewhere);
+    let chatter = message_create(d.id(), elsewhere, IC, "lunch?");
+    d.fake.dispatch("MESSAGE_CREATE", chatter).await;
+    // What was said before the incident was declared, the lead-up...
+    d.fake
+        .add_history(CHANNEL_ID, DBA, "replication lag is climbing");
+    let declare = json!([text("text", "declare P2 \"Checkout slow\"")]);
+    let id = d.id();
+    d.fake
+        .dispatch(
+            "INTERACTION_CREATE",
+            command_interaction(
+                id,
+                &format!("tok-{id}"),
+                IC,
+                CHANNEL_ID,
+                &[],
+                "incident",
+                declare,
+            ),
+        )
+        .await;
+    let app = d.served.app("discord").clone();
+    eventually("the incident", || {
+        let app = app.clone();
+        async move {
+            app.store
+                .open_incident(&CHANNEL_ID.to_string())
+                .await
+                .unwrap()
+                .is_some()
+        }
+    })
+    .await;
+    // ... is fetched when the channel next speaks; what is said is recorded live, once.
     let said = message_create(d.id(), CHANNEL_ID, IC, "rolling back now, dashboards red");
     d.fake.dispatch("MESSAGE_CREATE", said.clone()).await;
     d.fake.dispatch("MESSAGE_CREATE", said).await;
-    let app = d.served.app("discord").clone();
-    eventually("the recorded message", || {
+    let texts = || {
         let app = app.clone();
         async move {
             let far = chrono::Utc::now() + chrono::Duration::hours(1);
             let from = far - chrono::Duration::hours(3);
-            app.store
+            let mut all = app
+                .store
                 .messages(&CHANNEL_ID.to_string(), from, far)
                 .await
-                .unwrap()
-                .len()
-                == 1
+                .unwrap();
+            all.extend(
+                app.store
+                    .messages(&elsewhere.to_string(), from, far)
+                    .await
+                    .unwrap(),
+            );
+            all.into_iter().map(|m| m.text).collect::<Vec<_>>()
         }
+    };
+    eventually("the lead-up and the live message", || async {
+        texts().await
+            == [
+                "replication lag is climbing",
+                "rolling back now, dashboards red",
+            ]
     })
     .await;
     assert!(d.fake.rejections().is_empty(), "{:#?}", d.fake.rejections());

@@ -59,16 +59,21 @@ impl Store {
     }
 
     /// Where a backfill of `platform`'s channel history should start: for each
-    /// open incident's channel, the newest message already recorded there, or the
-    /// hour before detection (the lead-up the post-mortem shows).
+    /// open incident's channel, the newest message recorded there a minute or more
+    /// before now, or the hour before detection (the lead-up the post-mortem
+    /// shows). Not the very newest: messages recorded live as a connection comes
+    /// back would hide the gap before them. The overlap is recorded once.
     pub async fn history_gaps(
         &self,
         platform: &str,
     ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let settled = Utc::now() - chrono::Duration::minutes(1);
         let mut out = Vec::new();
         for incident in self.open_incidents(platform).await? {
             let window = incident.detected_at - chrono::Duration::hours(1);
-            let latest = self.latest_message_at(platform, &incident.channel).await?;
+            let latest = self
+                .latest_message_at(platform, &incident.channel, settled)
+                .await?;
             out.push((incident.channel, latest.map_or(window, |l| l.max(window))));
         }
         Ok(out)

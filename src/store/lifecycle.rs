@@ -285,15 +285,19 @@ impl Store {
     }
 
     /// When the newest recorded message of a channel was said.
+    /// When the newest message of a channel said before `before` was said.
     pub async fn latest_message_at(
         &self,
         platform: &str,
         channel: &str,
+        before: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let sql = self.sql("SELECT MAX(at) FROM messages WHERE platform = $1 AND channel = $2");
+        let sql = self
+            .sql("SELECT MAX(at) FROM messages WHERE platform = $1 AND channel = $2 AND at < $3");
         let at: Option<i64> = sqlx::query_scalar(&sql)
             .bind(platform)
             .bind(channel)
+            .bind(millis(before))
             .fetch_one(&self.pool)
             .await?;
         Ok(at.map(from_millis))

@@ -8,13 +8,16 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use serenity::all::{Context, EventHandler, GatewayIntents, GuildId, Interaction, Message, Ready};
+use serenity::all::{
+    ChannelId, Context, EventHandler, GatewayIntents, GuildId, Interaction, Message, Ready,
+};
 use serenity::client::{Client, ClientBuilder};
 use serenity::gateway::ShardManager;
 use serenity::http::Http;
 
 use super::{ingress, PLATFORM};
 use crate::app::App;
+use crate::incident::Incident;
 
 /// What warroom needs to hear: commands and buttons come without any intent;
 /// messages (and their text, a privileged intent to enable in the developer
@@ -27,6 +30,8 @@ struct Handler {
     app: Arc<App>,
     guild: Option<GuildId>,
     commands: Vec<Value>,
+    /// Incident channels whose lead-up this session has already fetched.
+    caught_up: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 #[serenity::async_trait]
@@ -62,10 +67,22 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn message(&self, _ctx: Context, msg: Message) {
+    async fn message(&self, ctx: Context, msg: Message) {
         if msg.author.bot || msg.guild_id.is_none() || msg.content.is_empty() {
             return;
         }
+        // A bot sees every channel of the server; only incident channels are the
+        // post-mortem's business.
+        let channel = msg.channel_id.to_string();
+        let incident = match self.app.store.open_incident(&channel).await {
+            Ok(Some(incident)) => incident,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot tell whether a channel has an incident");
+                return;
+            }
+        };
+        self.catch_up(&ctx, msg.channel_id, &incident);
         let recorded = self
             .app
             .store
@@ -85,6 +102,31 @@ impl EventHandler for Handler {
         self.app
             .remember_name(&author, ingress::display_name(&msg.author))
             .await;
+    }
+}
+
+impl Handler {
+    /// The first message this session in an incident's channel fetches what the
+    /// channel said since the hour before detection (the lead-up the post-mortem
+    /// shows), which was not recorded live. From the window's start, not from the
+    /// newest recorded message: a message recorded meanwhile would hide the gap.
+    fn catch_up(&self, ctx: &Context, channel: ChannelId, incident: &Incident) {
+        let first = self
+            .caught_up
+            .lock()
+            .map(|mut seen| seen.insert(channel.to_string()))
+            .unwrap_or(false);
+        if !first {
+            return;
+        }
+        let since = incident.detected_at - chrono::Duration::hours(1);
+        let (app, http) = (self.app.clone(), ctx.http.clone());
+        tokio::spawn(async move {
+            match super::history::channel(&app, &http, channel, since).await {
+                Ok(n) => tracing::debug!(messages = n, "caught up on an incident channel"),
+                Err(e) => tracing::warn!(error = %e, "cannot fetch an incident channel's lead-up"),
+            }
+        });
     }
 }
 
@@ -120,6 +162,7 @@ impl Gateway {
             app,
             guild,
             commands,
+            caught_up: Default::default(),
         };
         let mut client: Client = ClientBuilder::new_with_http(http, intents())
             .event_handler(handler)
