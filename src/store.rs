@@ -158,10 +158,11 @@ impl Store {
 }
 
 /// Copies the SQLite WAL into the database once a second without blocking writers
-/// (PASSIVE), until the pool closes. Under sustained writes a passive checkpoint may
-/// never catch up; past `WAL_LIMIT_FRAMES` a TRUNCATE checkpoint (which makes
-/// writers wait while it copies) bounds the file. SQLite checkpoints the rest when
-/// the last connection closes.
+/// (PASSIVE), until the pool closes. Under sustained writes the WAL file only
+/// restarts when a checkpoint finds no reader; past `WAL_LIMIT_FRAMES` a TRUNCATE
+/// checkpoint is tried, with no busy wait, so it never holds writers up: when
+/// readers are in the way it gives up and tries again next second. SQLite
+/// checkpoints the rest when the last connection closes.
 async fn checkpoint(pool: AnyPool) {
     /// 16k pages of 4 KiB: 64 MiB of WAL.
     const WAL_LIMIT_FRAMES: i64 = 16_384;
@@ -172,25 +173,27 @@ async fn checkpoint(pool: AnyPool) {
         if pool.is_closed() {
             return;
         }
-        let passive = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&pool)
-            .await;
-        let frames = match passive {
-            Ok(row) => sqlx::Row::try_get::<i64, _>(&row, 1).unwrap_or(0),
-            Err(e) => {
-                tracing::debug!(error = %e, "WAL checkpoint skipped");
-                continue;
-            }
-        };
-        if frames > WAL_LIMIT_FRAMES {
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&pool)
-                .await
-            {
-                tracing::warn!(error = %e, frames, "the SQLite WAL could not be truncated");
-            }
+        if let Err(e) = checkpoint_once(&pool, WAL_LIMIT_FRAMES).await {
+            tracing::debug!(error = %e, "WAL checkpoint skipped");
         }
     }
+}
+
+async fn checkpoint_once(pool: &AnyPool, limit: i64) -> Result<(), sqlx::Error> {
+    use sqlx::{Executor, Row};
+    let mut conn = pool.acquire().await?;
+    let passive = conn.fetch_one("PRAGMA wal_checkpoint(PASSIVE)").await?;
+    let frames: i64 = passive.try_get(1).unwrap_or(0);
+    if frames > limit {
+        // Without a busy wait: a checkpoint waiting on readers blocks every writer.
+        conn.execute("PRAGMA busy_timeout = 0").await?;
+        let truncated = conn.fetch_one("PRAGMA wal_checkpoint(TRUNCATE)").await;
+        conn.execute("PRAGMA busy_timeout = 5000").await?;
+        if truncated.is_ok_and(|r| r.try_get::<i64, _>(0).unwrap_or(1) == 1) {
+            tracing::debug!(frames, "WAL truncation postponed: readers in the way");
+        }
+    }
+    Ok(())
 }
 
 /// A database URL fit to print: the password, if any, replaced by `***`.
