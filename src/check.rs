@@ -173,7 +173,59 @@ impl SpecCheck<'_> {
         });
     }
 
+    /// What Discord would refuse when the commands are registered (Slack takes any
+    /// of these): names outside its rule, or more options than it allows.
+    fn check_discord(&mut self) {
+        use crate::chat::discord::commands::valid_name;
+        let f = &self.spec.file;
+        let h = &f.command;
+        for name in std::iter::once(&h.name).chain(h.sub.as_ref()) {
+            if !valid_name(name) {
+                self.report(
+                    name,
+                    format!(
+                        "`{name}` cannot be a Discord command name (lowercase letters, \
+                         digits, - and _, at most 32)"
+                    ),
+                );
+            }
+        }
+        for a in &f.args {
+            if !valid_name(&a.name) {
+                self.report(
+                    &format!("\"{}\"", a.name),
+                    format!(
+                        "argument `{}` cannot be a Discord option name (lowercase letters, \
+                         digits, - and _, at most 32)",
+                        a.name
+                    ),
+                );
+            }
+            if a.choices.len() > 25 {
+                self.report(
+                    &format!("\"{}\"", a.name),
+                    format!(
+                        "argument `{}` has {} choices; Discord shows at most 25",
+                        a.name,
+                        a.choices.len()
+                    ),
+                );
+            }
+        }
+        // One option per argument, plus dry-run.
+        if f.args.len() + 1 > 25 {
+            self.report(
+                "[[args]]",
+                format!(
+                    "{} arguments: Discord allows 24 per command (plus dry-run)",
+                    f.args.len()
+                ),
+            );
+        }
+    }
+
     fn run(&mut self) {
+        self.check_discord();
         let f = &self.spec.file;
         let h = &f.command;
         if !self.catalog.matrix.scenarios.contains_key(&h.scenario) {

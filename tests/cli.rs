@@ -161,6 +161,11 @@ async fn check_reports_each_broken_file_with_its_line() {
     )
     .unwrap();
 
+    std::fs::write(
+        dir.path().join("commands/not-for-discord.toml"),
+        "[command]\nname = \"Shout\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[args]]\nname = \"Target Host\"\nchoices = [\"a\"]\n[[steps]]\nname = \"w\"\n[steps.wait]\nduration = \"1s\"\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
         .current_dir(dir.path())
         .arg("check")
@@ -176,6 +181,8 @@ async fn check_reports_each_broken_file_with_its_line() {
         "commands/broken.toml:11: unknown template `missing.md.j2`",
         "commands/dup.toml:2: duplicate command /kanban-off",
         "commands/uses-bad.toml:10: template `bad-vars.md.j2` uses `vars.nobody_sets_this`, which this command does not provide",
+        "commands/not-for-discord.toml:2: `Shout` cannot be a Discord command name",
+        "commands/not-for-discord.toml:6: argument `Target Host` cannot be a Discord option name",
     ];
     for e in expected {
         assert!(
