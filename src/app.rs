@@ -50,6 +50,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How a reply saying why a command did not run is styled.
+    pub fn reply_kind(self) -> PostKind {
+        if self == Outcome::Denied {
+            PostKind::Denied
+        } else {
+            PostKind::Error
+        }
+    }
+
     pub fn exit_code(self) -> i32 {
         match self {
             Outcome::Done | Outcome::Waiting | Outcome::Duplicate => 0,

@@ -184,12 +184,7 @@ impl App {
                     }
                     user_facing => user_facing.to_string(),
                 };
-                let kind = if outcome == Outcome::Denied {
-                    PostKind::Denied
-                } else {
-                    PostKind::Error
-                };
-                self.reply(msg, kind, &text).await;
+                self.reply(msg, outcome.reply_kind(), &text).await;
                 if outcome == Outcome::Denied {
                     self.note_refusal(msg).await;
                 }

@@ -70,16 +70,10 @@ pub async fn button(
         text: value.to_string(),
         dedup_key: action_ts.map(|ts| format!("slack:action:{user}:{ts}")),
     };
-    let ack = app.acknowledge(msg).await;
-    if let Ack::Refused { text, .. } = &ack {
+    let ack = app.acknowledge(msg.clone()).await;
+    if let Ack::Refused { text, outcome } = &ack {
         // A press has no ack text of its own: the refusal is a private reply.
-        let reply = Incoming {
-            user: UserId::new(PLATFORM, user),
-            channel: channel.to_string(),
-            text: value.to_string(),
-            dedup_key: None,
-        };
-        app.reply(&reply, crate::chat::PostKind::Denied, text).await;
+        app.reply(&msg, outcome.reply_kind(), text).await;
     }
     Some(ack)
 }
