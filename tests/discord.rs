@@ -482,3 +482,59 @@ async fn what_was_said_while_warroom_was_away_is_backfilled_when_it_reconnects()
     assert!(fake.rejections().is_empty(), "{:#?}", fake.rejections());
     served.stop().await;
 }
+
+#[tokio::test]
+async fn two_approvers_one_by_guild_role_each_update_the_request_in_place() {
+    let d = start(true).await;
+    let answer = d.command(ONCALL, &[], "kanban-cleanup", json!([])).await;
+    assert!(ephemeral_text(&answer).contains("accepted"), "{answer}");
+    until("the approval request", || {
+        d.find("needs approval").is_some()
+    })
+    .await;
+    let request = d.find("needs approval").unwrap();
+    assert!(
+        text_of(&request).contains("Still needed: DevSecOps Lead, Database Admin"),
+        "{}",
+        text_of(&request)
+    );
+
+    // The lead's approval shows on the request itself; the DBAs, by their guild
+    // role, are still named; the buttons stay.
+    let answer = d.press(LEAD, &[], &request, "/approve RUN-1").await;
+    assert_eq!(answer["type"], 6, "{answer}");
+    until("the lead's approval on the request", || {
+        d.fake
+            .message(request.id)
+            .is_some_and(|m| text_of(&m).contains(&format!("Approved by {LEAD} as DevSecOps Lead")))
+    })
+    .await;
+    let edited = d.fake.message(request.id).unwrap();
+    assert!(
+        text_of(&edited).contains("Still needed: Database Admin"),
+        "{}",
+        text_of(&edited)
+    );
+    assert_eq!(edited.custom_ids(), ["/approve RUN-1", "/deny RUN-1"]);
+    assert_eq!(edited.mentioned_roles(), [DBA_ROLE]);
+
+    // A DBA, known to the matrix only through the guild role, completes it.
+    d.press(DBA, &[DBA_ROLE], &edited, "/approve RUN-1").await;
+    until("the run to finish", || {
+        d.fake
+            .message(request.id)
+            .is_some_and(|m| text_of(&m).contains("succeeded") || text_of(&m).contains("failed"))
+    })
+    .await;
+    let app = d.served.app("discord");
+    let votes = app.store.votes(1).await.unwrap();
+    let roles: Vec<&str> = votes.iter().map(|(_, role, _)| role.as_str()).collect();
+    assert_eq!(roles, ["DevSecOps Lead", "Database Admin"]);
+    assert_eq!(
+        votes[1].0.user.groups,
+        [DBA_ROLE.to_string()],
+        "the role is kept with the vote"
+    );
+    assert!(d.fake.rejections().is_empty(), "{:#?}", d.fake.rejections());
+    d.served.stop().await;
+}

@@ -198,8 +198,10 @@ async fn vote(
             // The request message itself shows who decided and who is still needed.
             let spec = engine::spec_of(app, &run)?;
             let decided = app.store.votes(run.id).await?;
-            let post =
+            let mut post =
                 crate::app::runbook_command::approval_post(app, spec, &run, &missing, &decided);
+            // Still naming who is awaited; platforms do not notify again on an edit.
+            post.mentions = crate::app::runbook_command::members_of_titles(app, &missing);
             match run.progress_ref.as_deref().and_then(MessageRef::decode) {
                 Some(m) => app.edit(&m, &post).await,
                 None => {
