@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
     let state = Arc::new(SlackHttp {
         app,
         signing_secret: SecretString::from(secret.to_string()),
-        people: None,
+        workspace: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/slack/commands", listener.local_addr()?);

@@ -266,6 +266,7 @@ async fn the_slack_manifest_lists_every_command_with_minimal_scopes_and_socket_m
             "chat:write",
             "channels:history",
             "groups:history",
+            "channels:join",
             "users:read"
         ])
     );

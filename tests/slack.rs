@@ -189,6 +189,8 @@ async fn socket_mode_runs_a_p1_rollback_with_approval_buttons_progress_and_its_t
     })
     .await;
     assert!(s.fake.rejections().is_empty(), "{:#?}", s.fake.rejections());
+    // The first command in the channel made warroom join it (it records it too).
+    assert_eq!(s.fake.joined(), [INC]);
 
     // What people say in the channel is recorded live, once per ts.
     let said = message_event("U_IC", INC, "dashboards green again", "1763900001.000200");

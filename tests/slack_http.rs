@@ -30,7 +30,7 @@ async fn start(env: Env) -> Slack {
     let state = Arc::new(SlackHttp {
         app: app.clone(),
         signing_secret: SecretString::from(SECRET.to_string()),
-        people: None,
+        workspace: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

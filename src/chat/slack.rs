@@ -8,7 +8,7 @@ pub mod http;
 pub mod ingress;
 pub mod manifest;
 pub mod mrkdwn;
-pub mod people;
 pub mod signature;
 pub mod socket;
 pub mod web;
+pub mod workspace;

@@ -1,5 +1,6 @@
 //! `warroom serve`'s Slack: the Web API behind the outbox, Socket Mode or the HTTP
-//! endpoints, the people directory, and the history backfill after each connection.
+//! endpoints, what it learns and joins in the workspace, and the history backfill
+//! after each connection.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +43,7 @@ impl Server {
                 stop.clone(),
             )
             .await?;
-        let people = Arc::new(slack::people::Directory::new(web.clone()));
+        let workspace = Arc::new(slack::workspace::Workspace::new(web.clone()));
         let pace = slack::history::Pace {
             page: config.history_page.max(1),
             interval: crate::command::spec::parse_duration(&config.history_interval)
@@ -65,7 +66,7 @@ impl Server {
                     app,
                     client,
                     token,
-                    Some(people),
+                    Some(workspace),
                     Some(connected),
                 )
                 .await
@@ -87,7 +88,7 @@ impl Server {
                 let state = Arc::new(slack::http::SlackHttp {
                     app: app.clone(),
                     signing_secret: secret,
-                    people: Some(people),
+                    workspace: Some(workspace),
                 });
                 self.router = std::mem::take(&mut self.router).merge(slack::http::router(state));
                 // No reconnects to hear about: backfill once at start.

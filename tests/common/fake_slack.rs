@@ -162,6 +162,8 @@ struct State {
     history: HashMap<String, Vec<Value>>,
     ephemerals: Vec<Ephemeral>,
     users: HashMap<String, Value>,
+    /// Channels the bot joined with `conversations.join`, in order.
+    joined: Vec<String>,
     /// The latest `ts` handed out or seeded, in microseconds.
     clock: u64,
     socket: socket::SocketState,
@@ -287,6 +289,11 @@ impl FakeSlack {
     /// Every ephemeral message, in post order.
     pub fn ephemerals(&self) -> Vec<Ephemeral> {
         self.state().ephemerals.clone()
+    }
+
+    /// Channels the bot joined (`conversations.join`), in order.
+    pub fn joined(&self) -> Vec<String> {
+        self.state().joined.clone()
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

@@ -19,8 +19,8 @@ use crate::app::App;
 pub struct SlackHttp {
     pub app: Arc<App>,
     pub signing_secret: SecretString,
-    /// Looks up the names of users it hears from, for the post-mortem.
-    pub people: Option<Arc<super::people::Directory>>,
+    /// Learns the names of users it hears from and joins the channels they use.
+    pub workspace: Option<Arc<super::workspace::Workspace>>,
 }
 
 /// The routes, to mount under the public URL the Slack app points at.
@@ -76,7 +76,7 @@ async fn commands(
     };
     let (_, text) = ingress::command(
         &state.app,
-        state.people.as_ref(),
+        state.workspace.as_ref(),
         ingress::SlashCommand {
             user,
             channel,
@@ -117,7 +117,7 @@ async fn interactivity(
         if let Some(value) = action["value"].as_str() {
             ingress::button(
                 &state.app,
-                state.people.as_ref(),
+                state.workspace.as_ref(),
                 user,
                 channel,
                 value,
@@ -152,9 +152,15 @@ async fn events(State(state): State<Arc<SlackHttp>>, headers: HeaderMap, body: B
                 e["ts"].as_str(),
             ) {
                 // A retry carries the same ts: recorded once.
-                if let Err(err) =
-                    ingress::message(&state.app, state.people.as_ref(), channel, user, text, ts)
-                        .await
+                if let Err(err) = ingress::message(
+                    &state.app,
+                    state.workspace.as_ref(),
+                    channel,
+                    user,
+                    text,
+                    ts,
+                )
+                .await
                 {
                     tracing::error!(error = %err, "cannot record a channel message");
                     return StatusCode::SERVICE_UNAVAILABLE.into_response();

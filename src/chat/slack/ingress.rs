@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::people::Directory;
+use super::workspace::Workspace;
 use crate::app::{Ack, App, Incoming};
 use crate::authz::UserId;
 use crate::store::StoreError;
@@ -30,11 +30,12 @@ pub struct SlashCommand<'a> {
 /// shows the user: the answer itself for a mistake or a refusal, else "accepted".
 pub async fn command(
     app: &Arc<App>,
-    people: Option<&Arc<Directory>>,
+    workspace: Option<&Arc<Workspace>>,
     c: SlashCommand<'_>,
 ) -> (Ack, String) {
-    if let Some(people) = people {
-        people.learn(app, c.user);
+    if let Some(workspace) = workspace {
+        workspace.learn(app, c.user);
+        workspace.join(c.channel);
     }
     let line = format!("{} {}", c.command, c.text).trim().to_string();
     let msg = Incoming {
@@ -52,7 +53,7 @@ pub async fn command(
 /// presser. Anything else (another app's button) is ignored.
 pub async fn button(
     app: &Arc<App>,
-    people: Option<&Arc<Directory>>,
+    workspace: Option<&Arc<Workspace>>,
     user: &str,
     channel: &str,
     value: &str,
@@ -61,8 +62,8 @@ pub async fn button(
     if !value.starts_with('/') {
         return None;
     }
-    if let Some(people) = people {
-        people.learn(app, user);
+    if let Some(workspace) = workspace {
+        workspace.learn(app, user);
     }
     let msg = Incoming {
         user: UserId::new(PLATFORM, user),
@@ -82,14 +83,14 @@ pub async fn button(
 /// post-mortem. A redelivery (same `ts`) is recorded once; true if it was new.
 pub async fn message(
     app: &Arc<App>,
-    people: Option<&Arc<Directory>>,
+    workspace: Option<&Arc<Workspace>>,
     channel: &str,
     user: &str,
     text: &str,
     ts: &str,
 ) -> Result<bool, StoreError> {
-    if let Some(people) = people {
-        people.learn(app, user);
+    if let Some(workspace) = workspace {
+        workspace.learn(app, user);
     }
     app.store
         .record_message(PLATFORM, channel, user, text, ts_time(ts), Some(ts))

@@ -24,6 +24,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "record the incident channel's messages for the post-mortem",
     ),
     ("groups:history", "the same in private incident channels"),
+    (
+        "channels:join",
+        "join a public incident channel on its first command, to post and record there",
+    ),
     ("users:read", "show who acted by name in the post-mortem"),
 ];
 

@@ -13,15 +13,15 @@ use secrecy::{ExposeSecret, SecretString};
 use slack_morphism::prelude::*;
 use tokio::sync::mpsc;
 
-use super::people::Directory;
 use super::web::{Client, Connector};
+use super::workspace::Workspace;
 use super::{ingress, mrkdwn};
 use crate::app::App;
 
 /// What the callbacks reach through slack-morphism's user state.
 struct Shared {
     app: Arc<App>,
-    people: Option<Arc<Directory>>,
+    workspace: Option<Arc<Workspace>>,
     /// Told after each (re)connection, to backfill what was missed meanwhile.
     connected: Option<mpsc::UnboundedSender<()>>,
 }
@@ -37,7 +37,7 @@ impl SocketMode {
         app: Arc<App>,
         client: Arc<Client>,
         app_token: &SecretString,
-        people: Option<Arc<Directory>>,
+        workspace: Option<Arc<Workspace>>,
         connected: Option<mpsc::UnboundedSender<()>>,
     ) -> Result<SocketMode, String> {
         let callbacks = SlackSocketModeListenerCallbacks::new()
@@ -52,7 +52,7 @@ impl SocketMode {
                 .with_error_handler(on_error)
                 .with_user_state(Shared {
                     app,
-                    people,
+                    workspace,
                     connected,
                 }),
         );
@@ -78,7 +78,7 @@ impl SocketMode {
 /// What the callbacks need: the app, the directory, and who to tell of a hello.
 type Parts = (
     Arc<App>,
-    Option<Arc<Directory>>,
+    Option<Arc<Workspace>>,
     Option<mpsc::UnboundedSender<()>>,
 );
 
@@ -86,7 +86,7 @@ async fn shared(states: &SlackClientEventsUserState) -> Option<Parts> {
     let guard = states.read().await;
     guard
         .get_user_state::<Shared>()
-        .map(|s| (s.app.clone(), s.people.clone(), s.connected.clone()))
+        .map(|s| (s.app.clone(), s.workspace.clone(), s.connected.clone()))
 }
 
 async fn on_hello(states: SlackClientEventsUserState) {
@@ -101,10 +101,10 @@ async fn on_command(
     _client: Arc<Client>,
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
-    let (app, people, _) = shared(&states).await.ok_or("warroom state missing")?;
+    let (app, workspace, _) = shared(&states).await.ok_or("warroom state missing")?;
     let (_, text) = ingress::command(
         &app,
-        people.as_ref(),
+        workspace.as_ref(),
         ingress::SlashCommand {
             user: event.user_id.as_ref(),
             channel: event.channel_id.as_ref(),
@@ -128,7 +128,7 @@ async fn on_interaction(
     let SlackInteractionEvent::BlockActions(actions) = event else {
         return Ok(());
     };
-    let (app, people, _) = shared(&states).await.ok_or("warroom state missing")?;
+    let (app, workspace, _) = shared(&states).await.ok_or("warroom state missing")?;
     let (Some(user), Some(channel)) = (
         actions.user.as_ref().map(|u| u.id.to_string()),
         actions
@@ -147,7 +147,15 @@ async fn on_interaction(
     for action in actions.actions.iter().flatten() {
         if let Some(value) = &action.value {
             let ts = action.action_ts.as_ref().map(|t| t.to_string());
-            ingress::button(&app, people.as_ref(), &user, &channel, value, ts.as_deref()).await;
+            ingress::button(
+                &app,
+                workspace.as_ref(),
+                &user,
+                &channel,
+                value,
+                ts.as_deref(),
+            )
+            .await;
         }
     }
     Ok(())
@@ -172,11 +180,11 @@ async fn on_push(
     ) else {
         return Ok(());
     };
-    let (app, people, _) = shared(&states).await.ok_or("warroom state missing")?;
+    let (app, workspace, _) = shared(&states).await.ok_or("warroom state missing")?;
     // An error leaves the envelope unacked, so Slack delivers it again.
     ingress::message(
         &app,
-        people.as_ref(),
+        workspace.as_ref(),
         channel.as_ref(),
         user.as_ref(),
         text,

@@ -43,6 +43,7 @@ pub(super) fn call(state: &mut State, socket_url: &str, method: &str, request: &
         "chat.postEphemeral" => (post_ephemeral, TokenKind::Bot),
         "conversations.history" => (history, TokenKind::Bot),
         "users.info" => (users_info, TokenKind::Bot),
+        "conversations.join" => (conversations_join, TokenKind::Bot),
         "apps.connections.open" => (connections_open, TokenKind::App),
         _ => return json!({"ok": false, "error": "unknown_method"}),
     };
@@ -325,6 +326,30 @@ fn users_info(state: &mut State, args: &Args, _: &str) -> Outcome {
         .get(&id)
         .ok_or_else(|| refuse("user_not_found"))?;
     Ok(json!({"ok": true, "user": user}))
+}
+
+/// Public channels (`C…`) can be joined; private ones (`G…`) and DMs cannot.
+fn conversations_join(state: &mut State, args: &Args, _: &str) -> Outcome {
+    let channel = args.required("channel", "channel_not_found")?;
+    if !channel.starts_with('C') {
+        return Err(refuse("method_not_supported_for_channel_type"));
+    }
+    if !state.joined.contains(&channel) {
+        state.joined.push(channel.clone());
+    }
+    let created = state.clock / 1_000_000;
+    Ok(json!({
+        "ok": true,
+        "channel": {
+            "id": channel, "name": channel.to_lowercase(), "is_channel": true,
+            "is_group": false, "is_im": false, "is_private": false, "is_archived": false,
+            "is_general": false, "is_member": true, "created": created,
+            "creator": "U_CREATOR", "name_normalized": channel.to_lowercase(),
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "num_members": 3,
+        },
+    }))
 }
 
 fn connections_open(state: &mut State, _: &Args, socket_url: &str) -> Outcome {
