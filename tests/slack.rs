@@ -339,9 +339,31 @@ async fn the_outbox_rides_out_slack_429s_and_500s_and_posts_once() {
         .filter(|m| text_of(m).contains("declared"))
         .collect();
     assert_eq!(declared.len(), 1, "posted once");
-    // The 429's Retry-After was honoured: the next try came a second later or more.
+    // Whichever post the 429 hit, it was sent in the end, a second later or more
+    // (its Retry-After), and nothing was sent twice.
     let app = s.served.app("slack").clone();
     let store = app.store.clone();
+    eventually("every queued post to go out", || {
+        let store = store.clone();
+        async move {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox WHERE platform = 'slack' AND state <> 'sent'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            pending == 0
+        }
+    })
+    .await;
+    let delivered = s
+        .fake
+        .calls_to("chat.postMessage")
+        .iter()
+        .filter(|c| c.ok)
+        .count();
+    let posted = s.fake.messages(INC).len() + s.fake.messages("C_STATUS").len();
+    assert_eq!(delivered, posted, "each post delivered once");
     let waited: i64 =
         sqlx::query_scalar("SELECT MAX(sent_at - created_at) FROM outbox WHERE platform = 'slack'")
             .fetch_one(store.pool())
