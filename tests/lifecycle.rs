@@ -385,6 +385,10 @@ async fn the_export_of_a_scripted_incident_has_every_event_in_order_with_duratio
         )
         .await
         .unwrap();
+    // Times are kept to the millisecond, and on a tie events sort before
+    // messages: the ack must come at least a millisecond after what was said.
+    // (Regression: the test failed whenever both fell in the same millisecond.)
+    tokio::time::sleep(Duration::from_millis(2)).await;
     say(&app, "U_ONCALL", "/ack").await;
     say(
         &app,
