@@ -205,7 +205,7 @@ impl Store {
 
     /// When the channel last had a paced message delivered.
     pub async fn last_sent(&self, channel: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let sql = self.sql("SELECT MAX(sent_at) FROM outbox WHERE channel = $1 AND paced = 1");
+        let sql = self.sql("SELECT MAX(sent_at) FROM outbox WHERE channel = $1 AND paced = 1 AND sent_at IS NOT NULL");
         let at: Option<i64> = sqlx::query_scalar(&sql)
             .bind(channel)
             .fetch_one(&self.pool)
