@@ -379,10 +379,13 @@ pub struct Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    /// Not a `source`: the reason is part of the one line the user reads, and a
+    /// source would print it a second time in an error chain.
+    #[error("cannot read {path}: {error}{hint}")]
     Read {
         path: String,
-        source: std::io::Error,
+        error: std::io::Error,
+        hint: &'static str,
     },
     #[error("{path}:{line}: {message}")]
     Parse {
@@ -414,9 +417,15 @@ impl Settings {
             .map(Path::to_path_buf)
             .or_else(|| env("WARROOM_CONFIG").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("warroom.toml"));
-        let text = std::fs::read_to_string(&config_path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(&config_path).map_err(|error| ConfigError::Read {
             path: config_path.display().to_string(),
-            source,
+            hint: if error.kind() == std::io::ErrorKind::NotFound {
+                ". Run warroom where warroom.toml is (the repository's root has one), \
+                 or name the file with --config FILE or WARROOM_CONFIG"
+            } else {
+                ""
+            },
+            error,
         })?;
         let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: config_path.display().to_string(),

@@ -299,3 +299,26 @@ async fn dry_run_from_the_command_line_changes_nothing() {
     );
     assert_eq!(common::kanban_enabled(&env).await, 30);
 }
+
+#[test]
+fn a_missing_config_is_one_line_that_says_where_to_run_or_what_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(dir.path())
+        .env_remove("WARROOM_CONFIG")
+        .args(["run", "--as", "U_ONCALL", "/help"])
+        .output()
+        .expect("warroom runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file").count(),
+        1,
+        "the reason is said once: {stderr}"
+    );
+    assert!(
+        stderr.contains("warroom.toml") && stderr.contains("--config FILE"),
+        "{stderr}"
+    );
+}
