@@ -157,6 +157,10 @@ async fn the_interactions_endpoint_answers_ping_and_refuses_bad_or_missing_signa
     let old = (chrono::Utc::now().timestamp() - 3600).to_string();
     let replay = d.fake.sign(&old, &body);
     assert_eq!(send(replay, old).await.unwrap().status(), 401);
+    // A timestamp at the edge of i64, correctly signed: refused, not a panic.
+    let edge = i64::MIN.to_string();
+    let signed = d.fake.sign(&edge, &body);
+    assert_eq!(send(signed, edge).await.unwrap().status(), 401);
     // No signature headers.
     let bare = client.post(&url).body(body.clone()).send().await.unwrap();
     assert_eq!(bare.status(), 401);

@@ -66,7 +66,7 @@ fn verified(state: &DiscordHttp, headers: &HeaderMap, body: &[u8]) -> bool {
     };
     let fresh = timestamp
         .parse::<i64>()
-        .is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() <= MAX_AGE_SECS);
+        .is_ok_and(|t| chrono::Utc::now().timestamp().abs_diff(t) <= MAX_AGE_SECS.unsigned_abs());
     fresh && state.verifier.verify(signature, timestamp, body).is_ok()
 }
 

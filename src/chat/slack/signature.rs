@@ -45,7 +45,8 @@ pub fn verify(
 ) -> Result<(), SignatureError> {
     let ts_text = timestamp.ok_or(SignatureError::Malformed)?;
     let ts: i64 = ts_text.parse().map_err(|_| SignatureError::Malformed)?;
-    if (now - ts).abs() > MAX_SKEW_SECS {
+    // `abs_diff`: a hostile timestamp near i64::MIN must not overflow.
+    if now.abs_diff(ts) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     let hex = signature
@@ -112,6 +113,20 @@ mod tests {
             ),
             (Some(TS), Some(SIG), BODY, now + 301, SignatureError::Stale),
             (Some(TS), Some(SIG), BODY, now - 301, SignatureError::Stale),
+            (
+                Some("-9223372036854775808"),
+                Some(SIG),
+                BODY,
+                now,
+                SignatureError::Stale,
+            ),
+            (
+                Some("9223372036854775807"),
+                Some(SIG),
+                BODY,
+                -now,
+                SignatureError::Stale,
+            ),
             (None, Some(SIG), BODY, now, SignatureError::Malformed),
             (Some(TS), None, BODY, now, SignatureError::Malformed),
             (
