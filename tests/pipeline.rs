@@ -679,3 +679,34 @@ async fn every_shipped_command_renders_its_dry_run_with_every_step() {
     }
     assert!(rendered >= 38, "{rendered}");
 }
+
+#[tokio::test]
+async fn a_run_is_decided_only_on_the_platform_it_was_requested_on() {
+    let env = Env::fixtures(StateDb::Sqlite).await;
+    let (console, _) = env.app().await;
+    assert_eq!(
+        say(&console, "U_ONCALL", "/corrupt").await,
+        Outcome::Waiting
+    );
+    // A second platform on the same database: its progress would go nowhere.
+    let chat = std::sync::Arc::new(warroom::chat::recording::RecordingChat::new());
+    let slack = warroom::app::App::build_on("slack", env.settings.clone(), chat.clone())
+        .await
+        .unwrap();
+    for verb in ["approve", "deny", "cancel"] {
+        let mut m = msg("U_LEAD", &format!("/{verb} RUN-1"));
+        m.user = warroom::authz::UserId::new("slack", "U_LEAD");
+        assert_eq!(slack.handle(&m).await, Outcome::Invalid, "/{verb}");
+        let said = chat.posts().last().unwrap().text().to_string();
+        assert!(
+            said.contains("RUN-1 was requested on the console"),
+            "{said}"
+        );
+    }
+    let run = console.store.run(1).await.unwrap().unwrap();
+    assert_eq!(run.state, RunState::AwaitingApproval);
+    assert_eq!(
+        say(&console, "U_LEAD", "/approve RUN-1").await,
+        Outcome::Waiting
+    );
+}

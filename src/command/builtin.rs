@@ -55,12 +55,31 @@ async fn run_arg(app: &App, line: &CommandLine, verb: &str) -> Result<Run, Failu
             escape::inline_code(raw)
         ))
     })?;
-    app.store.run(id).await?.ok_or_else(|| {
+    let run = app.store.run(id).await?.ok_or_else(|| {
         Failure::Invalid(format!(
             "{} does not exist. /status lists open runs.",
             display_id(id)
         ))
-    })
+    })?;
+    // Platforms may share one database, but a run reports where it was asked for:
+    // decided from elsewhere, it would run where nobody sees its progress.
+    if run.requested_by.platform != app.platform {
+        return Err(Failure::Invalid(format!(
+            "{} was requested on {}: /{verb} it there, where its progress is posted.",
+            display_id(id),
+            platform_label(&run.requested_by.platform)
+        )));
+    }
+    Ok(run)
+}
+
+fn platform_label(platform: &str) -> &str {
+    match platform {
+        "slack" => "Slack",
+        "discord" => "Discord",
+        "console" => "the console",
+        other => other,
+    }
 }
 
 /// Marks an approval request that outlived its window as expired and says so.
