@@ -689,10 +689,7 @@ async fn a_run_is_decided_only_on_the_platform_it_was_requested_on() {
         Outcome::Waiting
     );
     // A second platform on the same database: its progress would go nowhere.
-    let chat = std::sync::Arc::new(warroom::chat::recording::RecordingChat::new());
-    let slack = warroom::app::App::build_on("slack", env.settings.clone(), chat.clone())
-        .await
-        .unwrap();
+    let (slack, chat) = env.app_on("slack").await;
     for verb in ["approve", "deny", "cancel"] {
         let mut m = msg("U_LEAD", &format!("/{verb} RUN-1"));
         m.user = warroom::authz::UserId::new("slack", "U_LEAD");

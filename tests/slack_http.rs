@@ -25,7 +25,7 @@ struct Slack {
 }
 
 async fn start(env: Env) -> Slack {
-    let (app, chat) = env.app().await;
+    let (app, chat) = env.app_on("slack").await;
     let app = Arc::new(app);
     let state = Arc::new(SlackHttp {
         app: app.clone(),

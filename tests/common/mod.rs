@@ -121,8 +121,13 @@ impl Env {
     }
 
     pub async fn app(&self) -> (App, Arc<RecordingChat>) {
+        self.app_on("console").await
+    }
+
+    /// The app as a chat platform runs it (runs requested there are decided there).
+    pub async fn app_on(&self, platform: &str) -> (App, Arc<RecordingChat>) {
         let chat = Arc::new(RecordingChat::new());
-        let app = App::build(self.settings.clone(), chat.clone())
+        let app = App::build_on(platform, self.settings.clone(), chat.clone())
             .await
             .expect("app builds");
         (app, chat)
