@@ -124,6 +124,26 @@ fn action_of(m: &FakeMessage, label: &str) -> String {
 #[tokio::test]
 async fn socket_mode_runs_a_p1_rollback_with_approval_buttons_progress_and_its_template() {
     let s = start(false).await;
+    // A refusal elsewhere does not bring warroom into that channel.
+    let refused = s
+        .fake
+        .send_envelope(
+            "slash_commands",
+            slash_command(
+                "U_STRANGER",
+                "C_ELSEWHERE",
+                "/kanban-off",
+                "reason=\"socket down\"",
+                "t-0",
+            ),
+        )
+        .await;
+    assert!(
+        refused["payload"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("not allowed")),
+        "{refused}"
+    );
     // A mistake is the ack itself; nothing is posted for it.
     let ack = s
         .command("U_ONCALL", "/kanban-selective-off", "reason=x")
@@ -189,7 +209,8 @@ async fn socket_mode_runs_a_p1_rollback_with_approval_buttons_progress_and_its_t
     })
     .await;
     assert!(s.fake.rejections().is_empty(), "{:#?}", s.fake.rejections());
-    // The first command in the channel made warroom join it (it records it too).
+    // The first accepted command in the channel made warroom join it (it records it
+    // too); the refusal in C_ELSEWHERE did not.
     assert_eq!(s.fake.joined(), [INC]);
 
     // What people say in the channel is recorded live, once per ts.
@@ -480,4 +501,39 @@ async fn history_said_while_warroom_was_away_is_backfilled_page_by_page_once() {
         pages[0].params
     );
     served.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_warroom_could_not_record_stays_unacked_so_slack_delivers_it_again() {
+    let s = start(false).await;
+    let app = s.served.app("slack").clone();
+    // The state database refuses the write (as when a table is being migrated).
+    let state = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        secrecy::ExposeSecret::expose_secret(&s.env.settings.database_url)
+    ))
+    .await
+    .unwrap();
+    sqlx::query("ALTER TABLE messages RENAME TO messages_away")
+        .execute(&state)
+        .await
+        .unwrap();
+    let said = message_event("U_IC", INC, "rolling back now", "1763900002.000300");
+    let envelope = s.fake.push_envelope("events_api", said.clone()).await;
+    // The failed attempt is quick; give it ample time to (wrongly) ack.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        s.fake.acks_of(&envelope).is_empty(),
+        "an unrecorded message was acked: {:?}",
+        s.fake.acks_of(&envelope)
+    );
+    sqlx::query("ALTER TABLE messages_away RENAME TO messages")
+        .execute(&state)
+        .await
+        .unwrap();
+    // Slack's redelivery is recorded and acked.
+    s.fake.send_retry("events_api", said, &envelope, 1).await;
+    let t = warroom::chat::slack::ingress::ts_time("1763900002.000300");
+    assert_eq!(app.store.messages(INC, t, t).await.unwrap().len(), 1);
+    s.served.stop().await;
 }

@@ -35,7 +35,6 @@ pub async fn command(
 ) -> (Ack, String) {
     if let Some(workspace) = workspace {
         workspace.learn(app, c.user);
-        workspace.join(c.channel);
     }
     let line = format!("{} {}", c.command, c.text).trim().to_string();
     let msg = Incoming {
@@ -45,6 +44,11 @@ pub async fn command(
         dedup_key: c.trigger_id.map(|t| format!("slack:command:{t}")),
     };
     let ack = app.acknowledge(msg).await;
+    // Only a command that will post there brings warroom into a channel: a typo or
+    // a refusal from someone without a role does not make it join (and record) it.
+    if let (Some(workspace), Ack::Accepted(_)) = (workspace, &ack) {
+        workspace.join(c.channel);
+    }
     let text = ack.text(&line);
     (ack, text)
 }

@@ -26,7 +26,7 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("groups:history", "the same in private incident channels"),
     (
         "channels:join",
-        "join a public incident channel on its first command, to post and record there",
+        "join a public incident channel on its first accepted command, to post and record there",
     ),
     ("users:read", "show who acted by name in the post-mortem"),
 ];

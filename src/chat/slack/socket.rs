@@ -200,5 +200,8 @@ fn on_error(
     _states: SlackClientEventsUserState,
 ) -> HttpStatusCode {
     tracing::warn!(error = %err, "Slack Socket Mode error");
-    HttpStatusCode::OK
+    // slack-morphism acks the envelope when this says success. A failed callback
+    // (a message not recorded: the database is down) must stay unacked, so that
+    // Slack delivers it again rather than the channel history losing it.
+    HttpStatusCode::INTERNAL_SERVER_ERROR
 }

@@ -3,8 +3,9 @@
 //!
 //! - who is who: the first time it hears from a user id, it asks `users.info` for
 //!   their name and stores it for the post-mortem (authorization never looks at it);
-//! - where it is: the first command in a public channel makes it join that channel
-//!   (`conversations.join`), so it can post there and records what is said there.
+//! - where it is: the first accepted command in a public channel makes it join that
+//!   channel (`conversations.join`), so it can post there and records what is said
+//!   there. A refused or mistyped command does not.
 //!   Private channels need an `/invite @warroom`.
 
 use std::collections::HashSet;

@@ -198,7 +198,8 @@ impl FakeSlack {
             .collect()
     }
 
-    fn acks_of(&self, envelope_id: &str) -> Vec<Value> {
+    /// The acks of one envelope so far.
+    pub fn acks_of(&self, envelope_id: &str) -> Vec<Value> {
         acks_in(&self.state().socket.received, envelope_id)
             .cloned()
             .collect()
