@@ -124,6 +124,66 @@ fn list(problems: &[Problem]) -> String {
         .join("\n")
 }
 
+/// How long a process may go unheard (it says it is alive every second) before
+/// the commands it was handling count as lost.
+pub const HANDLER_QUIET: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Commands being handled in the background, counted so that a shutdown can let
+/// them finish before the database closes under them.
+#[derive(Default, Clone)]
+pub struct Inflight(Arc<InflightInner>);
+
+#[derive(Default)]
+struct InflightInner {
+    count: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Held by one background command; dropping it says the command is over.
+pub struct InflightGuard(Arc<InflightInner>);
+
+impl Inflight {
+    pub fn enter(&self) -> InflightGuard {
+        self.0
+            .count
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InflightGuard(self.0.clone())
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until no command is being handled, or `limit` passes; returns how
+    /// many were still running.
+    pub async fn drain(&self, limit: std::time::Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            // Created before the check, so a guard dropped in between still wakes it.
+            let idle = self.0.idle.notified();
+            let n = self.count();
+            if n == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.count();
+            }
+        }
+    }
+}
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        let before = self
+            .0
+            .count
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        if before == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
 pub struct App {
     pub settings: Settings,
     pub catalog: Catalog,
@@ -137,6 +197,8 @@ pub struct App {
     pub platform: String,
     /// Identifies this process in run leases.
     pub instance: String,
+    /// Accepted commands still being handled in the background.
+    pub inflight: Inflight,
     /// Users whose display name this process has already stored.
     named: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
@@ -213,6 +275,7 @@ impl App {
             targets.sql.insert(t.name.clone(), target);
         }
         Ok(App {
+            instance: store.instance().to_string(),
             settings,
             catalog,
             renderer,
@@ -220,8 +283,8 @@ impl App {
             targets,
             chat,
             platform: platform.to_string(),
-            instance: uuid::Uuid::new_v4().to_string(),
             named: Default::default(),
+            inflight: Inflight::default(),
         })
     }
 
@@ -301,6 +364,54 @@ impl App {
 
     /// Finds runs whose process died mid-step, marks them interrupted and says so.
     /// They are never re-run automatically: a half-applied step needs a human.
+    /// Says this process is alive, then reports the commands of this platform that
+    /// were accepted but died with the process handling them (kill -9, OOM, a
+    /// deploy): each is marked interrupted once (whichever replica gets there
+    /// first) and its user told, so no accepted command vanishes silently. The
+    /// clock calls this every second.
+    pub async fn report_lost_commands(
+        &self,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        self.store.heartbeat(now).await?;
+        let quiet_since = now - chrono::Duration::from_std(HANDLER_QUIET).unwrap_or_default();
+        let mut n = 0;
+        for lost in self
+            .store
+            .orphaned_commands(&self.platform, quiet_since)
+            .await?
+        {
+            if !self.store.interrupt_command(lost.id).await? {
+                continue;
+            }
+            let msg = Incoming {
+                user: UserId::new(&self.platform, &lost.user_id),
+                channel: lost.channel.clone(),
+                text: lost.text.clone(),
+                dedup_key: None,
+            };
+            let text = format!(
+                "⚠️ warroom stopped while handling your {} (CMD-{}, received {} UTC), so it \
+                 cannot tell how far it got. /status shows its run if one started; if none \
+                 did, type the command again.",
+                escape::inline_code(&lost.text),
+                lost.id,
+                lost.received_at.format("%H:%M")
+            );
+            self.reply(&msg, PostKind::Error, &text).await;
+            if let Some(incident) = self.store.open_incident(&lost.channel).await? {
+                let note = format!(
+                    "{}'s command CMD-{} was lost when warroom stopped while handling it",
+                    lost.user_id, lost.id
+                );
+                self.event(&incident.id, kind::COMMAND, None, &note, None, None)
+                    .await?;
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
     pub async fn recover(&self) -> Result<usize, StoreError> {
         let now = Utc::now();
         let orphans = self.store.orphaned_runs(now).await?;
@@ -431,4 +542,24 @@ fn safe(post: &Post) -> Post {
     let mut post = post.clone();
     post.text = escape::neutralize_mentions(&post.text);
     post
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_drain_waits_for_the_commands_in_flight_and_no_longer_than_its_limit() {
+        let inflight = Inflight::default();
+        assert_eq!(inflight.drain(Duration::from_secs(5)).await, 0);
+        let (a, b) = (inflight.enter(), inflight.enter());
+        assert_eq!(inflight.drain(Duration::from_millis(20)).await, 2);
+        drop(a);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(b);
+        });
+        assert_eq!(inflight.drain(Duration::from_secs(30)).await, 0);
+    }
 }

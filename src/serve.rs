@@ -22,6 +22,10 @@ mod discord;
 mod slack;
 
 use crate::app::{App, StartError};
+
+/// How long a shutdown waits for accepted commands to finish (orchestrators
+/// commonly allow 30 s between SIGTERM and SIGKILL).
+pub const DRAIN: Duration = Duration::from_secs(20);
 use crate::chat;
 use crate::chat::outbox::{self, OutboxChat};
 use crate::chat::Chat;
@@ -107,7 +111,8 @@ impl Server {
         &self.apps
     }
 
-    /// Serves until `shutdown` resolves, then stops every task.
+    /// Serves until `shutdown` resolves, then stops taking commands, lets those
+    /// being handled finish (up to [`DRAIN`]), and stops every task.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) {
         let Server {
             listener,
@@ -119,9 +124,11 @@ impl Server {
             gateway,
             ..
         } = self;
-        let mut stopped = stop.subscribe();
+        // The listener stops first; the clocks and outboxes (`stop`) only once the
+        // commands already accepted have finished, so their answers go out.
+        let (http_stop, mut http_stopped) = watch::channel(false);
         let http = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = stopped.changed().await;
+            let _ = http_stopped.changed().await;
         });
         let http = tokio::spawn(async move {
             if let Err(e) = http.await {
@@ -130,13 +137,25 @@ impl Server {
         });
         shutdown.await;
         tracing::info!("shutting down");
-        let _ = stop.send(true);
+        let _ = http_stop.send(true);
         if let Some(socket) = socket {
             socket.shutdown().await;
         }
         if let Some(gateway) = gateway {
             gateway.shutdown().await;
         }
+        for app in &apps {
+            let left = app.inflight.drain(DRAIN).await;
+            if left > 0 {
+                // Reported to their users by the next start (App::report_lost_commands).
+                tracing::warn!(
+                    platform = %app.platform,
+                    commands = left,
+                    "stopping with commands still being handled"
+                );
+            }
+        }
+        let _ = stop.send(true);
         for task in tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }

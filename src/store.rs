@@ -19,7 +19,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
-pub use commands::{CommandOutcome, NewCommand};
+pub use commands::{CommandOutcome, NewCommand, OrphanedCommand};
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
 pub use outbox::{NewOutbox, OutboxRow};
 pub use runs::{NewRun, RunConflict};
@@ -51,6 +51,9 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     recorder: recorder::Recorder,
+    /// This process, as the handler of the commands it records (see
+    /// [`Store::heartbeat`]).
+    instance: std::sync::Arc<str>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -128,11 +131,19 @@ impl Store {
         if backend == Backend::Sqlite {
             tokio::spawn(checkpoint(pool.clone()));
         }
+        let instance: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
         Ok(Store {
-            recorder: recorder::Recorder::start(pool.clone(), backend),
+            recorder: recorder::Recorder::start(pool.clone(), backend, instance.clone()),
+            instance,
             pool,
             backend,
         })
+    }
+
+    /// This process's id: the handler of the commands it records, the holder of
+    /// the run leases it takes.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     pub fn backend(&self) -> Backend {

@@ -707,3 +707,62 @@ async fn a_run_is_decided_only_on_the_platform_it_was_requested_on() {
         Outcome::Waiting
     );
 }
+
+#[tokio::test]
+async fn a_command_lost_with_its_process_is_reported_once_and_a_live_ones_is_not() {
+    for db in [StateDb::Sqlite, StateDb::Postgres] {
+        lost_command_reported_once(db).await;
+    }
+}
+
+async fn lost_command_reported_once(db: StateDb) {
+    use warroom::store::{NewCommand, Store};
+    let env = Env::fixtures(db).await;
+    let url = secrecy::ExposeSecret::expose_secret(&env.settings.database_url).to_string();
+    let t0 = chrono::Utc::now();
+    let accepted = |text: &'static str| NewCommand {
+        received_at: t0,
+        platform: "console",
+        channel: "C_INC",
+        user_id: "U_ONCALL",
+        text,
+        dedup_key: None,
+        outcome: None,
+        detail: None,
+    };
+    // One process took a command and was killed; another took one and lives on.
+    let dead = Store::connect(&url).await.unwrap();
+    dead.heartbeat(t0).await.unwrap();
+    let lost = dead
+        .record_command(&accepted("/kanban-off reason=\"lost\""))
+        .await
+        .unwrap()
+        .unwrap();
+    let alive = Store::connect(&url).await.unwrap();
+    alive
+        .record_command(&accepted("/kanban-off reason=\"still running\""))
+        .await
+        .unwrap()
+        .unwrap();
+    let later = t0 + chrono::Duration::seconds(31);
+    alive.heartbeat(later).await.unwrap();
+
+    let (app, chat) = env.app().await;
+    assert_eq!(app.report_lost_commands(later).await.unwrap(), 1);
+    let told = chat.posts().last().unwrap().clone();
+    assert!(told.post.ephemeral_to.is_some(), "told privately");
+    assert!(
+        told.text().contains(&format!("CMD-{lost}"))
+            && told.text().contains("warroom stopped while handling your"),
+        "{}",
+        told.text()
+    );
+    let outcomes = app.store.commands().await.unwrap();
+    assert!(
+        outcomes.iter().any(|(_, o, _)| o == "interrupted"),
+        "{outcomes:?}"
+    );
+    assert!(outcomes.iter().any(|(_, o, _)| o == "received"));
+    // Said once, whichever process checks next.
+    assert_eq!(app.report_lost_commands(later).await.unwrap(), 0);
+}

@@ -35,7 +35,13 @@ pub enum Ack {
     Duplicate,
     /// The state database is down: nothing was recorded or run.
     Unavailable,
+    /// Recording outlasted [`ACK_BUDGET`]: it may still be recorded and run.
+    Slow,
 }
+
+/// How long the answer may wait for the record: Slack and Discord give up on an
+/// answer after 3 s and show the user an error, although the command may still run.
+pub const ACK_BUDGET: std::time::Duration = std::time::Duration::from_millis(2000);
 
 impl Ack {
     /// What the user reads, `shown` being their command line as typed.
@@ -46,6 +52,10 @@ impl Ack {
             Ack::Refused { text, .. } => text.clone(),
             Ack::Duplicate => format!("`{shown}` was already received."),
             Ack::Unavailable => DATABASE_DOWN.to_string(),
+            Ack::Slow => format!(
+                "⚠️ `{shown}` is taking long to record (the state database is slow). It \
+                 runs if and once it is recorded: check /status before typing it again."
+            ),
         }
     }
 }
@@ -122,41 +132,60 @@ impl App {
     /// and say so at once, inside the platform's deadline. A mistake or a refusal is
     /// the answer itself; an accepted command goes on in the background and reports
     /// through the chat.
+    ///
+    /// The record and what follows run in a task of their own, so a slow database
+    /// delays the command, never the answer: past [`ACK_BUDGET`] the user is told to
+    /// check before typing it again (a retry would be a second command).
     pub async fn acknowledge(self: &Arc<Self>, msg: Incoming) -> Ack {
         let refused = self.triage(&msg).err();
-        let known = refused
-            .as_ref()
-            .map(|f| (audit_of(outcome_of(f)), f.to_string()));
-        let recorded = self
-            .record_only(&msg, known.as_ref().map(|(o, d)| (*o, d.as_str())))
-            .await;
-        let id = match recorded {
-            Ok(Some(id)) => id,
-            Ok(None) => return Ack::Duplicate,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot record command");
-                return Ack::Unavailable;
-            }
-        };
+        let (tx, answer) = tokio::sync::oneshot::channel();
         let app = self.clone();
-        match refused {
-            None => {
-                tokio::spawn(async move {
+        let handling = self.inflight.enter();
+        tokio::spawn(async move {
+            let known = refused
+                .as_ref()
+                .map(|f| (audit_of(outcome_of(f)), f.to_string()));
+            let recorded = app
+                .record_only(&msg, known.as_ref().map(|(o, d)| (*o, d.as_str())))
+                .await;
+            let id = match recorded {
+                Ok(Some(id)) => id,
+                Ok(None) => {
+                    let _ = tx.send(Ack::Duplicate);
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot record command");
+                    let _ = tx.send(Ack::Unavailable);
+                    return;
+                }
+            };
+            match refused {
+                None => {
+                    let _ = tx.send(Ack::Accepted(id));
                     app.process(&msg, id).await;
-                });
-                Ack::Accepted(id)
-            }
-            Some(failure) => {
-                let outcome = outcome_of(&failure);
-                if outcome == Outcome::Denied {
-                    // The timeline note needs the database; the answer does not
+                }
+                Some(failure) => {
+                    let outcome = outcome_of(&failure);
+                    let _ = tx.send(Ack::Refused {
+                        text: failure.to_string(),
+                        outcome,
+                    });
+                    // The timeline note needs the database; the answer did not
                     // wait for it.
-                    tokio::spawn(async move { app.note_refusal(&msg).await });
+                    if outcome == Outcome::Denied {
+                        app.note_refusal(&msg).await;
+                    }
                 }
-                Ack::Refused {
-                    text: failure.to_string(),
-                    outcome,
-                }
+            }
+            drop(handling);
+        });
+        match tokio::time::timeout(ACK_BUDGET, answer).await {
+            Ok(Ok(ack)) => ack,
+            Ok(Err(_)) => Ack::Unavailable,
+            Err(_) => {
+                tracing::warn!(budget = ?ACK_BUDGET, "recording a command outlasted the ack budget");
+                Ack::Slow
             }
         }
     }

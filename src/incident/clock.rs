@@ -183,6 +183,9 @@ pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     for timer in due {
         fire(app, &timer, now).await?;
     }
+    if let Err(e) = app.report_lost_commands(now).await {
+        tracing::warn!(error = %e, "cannot check for commands lost with their process");
+    }
     for run in app
         .store
         .runs_in_state(crate::runbook::run::RunState::AwaitingApproval)

@@ -29,6 +29,8 @@ pub enum CommandOutcome {
     Done,
     Failed,
     Error,
+    /// Its handler stopped before it finished (see [`Store::orphaned_commands`]).
+    Interrupted,
 }
 
 impl CommandOutcome {
@@ -40,11 +42,88 @@ impl CommandOutcome {
             CommandOutcome::Done => "done",
             CommandOutcome::Failed => "failed",
             CommandOutcome::Error => "error",
+            CommandOutcome::Interrupted => "interrupted",
         }
     }
 }
 
+/// A command whose handler stopped before it finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrphanedCommand {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub channel: String,
+    pub user_id: String,
+    pub text: String,
+}
+
 impl Store {
+    /// Says this process is alive at `now` (the clock calls it every second), and
+    /// forgets processes not heard from in a day.
+    pub async fn heartbeat(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "INSERT INTO instances (id, seen_at) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+        );
+        sqlx::query(&sql)
+            .bind(self.instance())
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await?;
+        let sql = self.sql("DELETE FROM instances WHERE seen_at < $1");
+        sqlx::query(&sql)
+            .bind(millis(now - chrono::Duration::days(1)))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Commands of `platform` still being handled, received before `quiet_since`
+    /// (and within the day before), whose handler has not said it is alive since
+    /// then: it died with them.
+    pub async fn orphaned_commands(
+        &self,
+        platform: &str,
+        quiet_since: DateTime<Utc>,
+    ) -> Result<Vec<OrphanedCommand>, StoreError> {
+        let sql = self.sql(
+            "SELECT c.id, c.received_at, c.channel, c.user_id, c.text FROM commands_received c
+             LEFT JOIN instances i ON i.id = c.handler
+             WHERE c.outcome = 'received' AND c.platform = $1
+               AND c.received_at < $2 AND c.received_at >= $3
+               AND (i.seen_at IS NULL OR i.seen_at < $2)
+             ORDER BY c.id",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(platform)
+            .bind(millis(quiet_since))
+            .bind(millis(quiet_since - chrono::Duration::days(1)))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| OrphanedCommand {
+                id: r.get(0),
+                received_at: super::from_millis(r.get(1)),
+                channel: r.get(2),
+                user_id: r.get(3),
+                text: r.get(4),
+            })
+            .collect())
+    }
+
+    /// Marks an orphaned command interrupted; false if it finished (or another
+    /// process marked it) meanwhile.
+    pub async fn interrupt_command(&self, id: i64) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE commands_received SET outcome = 'interrupted',
+                detail = 'the process handling it stopped'
+             WHERE id = $1 AND outcome = 'received'",
+        );
+        let done = sqlx::query(&sql).bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records a command. Returns `None` when the dedup key was already seen: the
     /// platform redelivered something already handled.
     pub async fn record_command(&self, c: &NewCommand<'_>) -> Result<Option<i64>, StoreError> {
@@ -52,8 +131,8 @@ impl Store {
             return self.recorder.record(c, key).await;
         }
         let sql = self.sql(
-            "INSERT INTO commands_received (received_at, platform, channel, user_id, text, dedup_key, outcome, detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO commands_received (received_at, platform, channel, user_id, text, dedup_key, outcome, detail, handler)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (dedup_key) DO NOTHING
              RETURNING id",
         );
@@ -66,6 +145,7 @@ impl Store {
             .bind(c.dedup_key)
             .bind(c.outcome.map_or("received", CommandOutcome::as_str))
             .bind(c.detail)
+            .bind(self.instance())
             .fetch_optional(&self.pool)
             .await
             .map_err(StoreError::Unavailable)?;

@@ -8,6 +8,7 @@
 //! finds its row among those RETURNING gives back (their order is unspecified).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
@@ -38,10 +39,13 @@ pub(super) struct Recorder {
     tx: mpsc::UnboundedSender<Pending>,
 }
 
+/// Parameters per row.
+const COLUMNS: usize = 9;
+
 impl Recorder {
-    pub(super) fn start(pool: AnyPool, backend: Backend) -> Recorder {
+    pub(super) fn start(pool: AnyPool, backend: Backend, handler: Arc<str>) -> Recorder {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, backend, rx));
+        tokio::spawn(run(pool, backend, handler, rx));
         Recorder { tx }
     }
 
@@ -71,7 +75,12 @@ impl Recorder {
     }
 }
 
-async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::UnboundedReceiver<Pending>) {
+async fn run(
+    pool: AnyPool,
+    backend: Backend,
+    handler: Arc<str>,
+    mut rx: mpsc::UnboundedReceiver<Pending>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -80,7 +89,7 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::UnboundedReceiver<Pe
                 Err(_) => break,
             }
         }
-        match insert(&pool, backend, &batch).await {
+        match insert(&pool, backend, &handler, &batch).await {
             Ok(ids) => {
                 let mut ids = ids;
                 for p in batch {
@@ -102,28 +111,21 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::UnboundedReceiver<Pe
 async fn insert(
     pool: &AnyPool,
     backend: Backend,
+    handler: &str,
     batch: &[Pending],
 ) -> Result<HashMap<String, i64>, sqlx::Error> {
     let mut sql = String::from(
         "INSERT INTO commands_received \
-         (received_at, platform, channel, user_id, text, dedup_key, outcome, detail) VALUES ",
+         (received_at, platform, channel, user_id, text, dedup_key, outcome, detail, handler) VALUES ",
     );
     for i in 0..batch.len() {
-        let n = i * 8;
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5,
-            n + 6,
-            n + 7,
-            n + 8
-        ));
+        let params: Vec<String> = (1..=COLUMNS)
+            .map(|k| format!("${}", i * COLUMNS + k))
+            .collect();
+        sql.push_str(&format!("({})", params.join(", ")));
     }
     sql.push_str(" ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key");
     let sql = match backend {
@@ -141,7 +143,8 @@ async fn insert(
             .bind(&r.text)
             .bind(&r.dedup_key)
             .bind(r.outcome)
-            .bind(&r.detail);
+            .bind(&r.detail)
+            .bind(handler);
     }
     let rows = query.fetch_all(pool).await?;
     Ok(rows

@@ -107,7 +107,11 @@ async fn incoming(
     let user = user_of(who, member);
     let channel = channel.to_string();
     save_handle(app, &channel, &user, token).await;
-    app.remember_name(&user, display_name(who)).await;
+    if app.unnamed(&user) {
+        // For the post-mortem's list of people; the answer does not wait for it.
+        let (app, user, name) = (app.clone(), user.clone(), display_name(who).to_string());
+        tokio::spawn(async move { app.remember_name(&user, &name).await });
+    }
     Incoming {
         user,
         channel,
