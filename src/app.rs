@@ -364,16 +364,15 @@ impl App {
 
     /// Finds runs whose process died mid-step, marks them interrupted and says so.
     /// They are never re-run automatically: a half-applied step needs a human.
-    /// Says this process is alive, then reports the commands of this platform that
-    /// were accepted but died with the process handling them (kill -9, OOM, a
-    /// deploy): each is marked interrupted once (whichever replica gets there
-    /// first) and its user told, so no accepted command vanishes silently. The
-    /// clock calls this every second.
+    /// Reports the commands of this platform that were accepted but died with the
+    /// process handling them (kill -9, OOM, a deploy): each is marked interrupted
+    /// once (whichever replica gets there first) and its user told, so no accepted
+    /// command vanishes silently. The clock calls this every second with the
+    /// wall-clock time (heartbeats are real time, whatever the incident clock says).
     pub async fn report_lost_commands(
         &self,
         now: chrono::DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        self.store.heartbeat(now).await?;
         let quiet_since = now - chrono::Duration::from_std(HANDLER_QUIET).unwrap_or_default();
         let mut n = 0;
         for lost in self
@@ -412,6 +411,9 @@ impl App {
         Ok(n)
     }
 
+    /// Marks runs whose step outlived its lease (the process running it died)
+    /// interrupted and tells their channel; nothing is re-run. At start and on
+    /// every clock tick.
     pub async fn recover(&self) -> Result<usize, StoreError> {
         let now = Utc::now();
         let orphans = self.store.orphaned_runs(now).await?;

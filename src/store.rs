@@ -132,12 +132,19 @@ impl Store {
             tokio::spawn(checkpoint(pool.clone()));
         }
         let instance: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
-        Ok(Store {
+        let store = Store {
             recorder: recorder::Recorder::start(pool.clone(), backend, instance.clone()),
             instance,
             pool,
             backend,
-        })
+        };
+        // Alive from the start, so no command this process records looks orphaned.
+        // (Not fatal: a read-only use such as an export still works.)
+        if let Err(e) = store.heartbeat(Utc::now()).await {
+            tracing::debug!(error = %e, "first heartbeat failed");
+        }
+        tokio::spawn(heartbeats(store.clone()));
+        Ok(store)
     }
 
     /// This process's id: the handler of the commands it records, the holder of
@@ -165,6 +172,22 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Says this process is alive once a second until the pool closes (see
+/// [`Store::orphaned_commands`]). A process stopped or killed falls quiet.
+async fn heartbeats(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if store.pool.is_closed() {
+            return;
+        }
+        if let Err(e) = store.heartbeat(Utc::now()).await {
+            tracing::debug!(error = %e, "heartbeat skipped");
+        }
     }
 }
 

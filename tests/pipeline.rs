@@ -559,7 +559,10 @@ async fn a_run_whose_process_died_mid_step_is_reported_interrupted_and_not_rerun
         .unwrap();
     chat.clear();
 
-    assert_eq!(app.recover().await.unwrap(), 1);
+    // The clock finds it (as it would at start, or a second after the lease lapsed).
+    warroom::incident::clock::tick(&app, &warroom::incident::clock::SystemClock)
+        .await
+        .unwrap();
 
     assert_eq!(
         app.store.run(1).await.unwrap().unwrap().state,
@@ -732,22 +735,24 @@ async fn lost_command_reported_once(db: StateDb) {
     };
     // One process took a command and was killed; another took one and lives on.
     let dead = Store::connect(&url).await.unwrap();
-    dead.heartbeat(t0).await.unwrap();
     let lost = dead
         .record_command(&accepted("/kanban-off reason=\"lost\""))
         .await
         .unwrap()
         .unwrap();
+    dead.close().await;
     let alive = Store::connect(&url).await.unwrap();
     alive
         .record_command(&accepted("/kanban-off reason=\"still running\""))
         .await
         .unwrap()
         .unwrap();
-    let later = t0 + chrono::Duration::seconds(31);
+    // Minutes on: the killed one has been quiet since, the other has not.
+    let later = t0 + chrono::Duration::minutes(5);
     alive.heartbeat(later).await.unwrap();
 
     let (app, chat) = env.app().await;
+    app.store.heartbeat(later).await.unwrap();
     assert_eq!(app.report_lost_commands(later).await.unwrap(), 1);
     let told = chat.posts().last().unwrap().clone();
     assert!(told.post.ephemeral_to.is_some(), "told privately");

@@ -173,9 +173,10 @@ pub async fn schedule_update(
     Ok(())
 }
 
-/// Fires every timer due by the clock's now, and closes approval requests whose
+/// Fires every timer due by the clock's now, closes approval requests whose
 /// window has passed (their message then says so without anyone pressing a
-/// button). Returns how many timers fired.
+/// button), and reports commands and runs that died with their process. Returns
+/// how many timers fired.
 pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     let now = clock.now();
     let due = app.store.claim_due_timers(now, &app.platform).await?;
@@ -183,8 +184,14 @@ pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     for timer in due {
         fire(app, &timer, now).await?;
     }
-    if let Err(e) = app.report_lost_commands(now).await {
+    if let Err(e) = app.report_lost_commands(Utc::now()).await {
         tracing::warn!(error = %e, "cannot check for commands lost with their process");
+    }
+    // Not only at start: a run whose process died while a replica (or the next
+    // process, started before the lease lapsed) lives on is reported once its
+    // step's lease lapses.
+    if let Err(e) = app.recover().await {
+        tracing::warn!(error = %e, "cannot check for interrupted runs");
     }
     for run in app
         .store

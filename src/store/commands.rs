@@ -58,12 +58,15 @@ pub struct OrphanedCommand {
 }
 
 impl Store {
-    /// Says this process is alive at `now` (the clock calls it every second), and
-    /// forgets processes not heard from in a day.
+    /// Says this process is alive at `now` (a task of [`Store::connect`] calls it
+    /// every second; the time never moves back), and forgets processes not heard
+    /// from in a day.
     pub async fn heartbeat(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let sql = self.sql(
             "INSERT INTO instances (id, seen_at) VALUES ($1, $2)
-             ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+             ON CONFLICT (id) DO UPDATE SET seen_at = CASE
+                 WHEN excluded.seen_at > instances.seen_at THEN excluded.seen_at
+                 ELSE instances.seen_at END",
         );
         sqlx::query(&sql)
             .bind(self.instance())
