@@ -50,16 +50,22 @@ pub fn scope<'a>(spec: &'a CommandSpec, args: &'a Value, run: Option<&'a Run>) -
     }
 }
 
-/// The step's timeout: its own, else the default; polls get their whole window.
-pub fn timeout(app: &App, step: &StepSpec) -> Duration {
+/// The step's time limit: its own timeout (else the default), plus a poll's whole
+/// window or the wait this run's arguments ask for (a `settle=5s` wait is not
+/// given a day's lease).
+pub fn timeout(app: &App, step: &StepSpec, args: &Value) -> Duration {
     let own = step
         .timeout
         .as_deref()
         .or(Some(app.settings.file.warroom.step_timeout.as_str()))
         .and_then(parse_duration)
         .unwrap_or(Duration::from_secs(60));
+    limit(own, step, args)
+}
+
+fn limit(own: Duration, step: &StepSpec, args: &Value) -> Duration {
     let waits = match step.action() {
-        Ok(Action::Wait(w)) => wait_duration_spec(w),
+        Ok(Action::Wait(w)) => wait_duration(w, args).or_else(|| wait_duration_spec(w)),
         _ => None,
     };
     match step
@@ -198,7 +204,7 @@ pub async fn execute(
     step: &StepSpec,
     run: &Run,
 ) -> Result<ActionOutput, ActionError> {
-    let limit = timeout(app, step);
+    let limit = timeout(app, step, &run.args);
     let work = async {
         let Some(poll) = &step.poll else {
             return once(app, spec, step, run).await;
@@ -283,7 +289,14 @@ async fn once(
                 }
                 None => None,
             };
-            shell::run(s, &scope, &app.settings.child_env, pg, timeout(app, step)).await
+            shell::run(
+                s,
+                &scope,
+                &app.settings.child_env,
+                pg,
+                timeout(app, step, &run.args),
+            )
+            .await
         }
         Action::Wait(w) => {
             let d = wait_duration(w, &run.args)
@@ -342,4 +355,38 @@ async fn once(
 /// Cuts an action's output for the step record.
 pub fn excerpt(s: &str) -> String {
     actions::truncate(s, actions::OUTPUT_LIMIT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(toml_text: &str) -> StepSpec {
+        toml::from_str(toml_text).expect("step parses")
+    }
+
+    #[test]
+    fn a_waits_limit_is_what_this_run_asked_for_not_the_longest_allowed() {
+        let own = Duration::from_secs(60);
+        let settle = step("name = \"settle\"\n[wait]\nduration_arg = \"settle\"\n");
+        let asked = serde_json::json!({ "settle": 5_000 });
+        assert_eq!(limit(own, &settle, &asked), Duration::from_secs(65));
+        // Without the argument (never, once bound), the longest it allows.
+        assert_eq!(
+            limit(own, &settle, &serde_json::json!({})),
+            Duration::from_secs(24 * 3600 + 60)
+        );
+        let fixed = step("name = \"pause\"\n[wait]\nduration = \"2m\"\n");
+        assert_eq!(
+            limit(own, &fixed, &serde_json::json!({})),
+            Duration::from_secs(180)
+        );
+        let polled = step(
+            "name = \"up?\"\n[poll]\nevery = \"5s\"\nwithin = \"3m\"\n[http]\ntarget = \"api\"\npath = \"/health\"\n",
+        );
+        assert_eq!(
+            limit(own, &polled, &serde_json::json!({})),
+            Duration::from_secs(240)
+        );
+    }
 }

@@ -203,7 +203,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
                 )))
             }
         }
-        let timeout = act::timeout(app, step);
+        let timeout = act::timeout(app, step, &run.args);
         let now = Utc::now();
         app.store
             .claim(
