@@ -771,3 +771,41 @@ async fn lost_command_reported_once(db: StateDb) {
     // Said once, whichever process checks next.
     assert_eq!(app.report_lost_commands(later).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_record_slower_than_the_ack_budget_is_answered_in_time_and_still_runs_once() {
+    use sqlx::Connection;
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    let app = std::sync::Arc::new(app);
+    // Another process holds the database's write lock (a backup, a migration).
+    let state = secrecy::ExposeSecret::expose_secret(&env.settings.database_url).to_string();
+    let mut holder = sqlx::SqliteConnection::connect(&format!("sqlite://{state}"))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let mut m = msg("U_ONCALL", "/kanban-off reason=\"slow database\"");
+    m.dedup_key = Some("slack:command:slow-1".into());
+    let ack = app.acknowledge(m).await;
+    assert_eq!(ack, warroom::app::Ack::Slow);
+    assert!(
+        ack.text("/kanban-off")
+            .contains("check /status before typing it again"),
+        "{}",
+        ack.text("/kanban-off")
+    );
+    // The lock goes; the command is recorded after all, and runs, once.
+    sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
+    for _ in 0..500 {
+        if kanban_enabled(&env).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(kanban_enabled(&env).await, 0, "{}", chat.transcript());
+    let commands = app.store.commands().await.unwrap();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+}
