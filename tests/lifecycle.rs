@@ -319,7 +319,12 @@ async fn clocks_survive_a_restart_without_refiring_or_resetting() {
 async fn a_runbook_opens_the_incident_with_its_clocks_and_tells_stakeholders() {
     let env = Env::shipped(StateDb::Sqlite).await;
     let (app, chat) = env.app().await;
-    say(&app, "U_ONCALL", "/kanban-off reason=\"socket down\"").await;
+    say(
+        &app,
+        "U_ONCALL",
+        "/kanban-off reason=\"socket down\" impact=\"40 companies\"",
+    )
+    .await;
     let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
     let kinds: Vec<String> = app
         .store
@@ -344,6 +349,8 @@ async fn a_runbook_opens_the_incident_with_its_clocks_and_tells_stakeholders() {
         posts[0].starts_with("INCIDENT ALERT: P0 - Kanban V2 critical bug"),
         "{posts:#?}"
     );
+    // The impact the command was given, not "to be filled".
+    assert!(posts[0].contains("- Impact: 40 companies"), "{posts:#?}");
     assert!(
         posts[1].contains("**Latest:** Started /kanban-off (RUN-1), requested by U_ONCALL"),
         "{posts:#?}"

@@ -94,7 +94,7 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
             missing.join(", ")
         )));
     }
-    let incident = open_or_create_incident(app, msg, spec).await?;
+    let incident = open_or_create_incident(app, msg, spec, &args).await?;
     let now = Utc::now();
     let needs_approval = !plan.missing.is_empty();
     let steps: Vec<(Phase, String, &'static str)> = spec
@@ -214,6 +214,7 @@ async fn open_or_create_incident(
     app: &App,
     msg: &Incoming,
     spec: &CommandSpec,
+    args: &serde_json::Value,
 ) -> Result<Incident, Failure> {
     if let Some(open) = app.store.open_incident(&msg.channel).await? {
         return Ok(open);
@@ -248,6 +249,17 @@ async fn open_or_create_incident(
     app.store
         .set_incident_role(&incident.id, "commander", &msg.user.id, Utc::now())
         .await?;
+    // The impact the command was given is the incident's, so the first alert to
+    // stakeholders says it rather than "to be filled".
+    if let Some(impact) = args.get("impact").and_then(serde_json::Value::as_str) {
+        app.store
+            .set_incident_field(
+                &incident.id,
+                crate::store::IncidentField::Impact,
+                Some(impact),
+            )
+            .await?;
+    }
     let incident = app.store.incident(&incident.id).await?.unwrap_or(incident);
     crate::incident::clock::start(app, &incident).await?;
     crate::command::lifecycle::page_first_level(app, &incident).await?;
