@@ -9,7 +9,7 @@
 mod pipeline;
 pub(crate) mod runbook_command;
 
-pub use pipeline::{Ack, Route};
+pub use pipeline::{Ack, Route, ACK_BUDGET};
 
 use std::sync::Arc;
 

@@ -83,15 +83,21 @@ fn private(text: &str) -> Value {
 
 async fn save_handle(app: &App, channel: &str, user: &UserId, token: &str) {
     let expires = chrono::Utc::now() + TOKEN_LIFE;
-    if let Err(e) = app
+    let saving = app
         .store
-        .save_reply_handle(PLATFORM, channel, &user.id, token, expires)
-        .await
-    {
+        .save_reply_handle(PLATFORM, channel, &user.id, token, expires);
+    // Bounded: with the ack's own budget, Discord still hears back within 3 s.
+    match tokio::time::timeout(HANDLE_BUDGET, saving).await {
+        Ok(Ok(())) => {}
         // Private replies will fall back to the channel; the command still runs.
-        tracing::warn!(error = %e, "cannot save a Discord reply handle");
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot save a Discord reply handle"),
+        Err(_) => tracing::warn!("saving a Discord reply handle outlasted its budget"),
     }
 }
+
+/// How long the ack waits to save the reply handle (the ack itself then has
+/// [`crate::app::ACK_BUDGET`]).
+const HANDLE_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The core's message for an interaction. First saves its token as the user's
 /// reply handle (every private reply of what follows needs it) and their name.
