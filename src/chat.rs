@@ -134,6 +134,9 @@ pub struct ChatError {
     pub retry_after: Option<std::time::Duration>,
     /// Retrying cannot help (bad channel, bad request).
     pub permanent: bool,
+    /// The platform refuses warroom this channel (not a member, no access): someone
+    /// must invite it there before anything it posts can be seen.
+    pub shut_out: bool,
 }
 
 impl ChatError {
@@ -143,6 +146,7 @@ impl ChatError {
             message: message.into(),
             retry_after: None,
             permanent: false,
+            shut_out: false,
         }
     }
 
@@ -151,6 +155,7 @@ impl ChatError {
             message: "rate limited".into(),
             retry_after: Some(retry_after),
             permanent: false,
+            shut_out: false,
         }
     }
 
@@ -159,6 +164,15 @@ impl ChatError {
             message: message.into(),
             retry_after: None,
             permanent: true,
+            shut_out: false,
+        }
+    }
+
+    /// Permanent, and the channel itself is closed to warroom.
+    pub fn shut_out(message: impl Into<String>) -> Self {
+        ChatError {
+            shut_out: true,
+            ..ChatError::permanent(message)
         }
     }
 }

@@ -202,6 +202,7 @@ impl Server {
             delivery,
             pace,
             OUTBOX_TICK,
+            outbox::Notices::to(&app.settings.file.warroom.stakeholder_channel),
             stop,
         )));
         self.apps.push(app.clone());

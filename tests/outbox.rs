@@ -331,3 +331,35 @@ async fn a_whole_run_through_the_outbox_arrives_in_order_with_edits_in_place() {
         "{log:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_channel_closed_to_warroom_is_said_once_in_the_stakeholder_channel() {
+    use warroom::chat::outbox::{deliver_due_noting, Notices};
+    let (store, _dir) = sqlite().await;
+    let outbox = OutboxChat::new(store.clone(), "test");
+    outbox.post(&post("G_PRIVATE", "progress")).await.unwrap();
+    outbox.post(&post("G_PRIVATE", "result")).await.unwrap();
+    let shut_out = || ChatError::shut_out("Slack refused it: not_in_channel");
+    let platform = Platform::failing(vec![shut_out(), shut_out()]);
+    let mut notices = Notices::to("C_STATUS");
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    for ms in [0, 1000, 2000, 3000] {
+        deliver_due_noting(&store, "test", &platform, at(t0, ms), PACE, &mut notices)
+            .await
+            .unwrap();
+    }
+    let log = platform.log();
+    assert_eq!(log.len(), 1, "one notice for two refused posts: {log:?}");
+    assert!(
+        log[0].starts_with("post C_STATUS ⚠️ warroom cannot post in channel G_PRIVATE.")
+            && log[0].contains("not_in_channel"),
+        "{log:?}"
+    );
+    // Other permanent failures are only logged, as before.
+    outbox.post(&post("C1", "bad blocks")).await.unwrap();
+    let platform = Platform::failing(vec![ChatError::permanent("invalid_blocks")]);
+    deliver_due_noting(&store, "test", &platform, at(t0, 5000), PACE, &mut notices)
+        .await
+        .unwrap();
+    assert!(platform.log().is_empty(), "{:?}", platform.log());
+}

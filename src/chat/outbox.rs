@@ -127,6 +127,45 @@ pub async fn deliver_due(
     now: DateTime<Utc>,
     pace: Duration,
 ) -> Result<Delivered, StoreError> {
+    deliver_due_noting(
+        store,
+        platform_name,
+        platform,
+        now,
+        pace,
+        &mut Notices::default(),
+    )
+    .await
+}
+
+/// Where to say that a channel is closed to warroom, and the channels already said.
+#[derive(Debug, Default)]
+pub struct Notices {
+    channel: Option<String>,
+    told: std::collections::HashSet<String>,
+}
+
+impl Notices {
+    /// Notices go to `channel` (the stakeholder channel, where warroom posts anyway).
+    pub fn to(channel: &str) -> Self {
+        Notices {
+            channel: Some(channel.to_string()),
+            told: Default::default(),
+        }
+    }
+}
+
+/// [`deliver_due`], and when the platform shuts warroom out of a channel (not
+/// invited, no access), says so once per channel in the notice channel: otherwise
+/// a run's progress and its people's replies would vanish with only a log line.
+pub async fn deliver_due_noting(
+    store: &Store,
+    platform_name: &str,
+    platform: &dyn Chat,
+    now: DateTime<Utc>,
+    pace: Duration,
+    notices: &mut Notices,
+) -> Result<Delivered, StoreError> {
     let mut done = Delivered::default();
     for row in store.due_outbox(platform_name, now, 200).await? {
         if !store.claim_outbox(row.id, now, now + chrono(LEASE)).await? {
@@ -167,6 +206,10 @@ pub async fn deliver_due(
                     tracing::error!(id = row.id, channel = %row.channel, error = %e, "message given up");
                     store.outbox_failed(row.id, &e.message).await?;
                     done.failed += 1;
+                    if e.shut_out {
+                        notice_shut_out(store, platform_name, &row.channel, &e, now, notices)
+                            .await?;
+                    }
                 } else {
                     let wait = e.retry_after.unwrap_or_else(|| backoff(row.attempts));
                     store
@@ -178,6 +221,44 @@ pub async fn deliver_due(
         }
     }
     Ok(done)
+}
+
+async fn notice_shut_out(
+    store: &Store,
+    platform_name: &str,
+    channel: &str,
+    e: &ChatError,
+    now: DateTime<Utc>,
+    notices: &mut Notices,
+) -> Result<(), StoreError> {
+    let Some(to) = notices.channel.clone() else {
+        return Ok(());
+    };
+    if to == channel || !notices.told.insert(channel.to_string()) {
+        return Ok(());
+    }
+    let text = format!(
+        "⚠️ warroom cannot post in channel {channel}. {}. Until it is let in there, \
+         what it posts there (run progress, results, replies to people) is not seen; \
+         commands typed there still run.",
+        e.message
+    );
+    let post = Post::new(&to, crate::chat::PostKind::Error, text);
+    let payload = serde_json::to_string(&post).unwrap_or_default();
+    store
+        .enqueue(
+            &NewOutbox {
+                platform: platform_name,
+                channel: &to,
+                op: "post",
+                target: None,
+                paced: true,
+                payload: &payload,
+            },
+            now,
+        )
+        .await?;
+    Ok(())
 }
 
 enum Step {
@@ -233,11 +314,19 @@ pub async fn run(
     platform: std::sync::Arc<dyn Chat>,
     pace: Duration,
     tick: Duration,
+    mut notices: Notices,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
-        if let Err(e) =
-            deliver_due(&store, &platform_name, platform.as_ref(), Utc::now(), pace).await
+        if let Err(e) = deliver_due_noting(
+            &store,
+            &platform_name,
+            platform.as_ref(),
+            Utc::now(),
+            pace,
+            &mut notices,
+        )
+        .await
         {
             tracing::warn!(error = %e, platform = %platform_name, "outbox delivery pass failed");
         }

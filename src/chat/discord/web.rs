@@ -52,6 +52,8 @@ pub fn chat_error(e: SerenityError) -> ChatError {
                 // Unknown Webhook right after an interaction: its response may not
                 // have reached Discord yet. Worth another try while the token lives.
                 404 if r.error.code == 10015 => ChatError::transient(what),
+                // Missing Access, Unknown Channel.
+                _ if matches!(r.error.code, 50001 | 10003) => ChatError::shut_out(what),
                 _ => ChatError::permanent(what),
             }
         }

@@ -104,6 +104,8 @@ pub fn chat_error(e: SlackClientError) -> ChatError {
                     | "request_timeout"
             ) {
                 ChatError::transient(format!("Slack: {code}"))
+            } else if matches!(code, "not_in_channel" | "channel_not_found") {
+                ChatError::shut_out(format!("Slack refused it: {code}{}", hint(code)))
             } else {
                 ChatError::permanent(format!("Slack refused it: {code}{}", hint(code)))
             }
@@ -173,5 +175,33 @@ impl Chat for SlackWeb {
         );
         session.chat_update(&request).await.map_err(chat_error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slack_morphism::errors::SlackClientApiError;
+
+    fn api(code: &str) -> ChatError {
+        chat_error(SlackClientError::ApiError(SlackClientApiError {
+            code: code.into(),
+            errors: None,
+            warnings: None,
+            http_response_body: None,
+        }))
+    }
+
+    #[test]
+    fn slacks_refusals_map_to_what_the_outbox_does_next() {
+        for code in ["not_in_channel", "channel_not_found"] {
+            let e = api(code);
+            assert!(e.permanent && e.shut_out, "{code}: {e:?}");
+            assert!(e.message.contains("/invite @warroom"), "{e:?}");
+        }
+        let e = api("invalid_blocks");
+        assert!(e.permanent && !e.shut_out, "{e:?}");
+        let e = api("internal_error");
+        assert!(!e.permanent && !e.shut_out, "{e:?}");
     }
 }
