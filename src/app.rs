@@ -195,8 +195,6 @@ pub struct App {
     /// apps, one per platform, may share one state database: each opens incidents on
     /// its own platform, fires only their clocks and recovers only its own runs.
     pub platform: String,
-    /// Identifies this process in run leases.
-    pub instance: String,
     /// Accepted commands still being handled in the background.
     pub inflight: Inflight,
     /// Users whose display name this process has already stored.
@@ -275,7 +273,6 @@ impl App {
             targets.sql.insert(t.name.clone(), target);
         }
         Ok(App {
-            instance: store.instance().to_string(),
             settings,
             catalog,
             renderer,
@@ -362,8 +359,6 @@ impl App {
         self.store.append_event(incident_id, Utc::now(), &e).await
     }
 
-    /// Finds runs whose process died mid-step, marks them interrupted and says so.
-    /// They are never re-run automatically: a half-applied step needs a human.
     /// Reports the commands of this platform that were accepted but died with the
     /// process handling them (kill -9, OOM, a deploy): each is marked interrupted
     /// once (whichever replica gets there first) and its user told, so no accepted
@@ -411,9 +406,10 @@ impl App {
         Ok(n)
     }
 
-    /// Marks runs whose step outlived its lease (the process running it died)
-    /// interrupted and tells their channel; nothing is re-run. At start and on
-    /// every clock tick.
+    /// Finds runs whose step outlived its lease (the process running it died),
+    /// marks them interrupted and says so in their channel. They are never re-run
+    /// automatically: a half-applied step needs a human. At start and on every
+    /// clock tick.
     pub async fn recover(&self) -> Result<usize, StoreError> {
         let now = Utc::now();
         let orphans = self.store.orphaned_runs(now).await?;

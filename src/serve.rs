@@ -22,16 +22,15 @@ mod discord;
 mod slack;
 
 use crate::app::{App, StartError};
-
-/// How long a shutdown waits for accepted commands to finish (orchestrators
-/// commonly allow 30 s between SIGTERM and SIGKILL).
-pub const DRAIN: Duration = Duration::from_secs(20);
 use crate::chat;
 use crate::chat::outbox::{self, OutboxChat};
 use crate::chat::Chat;
 use crate::config::Settings;
 use crate::store::Store;
 
+/// How long a shutdown waits for accepted commands to finish (orchestrators
+/// commonly allow 30 s between SIGTERM and SIGKILL).
+pub const DRAIN: Duration = Duration::from_secs(20);
 /// How often each outbox is looked at. Delivery is paced per channel on top.
 const OUTBOX_TICK: Duration = Duration::from_millis(100);
 /// Slack allows about one message per second per channel.

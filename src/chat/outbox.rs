@@ -207,8 +207,7 @@ pub async fn deliver_due_noting(
                     store.outbox_failed(row.id, &e.message).await?;
                     done.failed += 1;
                     if e.shut_out {
-                        notice_shut_out(store, platform_name, &row.channel, &e, now, notices)
-                            .await?;
+                        notice_shut_out(store, platform_name, &row.channel, &e, notices).await;
                     }
                 } else {
                     let wait = e.retry_after.unwrap_or_else(|| backoff(row.attempts));
@@ -228,14 +227,13 @@ async fn notice_shut_out(
     platform_name: &str,
     channel: &str,
     e: &ChatError,
-    now: DateTime<Utc>,
     notices: &mut Notices,
-) -> Result<(), StoreError> {
+) {
     let Some(to) = notices.channel.clone() else {
-        return Ok(());
+        return;
     };
     if to == channel || !notices.told.insert(channel.to_string()) {
-        return Ok(());
+        return;
     }
     let text = format!(
         "⚠️ warroom cannot post in channel {channel}. {}. Until it is let in there, \
@@ -244,21 +242,12 @@ async fn notice_shut_out(
         e.message
     );
     let post = Post::new(&to, crate::chat::PostKind::Error, text);
-    let payload = serde_json::to_string(&post).unwrap_or_default();
-    store
-        .enqueue(
-            &NewOutbox {
-                platform: platform_name,
-                channel: &to,
-                op: "post",
-                target: None,
-                paced: true,
-                payload: &payload,
-            },
-            now,
-        )
-        .await?;
-    Ok(())
+    if let Err(e) = OutboxChat::new(store.clone(), platform_name)
+        .post(&post)
+        .await
+    {
+        tracing::warn!(error = %e, channel = %to, "cannot queue a notice");
+    }
 }
 
 enum Step {

@@ -125,7 +125,7 @@ pub async fn drive(app: &App, run_id: i64) -> Result<RunOutcome, Failure> {
         .store
         .claim(
             run.id,
-            &app.instance,
+            app.store.instance(),
             now,
             now + chrono::Duration::seconds(60),
         )
@@ -167,7 +167,7 @@ pub async fn drive(app: &App, run_id: i64) -> Result<RunOutcome, Failure> {
         note,
     };
     let result = walk(&mut d, &run).await;
-    app.store.release(run.id, &app.instance).await?;
+    app.store.release(run.id, app.store.instance()).await?;
     result
 }
 
@@ -208,7 +208,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
         app.store
             .claim(
                 run.id,
-                &app.instance,
+                app.store.instance(),
                 now,
                 now + chrono::Duration::from_std(timeout + LEASE_MARGIN).unwrap_or_default(),
             )

@@ -119,11 +119,15 @@ impl Store {
     /// process marked it) meanwhile.
     pub async fn interrupt_command(&self, id: i64) -> Result<bool, StoreError> {
         let sql = self.sql(
-            "UPDATE commands_received SET outcome = 'interrupted',
+            "UPDATE commands_received SET outcome = $2,
                 detail = 'the process handling it stopped'
              WHERE id = $1 AND outcome = 'received'",
         );
-        let done = sqlx::query(&sql).bind(id).execute(&self.pool).await?;
+        let done = sqlx::query(&sql)
+            .bind(id)
+            .bind(CommandOutcome::Interrupted.as_str())
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
