@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use warroom::incident::NewEvent;
+use warroom::model::incident::NewEvent;
 use warroom::store::Store;
 
 fn peak_rss_kb() -> u64 {

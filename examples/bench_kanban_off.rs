@@ -10,9 +10,9 @@ use std::time::Instant;
 use secrecy::SecretString;
 use sqlx::Connection;
 use warroom::app::{App, Incoming, Outcome};
-use warroom::authz::UserId;
 use warroom::chat::recording::RecordingChat;
 use warroom::config::Settings;
+use warroom::model::user::UserId;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -1,29 +1,32 @@
-//! The pipeline every chat message goes through, whatever the platform:
-//! record → parse → authorize → (approve) → run → post.
+//! The application: the pipeline every chat message goes through, whatever the
+//! platform (record → triage → execute → conclude), and one handler per command
+//! family under `handlers/`.
 //!
-//! `App` owns the loaded catalog, templates, store, targets and the chat it answers
-//! in. The console and `warroom run` build an [`Incoming`] and call [`App::handle`]
-//! (the returned [`Outcome`] is `run`'s exit code); chat platforms call
-//! [`App::acknowledge`] and answer with its [`Ack`]. The stages live in `pipeline`.
+//! `App` is the domain's [`Services`] plus what only the pipeline needs: the
+//! commands in flight and the names already learnt. It derefs to its services, so a
+//! handler reads `app.store` and passes `app` wherever the domain takes
+//! `&Services`. The console and `warroom run` build an [`Incoming`] and call
+//! [`App::handle`] (the returned [`Outcome`] is `run`'s exit code); chat platforms
+//! call [`App::acknowledge`] and answer with its [`pipeline::Ack`].
 
-mod pipeline;
-pub(crate) mod runbook_command;
-
-pub use pipeline::{Ack, Route, ACK_BUDGET};
+pub mod handlers;
+pub mod pipeline;
+mod recovery;
+pub mod ticker;
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use secrecy::ExposeSecret;
 
-use crate::actions::target::{HttpTarget, RedisTarget, SqlTarget, Targets};
-use crate::authz::{Refusal, UserId};
-use crate::chat::{Chat, MessageRef, Post, PostKind};
-use crate::command::catalog::{Catalog, Problem};
+use crate::chat::Post;
+use crate::chat::{Chat, PostKind};
 use crate::config::Settings;
-use crate::incident::{kind, NewEvent};
-use crate::render::{escape, Renderer};
-use crate::store::{Store, StoreError};
+use crate::failure::Failure;
+use crate::model::user::UserId;
+use crate::render::escape;
+use crate::services::{Services, StartError};
+use crate::store::Store;
 
 /// One message from a chat platform.
 #[derive(Debug, Clone)]
@@ -70,23 +73,6 @@ impl Outcome {
     }
 }
 
-/// Why a command was not carried out. `Display` of the user variants is what the
-/// channel sees; internal failures are shown only as a reference.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    Denied(String),
-    /// The deployment cannot run it (a target is not configured); said plainly.
-    #[error("{0}")]
-    Unavailable(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Internal(String),
-}
-
 /// What a handler reports back to the pipeline for the audit record.
 pub struct Handled {
     pub outcome: Outcome,
@@ -100,28 +86,6 @@ impl Handled {
             run_id: None,
         }
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    #[error("the command files have problems (run `warroom check`):\n{}", list(.0))]
-    Catalog(Vec<Problem>),
-    #[error(transparent)]
-    Render(#[from] crate::render::RenderError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("target `{0}`: {1}")]
-    Target(String, String),
-}
-
-fn list(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("  {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// How long a process may go unheard (it says it is alive every second) before
@@ -185,20 +149,19 @@ impl Drop for InflightGuard {
 }
 
 pub struct App {
-    pub settings: Settings,
-    pub catalog: Catalog,
-    pub renderer: Renderer,
-    pub store: Store,
-    pub targets: Targets,
-    pub chat: Arc<dyn Chat>,
-    /// The chat platform this app answers on (`console`, `slack`, `discord`). Several
-    /// apps, one per platform, may share one state database: each opens incidents on
-    /// its own platform, fires only their clocks and recovers only its own runs.
-    pub platform: String,
+    services: Services,
     /// Accepted commands still being handled in the background.
     pub inflight: Inflight,
     /// Users whose display name this process has already stored.
     named: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
+}
+
+impl std::ops::Deref for App {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }
 
 impl App {
@@ -207,8 +170,7 @@ impl App {
         App::build_on("console", settings, chat).await
     }
 
-    /// Loads commands and templates, opens the state database and the targets, and
-    /// creates the embedded demo databases that stand in for unconfigured targets.
+    /// Opens the state database, then [`App::build_with`] it.
     pub async fn build_on(
         platform: &str,
         settings: Settings,
@@ -218,68 +180,17 @@ impl App {
         App::build_with(platform, settings, store, chat).await
     }
 
-    /// [`App::build_on`] an open store (shared with the platform's outbox).
+    /// The app on an open store (shared with the platform's outbox): its services
+    /// with the built-in commands' names reserved.
     pub async fn build_with(
         platform: &str,
         settings: Settings,
         store: Store,
         chat: Arc<dyn Chat>,
     ) -> Result<App, StartError> {
-        let (catalog, problems) = Catalog::load(&settings.commands_dir());
-        let catalog = match catalog.map(|c| c.with_vars(&settings.file.vars)) {
-            Some(c) if problems.is_empty() => c,
-            _ => return Err(StartError::Catalog(problems)),
-        };
-        let (renderer, broken) = Renderer::load(&settings.templates_dir())?;
-        if let Some((_, e)) = broken.into_iter().next() {
-            return Err(e.into());
-        }
-        let mut targets = Targets::default();
-        for t in &settings.targets {
-            let fail = |e: String| StartError::Target(t.name.clone(), e);
-            match (t.kind.as_str(), &t.url) {
-                ("http", Some(url)) => {
-                    targets.http.insert(
-                        t.name.clone(),
-                        HttpTarget::new(url.clone(), t.token.clone()).map_err(fail)?,
-                    );
-                    continue;
-                }
-                ("redis", Some(url)) => {
-                    targets
-                        .redis
-                        .insert(t.name.clone(), RedisTarget::new(url).map_err(fail)?);
-                    continue;
-                }
-                ("http" | "redis", None) => continue,
-                _ => {}
-            }
-            if let Some(url) = &t.url {
-                targets.sql_urls.insert(t.name.clone(), url.clone());
-            }
-            let target = match (&t.url, &t.demo) {
-                (Some(url), _) => {
-                    SqlTarget::open(url).map_err(|e| StartError::Target(t.name.clone(), e))?
-                }
-                (None, Some(demo)) => {
-                    targets.demo.insert(t.name.clone());
-                    let path = settings.base.join(format!("warroom-demo-{demo}.db"));
-                    crate::demo::open(demo, &path)
-                        .await
-                        .map_err(|e| StartError::Target(t.name.clone(), e))?
-                }
-                (None, None) => continue,
-            };
-            targets.sql.insert(t.name.clone(), target);
-        }
+        let services = Services::build(platform, settings, store, chat, handlers::NAMES).await?;
         Ok(App {
-            settings,
-            catalog,
-            renderer,
-            store,
-            targets,
-            chat,
-            platform: platform.to_string(),
+            services,
             named: Default::default(),
             inflight: Inflight::default(),
         })
@@ -321,225 +232,6 @@ impl App {
             Post::new(&msg.channel, kind, escape::neutralize_mentions(text)).ephemeral(&msg.user);
         self.send(&post).await;
     }
-
-    /// Posts, logging (not failing) when the chat is down: the state is already saved.
-    pub async fn send(&self, post: &Post) -> Option<MessageRef> {
-        let post = &safe(post);
-        match self.chat.post(post).await {
-            Ok(r) => Some(r),
-            Err(e) => {
-                tracing::warn!(error = %e, channel = %post.channel, "post failed");
-                None
-            }
-        }
-    }
-
-    pub async fn edit(&self, message: &MessageRef, post: &Post) {
-        if let Err(e) = self.chat.update(message, &safe(post)).await {
-            tracing::warn!(error = %e, "edit failed");
-        }
-    }
-
-    pub async fn event(
-        &self,
-        incident_id: &str,
-        kind: &str,
-        actor: Option<&str>,
-        text: &str,
-        run_id: Option<i64>,
-        step_idx: Option<i64>,
-    ) -> Result<(), StoreError> {
-        let e = NewEvent {
-            kind,
-            actor,
-            text,
-            run_id,
-            step_idx,
-        };
-        self.store.append_event(incident_id, Utc::now(), &e).await
-    }
-
-    /// Reports the commands of this platform that were accepted but died with the
-    /// process handling them (kill -9, OOM, a deploy): each is marked interrupted
-    /// once (whichever replica gets there first) and its user told, so no accepted
-    /// command vanishes silently. The clock calls this every second with the
-    /// wall-clock time (heartbeats are real time, whatever the incident clock says).
-    pub async fn report_lost_commands(
-        &self,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        let quiet_since = now - chrono::Duration::from_std(HANDLER_QUIET).unwrap_or_default();
-        let mut n = 0;
-        for lost in self
-            .store
-            .orphaned_commands(&self.platform, quiet_since)
-            .await?
-        {
-            if !self.store.interrupt_command(lost.id).await? {
-                continue;
-            }
-            let msg = Incoming {
-                user: UserId::new(&self.platform, &lost.user_id),
-                channel: lost.channel.clone(),
-                text: lost.text.clone(),
-                dedup_key: None,
-            };
-            let text = format!(
-                "⚠️ warroom stopped while handling your {} (CMD-{}, received {} UTC), so it \
-                 cannot tell how far it got. /status shows its run if one started; if none \
-                 did, type the command again.",
-                escape::inline_code(&lost.text),
-                lost.id,
-                lost.received_at.format("%H:%M")
-            );
-            self.reply(&msg, PostKind::Error, &text).await;
-            if let Some(incident) = self.store.open_incident(&lost.channel).await? {
-                let note = format!(
-                    "{}'s command CMD-{} was lost when warroom stopped while handling it",
-                    lost.user_id, lost.id
-                );
-                self.event(&incident.id, kind::COMMAND, None, &note, None, None)
-                    .await?;
-            }
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    /// Finds runs whose step outlived its lease (the process running it died),
-    /// marks them interrupted and says so in their channel. They are never re-run
-    /// automatically: a half-applied step needs a human. At start and on every
-    /// clock tick.
-    pub async fn recover(&self) -> Result<usize, StoreError> {
-        let now = Utc::now();
-        let orphans = self.store.orphaned_runs(now).await?;
-        let mut n = 0;
-        for run in orphans
-            .into_iter()
-            .filter(|r| r.requested_by.platform == self.platform)
-        {
-            let steps = self.store.steps(run.id).await?;
-            let Some(step) = steps
-                .iter()
-                .find(|s| s.state == crate::runbook::run::StepState::Running)
-            else {
-                continue;
-            };
-            if !self
-                .store
-                .transition(
-                    run.id,
-                    crate::runbook::run::RunState::Running,
-                    crate::runbook::run::RunState::Interrupted,
-                    now,
-                    Some("the process running it stopped"),
-                )
-                .await?
-            {
-                continue;
-            }
-            self.store
-                .step_transition(
-                    run.id,
-                    step.idx,
-                    crate::runbook::run::StepState::Running,
-                    crate::runbook::run::StepState::Failed,
-                    now,
-                    Some("interrupted: the process stopped while this step ran"),
-                )
-                .await?;
-            let id = crate::runbook::run::display_id(run.id);
-            let text = format!(
-                "⚠️ {id} /{} was interrupted during step {} ({}): warroom stopped while it ran. \
-                 Nothing was re-run. Check that step's effect by hand before running /{} again.",
-                run.command,
-                step.idx + 1,
-                step.name,
-                run.command
-            );
-            self.event(
-                &run.incident_id,
-                kind::RUN,
-                None,
-                &text,
-                Some(run.id),
-                Some(step.idx),
-            )
-            .await?;
-            self.send(&Post::new(&run.channel, PostKind::Info, text))
-                .await;
-            n += 1;
-        }
-        Ok(n)
-    }
-
-    /// Environment variables to set before `spec` can run here: one per required
-    /// (non-optional) target that is not configured.
-    pub fn missing_config(&self, spec: &crate::command::spec::CommandSpec) -> Vec<String> {
-        let mut out: Vec<String> = spec
-            .file
-            .steps
-            .iter()
-            .filter(|s| !s.optional)
-            .filter_map(|s| s.target())
-            .filter(|t| !self.targets.has(t) && !self.targets.sql_urls.contains_key(*t))
-            .map(|t| {
-                self.settings
-                    .file
-                    .targets
-                    .get(t)
-                    .and_then(|c| c.url_env.clone())
-                    .unwrap_or_else(|| format!("a [targets.{t}] entry"))
-            })
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
-
-    /// Demo targets `spec` would touch, to say so before anyone mistakes it for
-    /// production.
-    pub fn demo_targets(&self, spec: &crate::command::spec::CommandSpec) -> Vec<String> {
-        let mut out: Vec<String> = spec
-            .file
-            .steps
-            .iter()
-            .filter_map(|s| s.target())
-            .filter(|t| self.targets.demo.contains(*t))
-            .map(str::to_string)
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
-
-    pub fn refusal_text(&self, r: &Refusal, what: &str) -> String {
-        match r {
-            Refusal::UnknownScenario(s) => format!("{what} falls under scenario `{s}`, which the matrix does not define."),
-            Refusal::NotRequester { allowed } => format!(
-                "You are not allowed to {what}: it needs one of these roles: {}. Ask someone who holds one.",
-                allowed.join(", ")
-            ),
-            Refusal::OwnRun => format!("You cannot {what}: you requested it, and approval must come from someone else."),
-            Refusal::NoDecidingRole { needed } => {
-                format!("You cannot {what}: only {} may decide.", needed.join(" / "))
-            }
-            Refusal::AlreadyDecided => format!("You already decided on this; you cannot {what} twice."),
-            Refusal::NotNeeded { role, still_needed } => format!(
-                "The {role} decision is already given; still needed: {} (a different person).",
-                still_needed.join(", ")
-            ),
-        }
-    }
-}
-
-/// Every post leaves with its mentions neutralized: step output (SQL rows, HTTP
-/// bodies, program output) is data from outside and may contain `<!channel>`.
-/// Mentions travel in `Post::mentions`, never in text. Idempotent.
-fn safe(post: &Post) -> Post {
-    let mut post = post.clone();
-    post.text = escape::neutralize_mentions(&post.text);
-    post
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub mod slack;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::authz::UserId;
+use crate::model::user::UserId;
 
 /// What a post is, so adapters can style it and `--json` can report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,9 +11,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::ExposeSecret;
 
 use crate::app::{App, Incoming};
-use crate::authz::UserId;
 use crate::chat::console::ConsoleChat;
 use crate::config::Settings;
+use crate::model::user::UserId;
 
 #[derive(Parser)]
 #[command(
@@ -152,7 +152,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 .await
                 .context("opening the state database")?;
             let clocks = settings.file.clocks.clone();
-            let rto = move |i: &crate::incident::Incident| {
+            let rto = move |i: &crate::model::incident::Incident| {
                 crate::incident::clock::rto_in(&clocks, &i.severity, i.component.as_deref())
             };
             let format = match format {
@@ -204,7 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 .await
                 .context("checking for interrupted runs")?;
             // Clocks that fell due while no warroom process ran fire now, once.
-            crate::incident::clock::tick(&app, &crate::incident::clock::SystemClock)
+            crate::app::ticker::tick(&app, &crate::incident::clock::SystemClock)
                 .await
                 .context("firing due incident clocks")?;
             let msg = Incoming {
@@ -224,8 +224,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             name,
             url,
         } => {
-            let (catalog, problems) =
-                crate::command::catalog::Catalog::load(&settings.commands_dir());
+            let (catalog, problems) = crate::command::catalog::Catalog::load(
+                &settings.commands_dir(),
+                crate::app::handlers::NAMES,
+            );
             let Some(catalog) = catalog.filter(|_| problems.is_empty()) else {
                 for p in &problems {
                     eprintln!("{p}");
@@ -287,7 +289,7 @@ async fn console(settings: Settings, user: String, channel: Option<String>) -> a
     // Kept for the console's lifetime: dropping it would stop the clocks.
     let (_clocks_stop, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        crate::incident::clock::run(&clocks, &crate::incident::clock::SystemClock, stop).await;
+        crate::app::ticker::run(&clocks, &crate::incident::clock::SystemClock, stop).await;
     });
     let mut user = user;
     println!(

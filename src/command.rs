@@ -1,10 +1,9 @@
-//! Commands: the chat language (`parse`), command specs as data (`spec`), the loaded
-//! set of specs (`catalog`), and the built-in commands every deployment has.
+//! The command language: the chat grammar (`parse`), command specs as data
+//! (`spec`, from `commands/*.toml`), and the loaded set of specs with the matrix
+//! (`catalog`). Pure: no I/O beyond reading the spec files, and nothing of the
+//! handlers that carry commands out (`app::handlers`).
 
-pub mod builtin;
 pub mod catalog;
-pub mod checklist;
-pub mod help;
-pub mod lifecycle;
 pub mod parse;
+pub mod pattern;
 pub mod spec;

@@ -7,9 +7,9 @@ mod svg;
 
 use chrono::{DateTime, Utc};
 
-use crate::authz::Vote;
-use crate::incident::{Incident, TimelineEvent};
-use crate::runbook::run::{display_id, Run, StepRecord};
+use crate::model::incident::{Incident, TimelineEvent};
+use crate::model::run::{display_id, Run, StepRecord};
+use crate::model::user::Vote;
 use crate::store::{ActionItem, Message, Store, StoreError};
 
 pub use svg::timeline_svg;

@@ -15,8 +15,8 @@ use minijinja::value::Value as JValue;
 use minijinja::Environment;
 use serde_json::{json, Value};
 
-use crate::incident::{kind, Incident, TimelineEvent};
-use crate::runbook::run::{display_id, Run, StepRecord};
+use crate::model::incident::{kind, Incident, TimelineEvent};
+use crate::model::run::{display_id, Run, StepRecord};
 
 /// Top-level names every template may use. `args.X` and `vars.X` are checked per command.
 pub const CONTEXT_ROOTS: &[&str] = &[
@@ -205,7 +205,7 @@ impl Context<'_> {
         let failed = self
             .steps
             .iter()
-            .find(|s| s.state == crate::runbook::run::StepState::Failed)
+            .find(|s| s.state == crate::model::run::StepState::Failed)
             .map(|s| json!({ "name": s.name, "output": s.output }));
         let run = self.run.map(|r| {
             let duration_ms = r

@@ -1,13 +1,15 @@
 //! Runs: one execution of a command, walked step by step through its states.
 //!
-//! `run` holds the state machine's shapes, `step` the step specs from `commands/`, and
+//! `model::run` holds the state machine's shapes; here `step` holds the step specs from `commands/`, and
 //! `engine` drives a run against the actions and the chat. A run is durable: every
 //! state change is written before it is announced, and a run found mid-step after a
 //! crash is reported as interrupted, never silently re-run.
 
 pub mod act;
+pub mod approval;
+pub mod driver;
+pub mod ending;
 pub mod engine;
 pub mod posts;
 pub mod progress;
-pub mod run;
 pub mod step;

@@ -21,11 +21,12 @@ use tokio::task::JoinHandle;
 mod discord;
 mod slack;
 
-use crate::app::{App, StartError};
+use crate::app::App;
 use crate::chat;
 use crate::chat::outbox::{self, OutboxChat};
 use crate::chat::Chat;
 use crate::config::Settings;
+use crate::services::StartError;
 use crate::store::Store;
 
 /// How long a shutdown waits for accepted commands to finish (orchestrators
@@ -192,7 +193,7 @@ impl Server {
         let clocks = app.clone();
         let clock_stop = stop.clone();
         self.tasks.push(tokio::spawn(async move {
-            crate::incident::clock::run(&clocks, &crate::incident::clock::SystemClock, clock_stop)
+            crate::app::ticker::run(&clocks, &crate::incident::clock::SystemClock, clock_stop)
                 .await;
         }));
         self.tasks.push(tokio::spawn(outbox::run(

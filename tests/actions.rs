@@ -7,7 +7,7 @@ use common::{say, Pack};
 use redis::AsyncCommands;
 use serde_json::json;
 use warroom::app::Outcome;
-use warroom::runbook::run::StepState;
+use warroom::model::run::StepState;
 
 const FIXTURE: &str = "commands/chatia/fixture.sql";
 const ALL: &[(&str, &str)] = &[

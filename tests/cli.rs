@@ -239,7 +239,10 @@ async fn the_slack_manifest_lists_every_command_with_minimal_scopes_and_socket_m
         .map(|c| c["command"].as_str().unwrap())
         .collect();
     assert!(listed.len() <= 50, "Slack allows 50 slash commands per app");
-    let (catalog, problems) = warroom::command::catalog::Catalog::load(&repo().join("commands"));
+    let (catalog, problems) = warroom::command::catalog::Catalog::load(
+        &repo().join("commands"),
+        warroom::app::handlers::NAMES,
+    );
     assert!(problems.is_empty());
     for spec in catalog.unwrap().specs() {
         let name = format!("/{}", spec.file.command.name);

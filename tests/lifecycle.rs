@@ -6,9 +6,10 @@ mod common;
 use std::time::Duration;
 
 use common::{say, Env, StateDb};
+use warroom::app::ticker::tick;
 use warroom::app::Outcome;
 use warroom::chat::PostKind;
-use warroom::incident::clock::{tick, ManualClock};
+use warroom::incident::clock::ManualClock;
 
 fn status_posts(chat: &warroom::chat::recording::RecordingChat) -> Vec<String> {
     chat.posts()

@@ -88,8 +88,10 @@ fn line(rng: &mut Rng) -> String {
 
 #[test]
 fn random_lines_never_panic_the_parser_binding_or_escaping() {
-    let (catalog, problems) =
-        warroom::command::catalog::Catalog::load(&common::repo().join("commands"));
+    let (catalog, problems) = warroom::command::catalog::Catalog::load(
+        &common::repo().join("commands"),
+        warroom::app::handlers::NAMES,
+    );
     assert!(problems.is_empty());
     let catalog = catalog.unwrap();
     let mut rng = Rng(0x5EED_1234_ABCD_0001);

@@ -8,7 +8,7 @@ use redis::AsyncCommands;
 use serde_json::json;
 use warroom::app::Outcome;
 use warroom::chat::PostKind;
-use warroom::runbook::run::{RunState, StepState};
+use warroom::model::run::{RunState, StepState};
 
 const FIXTURE: &str = "commands/chatia/fixture.sql";
 const ALL: &[(&str, &str)] = &[

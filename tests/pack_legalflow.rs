@@ -8,7 +8,7 @@ use common::{say, Pack};
 use serde_json::{json, Value};
 use warroom::app::{App, Outcome};
 use warroom::chat::PostKind;
-use warroom::runbook::run::{RunState, StepState};
+use warroom::model::run::{RunState, StepState};
 
 const FIXTURE: &str = "commands/legalflow/fixture.sql";
 const ALL: &[(&str, &str)] = &[("legalflow_db", "db"), ("legalflow_app", "web")];

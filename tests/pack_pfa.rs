@@ -11,7 +11,7 @@ use common::{say, Pack};
 use serde_json::json;
 use warroom::app::Outcome;
 use warroom::chat::PostKind;
-use warroom::runbook::run::{RunState, StepState};
+use warroom::model::run::{RunState, StepState};
 
 const FIXTURE: &str = "commands/pfa/fixture.sql";
 const ALL: &[(&str, &str)] = &[("pfa_db", "db"), ("pfa_api", "web"), ("pfa_web", "web")];

@@ -14,7 +14,7 @@ use serde_json::json;
 use warroom::app::Outcome;
 use warroom::chat::recording::RecordingChat;
 use warroom::chat::PostKind;
-use warroom::runbook::run::{RunState, StepState};
+use warroom::model::run::{RunState, StepState};
 
 const FIXTURE: &str = "commands/processpilot/fixture.sql";
 const TARGETS: &[(&str, &str)] = &[("processpilot_db", "db"), ("processpilot_api", "web")];

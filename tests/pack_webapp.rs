@@ -7,7 +7,7 @@ mod common;
 use common::{say, Pack};
 use warroom::app::Outcome;
 use warroom::chat::PostKind;
-use warroom::runbook::run::{RunState, StepState};
+use warroom::model::run::{RunState, StepState};
 
 const FIXTURE: &str = "commands/webapp/fixture.sql";
 const TARGETS: &[(&str, &str)] = &[("webapp_api", "web"), ("webapp_web", "web")];

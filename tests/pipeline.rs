@@ -6,7 +6,7 @@ mod common;
 use common::{kanban_enabled, msg, say, Env, StateDb};
 use warroom::app::Outcome;
 use warroom::chat::PostKind;
-use warroom::runbook::run::{RunState, StepState};
+use warroom::model::run::{RunState, StepState};
 
 #[tokio::test]
 async fn kanban_off_flips_the_flag_and_posts_the_filled_resolved_template() {
@@ -560,7 +560,7 @@ async fn a_run_whose_process_died_mid_step_is_reported_interrupted_and_not_rerun
     chat.clear();
 
     // The clock finds it (as it would at start, or a second after the lease lapsed).
-    warroom::incident::clock::tick(&app, &warroom::incident::clock::SystemClock)
+    warroom::app::ticker::tick(&app, &warroom::incident::clock::SystemClock)
         .await
         .unwrap();
 
@@ -695,7 +695,7 @@ async fn a_run_is_decided_only_on_the_platform_it_was_requested_on() {
     let (slack, chat) = env.app_on("slack").await;
     for verb in ["approve", "deny", "cancel"] {
         let mut m = msg("U_LEAD", &format!("/{verb} RUN-1"));
-        m.user = warroom::authz::UserId::new("slack", "U_LEAD");
+        m.user = warroom::model::user::UserId::new("slack", "U_LEAD");
         assert_eq!(slack.handle(&m).await, Outcome::Invalid, "/{verb}");
         let said = chat.posts().last().unwrap().text().to_string();
         assert!(
@@ -790,7 +790,7 @@ async fn a_record_slower_than_the_ack_budget_is_answered_in_time_and_still_runs_
     let mut m = msg("U_ONCALL", "/kanban-off reason=\"slow database\"");
     m.dedup_key = Some("slack:command:slow-1".into());
     let ack = app.acknowledge(m).await;
-    assert_eq!(ack, warroom::app::Ack::Slow);
+    assert_eq!(ack, warroom::app::pipeline::Ack::Slow);
     assert!(
         ack.text("/kanban-off")
             .contains("check /status before typing it again"),

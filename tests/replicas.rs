@@ -8,7 +8,7 @@ use std::sync::Arc;
 use common::{msg, Env, StateDb};
 use warroom::app::{App, Outcome};
 use warroom::chat::recording::RecordingChat;
-use warroom::runbook::run::RunState;
+use warroom::model::run::RunState;
 
 async fn two_replicas(env: &Env) -> ((App, Arc<RecordingChat>), (App, Arc<RecordingChat>)) {
     (env.app().await, env.app().await)

@@ -7,9 +7,9 @@ use chrono::{TimeZone, Utc};
 use common::{fresh_postgres, say, Env, StateDb};
 use serde_json::json;
 use warroom::app::Outcome;
-use warroom::authz::UserId;
-use warroom::incident::NewEvent;
-use warroom::runbook::run::{Phase, RunState, StepState};
+use warroom::model::incident::NewEvent;
+use warroom::model::run::{Phase, RunState, StepState};
+use warroom::model::user::UserId;
 use warroom::store::{NewCommand, NewRun, Store};
 
 async fn sqlite() -> (Store, tempfile::TempDir) {

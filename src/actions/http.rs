@@ -106,7 +106,7 @@ pub async fn run(
     let mut wait = spec
         .backoff
         .as_deref()
-        .and_then(crate::command::spec::parse_duration)
+        .and_then(crate::model::duration::parse_duration)
         .unwrap_or(Duration::from_millis(500));
     let mut attempt = 0;
     loop {

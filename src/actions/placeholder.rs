@@ -103,7 +103,7 @@ fn value(name: &str, scope: &Scope<'_>) -> Result<String, String> {
         "incident.id" => Ok(scope.incident_id.unwrap_or("INC-(new)").to_string()),
         "run.id" => Ok(scope
             .run_id
-            .map_or("RUN-(new)".to_string(), crate::runbook::run::display_id)),
+            .map_or("RUN-(new)".to_string(), crate::model::run::display_id)),
         "run.requested_by" => Ok(scope.requested_by.unwrap_or_default().to_string()),
         other => Err(format!("unknown placeholder `{{{other}}}`")),
     }

@@ -1,6 +1,9 @@
 //! The `sql` action: one statement against a named target, parameters bound, the result
 //! checked against the step's expectations and optionally posted as a table.
 
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -9,7 +12,64 @@ use sqlx::{Column, Row, TypeInfo};
 use super::expect;
 use super::target::SqlTarget;
 use super::{ActionError, ActionOutput, Param};
-use crate::runbook::step::SqlSpec;
+
+/// A validation query run inside a transaction before `COMMIT`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    pub statement: String,
+    #[serde(default)]
+    pub expect: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlSpec {
+    /// A `[targets.NAME]` of `warroom.toml`.
+    pub target: String,
+    /// The statement for any dialect; `postgres` / `sqlite` override it per target kind.
+    #[serde(default)]
+    pub statement: Option<String>,
+    #[serde(default)]
+    pub postgres: Option<String>,
+    #[serde(default)]
+    pub sqlite: Option<String>,
+    /// Bound in order as `$1`, `$2`...: `args.NAME`, `incident.id`, `run.id`, `run.requested_by`.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// Checks on the first row: `{ enabled = 0 }` or `{ error_rate = "< 0.1" }`.
+    #[serde(default)]
+    pub expect: BTreeMap<String, toml::Value>,
+    /// Check on the number of rows returned or affected: "= 1", ">= 0".
+    #[serde(default)]
+    pub expect_rows: Option<String>,
+    /// Post the result as a table in the channel (assessment queries).
+    #[serde(default)]
+    pub show: bool,
+    /// Statements run in one transaction instead of `statement`; `params` bind in each.
+    #[serde(default)]
+    pub transaction: Vec<String>,
+    /// Checked inside the transaction; any failure rolls everything back.
+    #[serde(default)]
+    pub validate: Vec<Validation>,
+}
+
+impl SqlSpec {
+    /// The statement to run on a target of the given dialect.
+    pub fn statement_for(&self, postgres: bool) -> Option<&str> {
+        let specific = if postgres {
+            &self.postgres
+        } else {
+            &self.sqlite
+        };
+        specific.as_deref().or(self.statement.as_deref())
+    }
+
+    /// Whether the step has something to run on a target of this dialect.
+    pub fn runnable(&self, postgres: bool) -> bool {
+        self.statement_for(postgres).is_some() || !self.transaction.is_empty()
+    }
+}
 
 /// Rows shown in a posted table; the count says how many there were in all.
 const TABLE_ROWS: usize = 20;

@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::{runbook_command, App, Failure, Handled, Incoming, Outcome};
+use super::handlers::{self, runbook};
+use super::{App, Handled, Incoming, Outcome};
 use crate::chat::PostKind;
 use crate::command::catalog::Lookup;
 use crate::command::parse;
-use crate::command::{builtin, checklist, lifecycle};
-use crate::incident::kind;
+use crate::failure::Failure;
+use crate::model::incident::kind;
 use crate::render::escape;
 use crate::store::{CommandOutcome, NewCommand, StoreError};
 
@@ -21,7 +22,7 @@ pub enum Route<'a> {
     /// A built-in or lifecycle command.
     Builtin(parse::CommandLine),
     /// A runbook command, bound and allowed to be requested.
-    Runbook(runbook_command::Prepared<'a>),
+    Runbook(runbook::Prepared<'a>),
 }
 
 /// What a platform answers at once (Slack's and Discord's 3-second deadline).
@@ -264,15 +265,14 @@ impl App {
     pub fn triage(&self, msg: &Incoming) -> Result<Route<'_>, Failure> {
         let line = parse::parse(&msg.text).map_err(|e| Failure::Invalid(format!("{e}.")))?;
         let name = line.name.as_str();
-        if lifecycle::NAMES.contains(&name) || checklist::NAMES.contains(&name) {
-            lifecycle::authorize(self, msg, &line)?;
-            return Ok(Route::Builtin(line));
+        if handlers::needs_incident_role(name) {
+            handlers::incident::authorize(self, msg, &line)?;
         }
-        if builtin::NAMES.contains(&name) || name == parse::UMBRELLA {
+        if handlers::is_builtin(name) {
             return Ok(Route::Builtin(line));
         }
         match self.catalog.lookup(&line) {
-            Lookup::Spec { spec, rest } => Ok(Route::Runbook(runbook_command::prepare(
+            Lookup::Spec { spec, rest } => Ok(Route::Runbook(runbook::prepare(
                 self, msg, line, spec, &rest,
             )?)),
             Lookup::NeedsSub { name, subs, given } => {
@@ -303,10 +303,8 @@ impl App {
 
     async fn execute(&self, msg: &Incoming, route: Route<'_>) -> Result<Handled, Failure> {
         match route {
-            Route::Builtin(line) => builtin::dispatch(self, msg, &line)
-                .await?
-                .ok_or_else(|| Failure::Internal(format!("/{} has no handler", line.name))),
-            Route::Runbook(prepared) => runbook_command::run(self, msg, prepared).await,
+            Route::Builtin(line) => handlers::dispatch(self, msg, &line).await,
+            Route::Runbook(prepared) => runbook::run(self, msg, prepared).await,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Assessment, Decision, Facts, IssueType};
 use crate::command::parse::CommandLine;
-use crate::command::spec::parse_duration;
+use crate::model::duration::parse_duration;
 
 /// Reads `/assess error_rate=12 duration=6m data_corruption=yes issue=api-error ...`.
 pub fn facts(line: &CommandLine) -> Result<Facts, String> {

@@ -12,3 +12,6 @@ pub mod signature;
 pub mod socket;
 pub mod web;
 pub mod workspace;
+
+/// The platform name Slack users and records carry.
+pub const PLATFORM: &str = "slack";

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::parse::CommandLine;
-use super::spec::{compile_anchored, CommandSpec, SpecFile};
+use super::pattern::compile_anchored;
+use super::spec::{CommandSpec, SpecFile};
 use crate::authz::Matrix;
 use crate::config::line_of;
 
@@ -55,6 +56,9 @@ pub struct Catalog {
     commands: BTreeMap<String, BTreeMap<String, CommandSpec>>,
     /// Raw text of every loaded file, by path, for locating problems.
     pub sources: BTreeMap<String, String>,
+    /// Names of the built-in commands (the application's handlers), which no
+    /// runbook may take; known here only as names.
+    reserved: Vec<String>,
 }
 
 /// What a command line resolved to.
@@ -78,7 +82,8 @@ pub enum Lookup<'a> {
 impl Catalog {
     /// Loads `dir`. Files that fail to parse are reported and skipped, so `check` can
     /// list every problem at once; the caller decides whether problems are fatal.
-    pub fn load(dir: &Path) -> (Option<Catalog>, Vec<Problem>) {
+    /// `reserved` are the built-in command names (`app::handlers::NAMES`).
+    pub fn load(dir: &Path, reserved: &[&str]) -> (Option<Catalog>, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut sources = BTreeMap::new();
         let matrix_path = dir.join(MATRIX_FILE);
@@ -169,6 +174,7 @@ impl Catalog {
             checklists,
             commands,
             sources,
+            reserved: reserved.iter().map(|r| r.to_string()).collect(),
         });
         (catalog, problems)
     }
@@ -222,15 +228,18 @@ impl Catalog {
             .unwrap_or_default()
     }
 
+    /// Whether `name` is a built-in command's.
+    pub fn is_reserved(&self, name: &str) -> bool {
+        self.reserved.iter().any(|r| r == name)
+    }
+
     /// The closest known name, for "did you mean".
     pub fn suggest(&self, name: &str) -> Option<String> {
         let names = self
             .commands
             .keys()
             .map(String::as_str)
-            .chain(super::builtin::NAMES.iter().copied())
-            .chain(super::lifecycle::NAMES.iter().copied())
-            .chain(super::checklist::NAMES.iter().copied());
+            .chain(self.reserved.iter().map(String::as_str));
         names
             .map(|n| (edit_distance(name, n), n))
             .filter(|(d, n)| *d <= 2.max(n.len() / 3))

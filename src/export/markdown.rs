@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::{Entry, Report};
+use crate::model::run::display_id;
 use crate::render::{hhmm, human_duration};
-use crate::runbook::run::display_id;
 
 /// One table cell or list item: no pipes, no newlines.
 fn cell(s: &str) -> String {
@@ -42,7 +42,7 @@ pub fn render(r: &Report, chart: Option<&str>) -> String {
     let succeeded: Vec<String> = r
         .runs
         .iter()
-        .filter(|(run, _, _)| run.state == crate::runbook::run::RunState::Succeeded)
+        .filter(|(run, _, _)| run.state == crate::model::run::RunState::Succeeded)
         .map(|(run, _, _)| format!("`/{}`", run.command))
         .collect();
     let _ = writeln!(

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 
 use super::Report;
+use crate::model::run::{display_id, RunState};
 use crate::render::hhmm;
-use crate::runbook::run::{display_id, RunState};
 
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 170.0;

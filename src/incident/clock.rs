@@ -3,18 +3,21 @@
 //! while. Timers live in the database, so a restart resumes them instead of
 //! resetting them, and each fires once even with several replicas.
 //!
-//! Time comes from a [`Clock`], so tests drive it with tokio's paused time.
+//! Time comes from a [`Clock`]; tests drive a [`ManualClock`]. The per-second tick
+//! that fires these is the application's (`app::ticker`).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::app::App;
 use crate::chat::{Post, PostKind};
-use crate::command::spec::parse_duration;
-use crate::incident::{kind, Incident};
+use crate::failure::Failure;
+use crate::model::duration::parse_duration;
+use crate::model::incident::{kind, Incident};
+use crate::render::escape::markdown;
 use crate::render::{hhmm, human_duration};
+use crate::services::Services;
 use crate::store::{StoreError, Timer};
 
 /// Where "now" comes from.
@@ -66,8 +69,8 @@ fn chrono(d: Duration) -> chrono::Duration {
 }
 
 /// The RTO of a severity.
-pub fn rto(app: &App, severity: &str) -> Option<Duration> {
-    rto_in(&app.settings.file.clocks, severity, None)
+pub fn rto(svc: &Services, severity: &str) -> Option<Duration> {
+    rto_in(&svc.settings.file.clocks, severity, None)
 }
 
 /// An incident's RTO: its component's (seed 004) when it names one, else its
@@ -83,17 +86,17 @@ pub fn rto_in(
         .or_else(|| clocks.severities.get(severity).map(|c| dur(&c.rto)))
 }
 
-pub fn rto_of(app: &App, incident: &Incident) -> Option<Duration> {
+pub fn rto_of(svc: &Services, incident: &Incident) -> Option<Duration> {
     rto_in(
-        &app.settings.file.clocks,
+        &svc.settings.file.clocks,
         &incident.severity,
         incident.component.as_deref(),
     )
 }
 
 /// How often stakeholders should hear something at this severity.
-pub fn update_every(app: &App, severity: &str) -> Option<Duration> {
-    app.settings
+pub fn update_every(svc: &Services, severity: &str) -> Option<Duration> {
+    svc.settings
         .file
         .clocks
         .severities
@@ -102,23 +105,23 @@ pub fn update_every(app: &App, severity: &str) -> Option<Duration> {
 }
 
 /// Schedules every clock of a freshly opened incident.
-pub async fn start(app: &App, incident: &Incident) -> Result<(), StoreError> {
-    schedule_rto(app, incident).await?;
-    schedule_escalation(app, incident).await?;
-    schedule_update(app, incident, incident.declared_at).await
+pub async fn start(svc: &Services, incident: &Incident) -> Result<(), StoreError> {
+    schedule_rto(svc, incident).await?;
+    schedule_escalation(svc, incident).await?;
+    schedule_update(svc, incident, incident.declared_at).await
 }
 
 /// (Re)schedules the RTO warnings from detection; used again when severity changes.
-pub async fn schedule_rto(app: &App, incident: &Incident) -> Result<(), StoreError> {
-    app.store.cancel_timers(&incident.id, "rto:").await?;
-    let Some(rto) = rto_of(app, incident) else {
+pub async fn schedule_rto(svc: &Services, incident: &Incident) -> Result<(), StoreError> {
+    svc.store.cancel_timers(&incident.id, "rto:").await?;
+    let Some(rto) = rto_of(svc, incident) else {
         return Ok(());
     };
     for pct in [50u32, 80, 100] {
         let due = incident.detected_at + chrono(rto * pct / 100);
         let payload =
             json!({ "pct": pct, "rto_ms": rto.as_millis() as u64, "severity": incident.severity });
-        app.store
+        svc.store
             .schedule(&incident.id, &format!("rto:{pct}"), due, &payload)
             .await?;
     }
@@ -127,9 +130,9 @@ pub async fn schedule_rto(app: &App, incident: &Incident) -> Result<(), StoreErr
 
 /// Levels after the first are paged at their time, or at the severity's response
 /// time if that comes first, unless someone acknowledges.
-pub async fn schedule_escalation(app: &App, incident: &Incident) -> Result<(), StoreError> {
-    app.store.cancel_timers(&incident.id, "escalate:").await?;
-    let clocks = &app.settings.file.clocks;
+pub async fn schedule_escalation(svc: &Services, incident: &Incident) -> Result<(), StoreError> {
+    svc.store.cancel_timers(&incident.id, "escalate:").await?;
+    let clocks = &svc.settings.file.clocks;
     let respond = clocks
         .severities
         .get(&incident.severity)
@@ -141,7 +144,7 @@ pub async fn schedule_escalation(app: &App, incident: &Incident) -> Result<(), S
         }
         let due = incident.detected_at + chrono(after);
         // Named by level number (escalate:2 is seed 004's Level 2).
-        app.store
+        svc.store
             .schedule(
                 &incident.id,
                 &format!("escalate:{}", i + 1),
@@ -155,74 +158,36 @@ pub async fn schedule_escalation(app: &App, incident: &Incident) -> Result<(), S
 
 /// The next "stakeholders have heard nothing" reminder, counted from `since`.
 pub async fn schedule_update(
-    app: &App,
+    svc: &Services,
     incident: &Incident,
     since: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    app.store.cancel_timers(&incident.id, "update").await?;
+    svc.store.cancel_timers(&incident.id, "update").await?;
     // Regression: the resolved message itself re-armed the reminder.
     if incident.status == "resolved" {
         return Ok(());
     }
-    let every = update_every(app, &incident.severity);
+    let every = update_every(svc, &incident.severity);
     if let Some(every) = every {
-        app.store
+        svc.store
             .schedule(&incident.id, "update", since + chrono(every), &json!({}))
             .await?;
     }
     Ok(())
 }
 
-/// Fires every timer due by the clock's now, closes approval requests whose
-/// window has passed (their message then says so without anyone pressing a
-/// button), and reports commands and runs that died with their process. Returns
-/// how many timers fired.
-pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
-    let now = clock.now();
-    let due = app.store.claim_due_timers(now, &app.platform).await?;
+/// Fires every timer of this platform due by `now`; returns how many fired.
+pub async fn fire_due(svc: &Services, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let due = svc.store.claim_due_timers(now, &svc.platform).await?;
     let n = due.len();
     for timer in due {
-        fire(app, &timer, now).await?;
-    }
-    if let Err(e) = app.report_lost_commands(Utc::now()).await {
-        tracing::warn!(error = %e, "cannot check for commands lost with their process");
-    }
-    // Not only at start: a run whose process died while a replica (or the next
-    // process, started before the lease lapsed) lives on is reported once its
-    // step's lease lapses.
-    if let Err(e) = app.recover().await {
-        tracing::warn!(error = %e, "cannot check for interrupted runs");
-    }
-    for run in app
-        .store
-        .runs_in_state(crate::runbook::run::RunState::AwaitingApproval)
-        .await?
-    {
-        let lapsed = run.approval_expires_at.is_some_and(|t| t < now);
-        if lapsed && run.requested_by.platform == app.platform {
-            if let Err(e) = crate::command::builtin::expire(app, &run).await {
-                tracing::warn!(error = %e, run = run.id, "cannot expire an approval request");
-            }
-        }
+        fire(svc, &timer, now).await?;
     }
     Ok(n)
 }
 
-/// Fires due timers every second until `stop` says so.
-pub async fn run(app: &App, clock: &dyn Clock, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = tick(app, clock).await {
-            tracing::warn!(error = %e, "incident clocks could not fire");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreError> {
-    let Some(incident) = app.store.incident(&timer.incident_id).await? else {
+async fn fire(svc: &Services, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let Some(incident) = svc.store.incident(&timer.incident_id).await? else {
         return Ok(());
     };
     if incident.status == "resolved" {
@@ -245,9 +210,9 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
                 let left = human_duration(rto.saturating_sub(elapsed).as_millis() as i64);
                 format!("⏱️ **{}** {pct}% of the {} RTO used ({elapsed_text} of {rto_text}); {left} left.", incident.id, incident.severity)
             };
-            app.event(&incident.id, kind::CLOCK, None, &text, None, None)
+            svc.event(&incident.id, kind::CLOCK, None, &text, None, None)
                 .await?;
-            app.send(&Post::new(&incident.channel, PostKind::Info, text))
+            svc.send(&Post::new(&incident.channel, PostKind::Info, text))
                 .await;
         }
         "escalate" => {
@@ -255,13 +220,13 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
                 return Ok(());
             }
             let i = timer.payload["level"].as_u64().unwrap_or(1) as usize;
-            let Some(level) = app.settings.file.clocks.escalation.get(i) else {
+            let Some(level) = svc.settings.file.clocks.escalation.get(i) else {
                 return Ok(());
             };
             let titles: Vec<String> = level
                 .roles
                 .iter()
-                .map(|r| app.catalog.matrix.title(r))
+                .map(|r| svc.catalog.matrix.title(r))
                 .collect();
             let text = format!(
                 "📟 **{}** escalated to {} ({}): unacknowledged for {elapsed_text}. Type /ack to take it.",
@@ -270,18 +235,18 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
                 titles.join(", ")
             );
             let mut post = Post::new(&incident.channel, PostKind::Page, text.clone());
-            post.mentions = members(app, &level.roles);
-            app.event(&incident.id, kind::PAGE, None, &text, None, None)
+            post.mentions = members(svc, &level.roles);
+            svc.event(&incident.id, kind::PAGE, None, &text, None, None)
                 .await?;
-            app.send(&post).await;
+            svc.send(&post).await;
         }
         "update" => {
-            let every = update_every(app, &incident.severity);
+            let every = update_every(svc, &incident.severity);
             let last = incident.last_update_at.unwrap_or(incident.declared_at);
             if let Some(every) = every {
                 // An update went out since this was scheduled: wait from that one.
                 if last + chrono(every) > now {
-                    return schedule_update(app, &incident, last).await;
+                    return schedule_update(svc, &incident, last).await;
                 }
             }
             let text = format!(
@@ -291,10 +256,10 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
             );
             let mut post = Post::new(&incident.channel, PostKind::Page, text.clone());
             post.mentions = incident.commander.iter().cloned().collect();
-            app.event(&incident.id, kind::CLOCK, None, &text, None, None)
+            svc.event(&incident.id, kind::CLOCK, None, &text, None, None)
                 .await?;
-            app.send(&post).await;
-            schedule_update(app, &incident, now).await?;
+            svc.send(&post).await;
+            schedule_update(svc, &incident, now).await?;
         }
         other => tracing::warn!(kind = other, "unknown timer kind"),
     }
@@ -302,12 +267,32 @@ async fn fire(app: &App, timer: &Timer, now: DateTime<Utc>) -> Result<(), StoreE
 }
 
 /// Members of matrix roles, to mention.
-pub fn members(app: &App, roles: &[String]) -> Vec<String> {
+pub fn members(svc: &Services, roles: &[String]) -> Vec<String> {
     let mut out: Vec<String> = roles
         .iter()
-        .filter_map(|r| app.catalog.matrix.roles.get(r))
+        .filter_map(|r| svc.catalog.matrix.roles.get(r))
         .flat_map(|r| r.members.iter().cloned())
         .collect();
     out.dedup();
     out
+}
+
+/// Level 1 of the escalation matrix is paged as soon as the incident opens.
+pub async fn page_first_level(svc: &Services, incident: &Incident) -> Result<(), Failure> {
+    if let Some(level) = svc.settings.file.clocks.escalation.first() {
+        let mut post = Post::new(
+            &incident.channel,
+            PostKind::Page,
+            format!(
+                "📟 **{}** {}: {} ({}).",
+                incident.id,
+                level.title,
+                markdown(&incident.title),
+                incident.severity
+            ),
+        );
+        post.mentions = members(svc, &level.roles);
+        svc.send(&post).await;
+    }
+    Ok(())
 }

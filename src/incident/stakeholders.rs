@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::app::{App, Failure};
 use crate::chat::{Post, PostKind};
-use crate::incident::{clock, kind, Incident};
+use crate::failure::Failure;
+use crate::incident::clock;
+use crate::model::incident::{kind, Incident};
 use crate::render::{hhmm, Context};
+use crate::services::Services;
 
 /// Templates the lifecycle posts (in `templates/`).
 pub const ALERT: &str = "incident-alert.md.j2";
@@ -20,18 +22,18 @@ pub const RESOLVED: &str = "incident-resolved.md.j2";
 /// Renders `template` for the incident (no run) and posts it to the stakeholder
 /// channel. Stakeholders having heard something resets the update reminder.
 pub async fn post(
-    app: &App,
+    svc: &Services,
     incident_id: &str,
     template: &str,
     vars: BTreeMap<String, String>,
     args: Value,
 ) -> Result<(), Failure> {
-    let incident = app
+    let incident = svc
         .store
         .incident(incident_id)
         .await?
         .ok_or_else(|| Failure::Internal(format!("incident {incident_id} vanished")))?;
-    let timeline = app.store.timeline(incident_id).await?;
+    let timeline = svc.store.timeline(incident_id).await?;
     let now = Utc::now();
     let ctx = Context {
         incident: &incident,
@@ -41,22 +43,22 @@ pub async fn post(
         vars: &vars,
         args: &args,
         approvals: &[],
-        stakeholder_channel: &app.settings.file.warroom.stakeholder_channel,
+        stakeholder_channel: &svc.settings.file.warroom.stakeholder_channel,
         now,
     };
-    let text = app
+    let text = svc
         .renderer
         .render(template, &ctx.to_value())
         .map_err(|e| Failure::Internal(e.to_string()))?;
-    app.send(&Post::new(
-        &app.settings.file.warroom.stakeholder_channel,
+    svc.send(&Post::new(
+        &svc.settings.file.warroom.stakeholder_channel,
         PostKind::Status,
         text,
     ))
     .await;
-    app.store.touch_update(incident_id, now).await?;
-    clock::schedule_update(app, &incident, now).await?;
-    app.event(
+    svc.store.touch_update(incident_id, now).await?;
+    clock::schedule_update(svc, &incident, now).await?;
+    svc.event(
         incident_id,
         kind::POST,
         None,
@@ -69,33 +71,33 @@ pub async fn post(
 }
 
 /// The plain-language update: what is happening now and when the next one comes.
-pub async fn update(app: &App, incident: &Incident, latest: &str) -> Result<(), Failure> {
-    let every = clock::update_every(app, &incident.severity)
+pub async fn update(svc: &Services, incident: &Incident, latest: &str) -> Result<(), Failure> {
+    let every = clock::update_every(svc, &incident.severity)
         .unwrap_or(std::time::Duration::from_secs(1800));
     let next = Utc::now() + chrono::Duration::from_std(every).unwrap_or_default();
     let vars = BTreeMap::from([
         ("latest".to_string(), latest.to_string()),
         ("next_update".to_string(), hhmm(next)),
     ]);
-    post(app, &incident.id, UPDATE, vars, json!({})).await
+    post(svc, &incident.id, UPDATE, vars, json!({})).await
 }
 
 /// The seed 000 alert, on declare.
-pub async fn alert(app: &App, incident: &Incident, eta: Option<&str>) -> Result<(), Failure> {
+pub async fn alert(svc: &Services, incident: &Incident, eta: Option<&str>) -> Result<(), Failure> {
     let args = json!({ "impact": incident.impact, "eta": eta });
-    post(app, &incident.id, ALERT, BTreeMap::new(), args).await
+    post(svc, &incident.id, ALERT, BTreeMap::new(), args).await
 }
 
 /// The seed 001 resolved message, with what the runs did.
 pub async fn resolved(
-    app: &App,
+    svc: &Services,
     incident: &Incident,
     summary: Option<&str>,
 ) -> Result<(), Failure> {
-    let runs = app.store.incident_runs(&incident.id).await?;
+    let runs = svc.store.incident_runs(&incident.id).await?;
     let actions: Vec<String> = runs
         .iter()
-        .filter(|r| r.state == crate::runbook::run::RunState::Succeeded)
+        .filter(|r| r.state == crate::model::run::RunState::Succeeded)
         .map(|r| format!("/{}", r.command))
         .collect();
     let vars = BTreeMap::from([
@@ -120,5 +122,5 @@ pub async fn resolved(
         ),
     ]);
     let args = json!({ "impact": incident.impact });
-    post(app, &incident.id, RESOLVED, vars, args).await
+    post(svc, &incident.id, RESOLVED, vars, args).await
 }

@@ -8,12 +8,13 @@ use serde_json::Value;
 
 use crate::actions::placeholder::Scope;
 use crate::actions::{self, expect, http, redis, shell, sql, ActionError, ActionOutput, Param};
-use crate::app::App;
 use crate::chat::{Post, PostKind};
-use crate::command::spec::{parse_duration, CommandSpec};
+use crate::command::spec::CommandSpec;
+use crate::model::duration::parse_duration;
+use crate::model::run::Run;
 use crate::render::human_duration;
-use crate::runbook::run::Run;
 use crate::runbook::step::{Action, StepSpec, WaitSpec};
+use crate::services::Services;
 
 /// Value of a SQL parameter source for this run (or for a dry run, without one).
 pub fn param(source: &str, spec: &CommandSpec, args: &Value, run: Option<&Run>) -> Param {
@@ -53,11 +54,11 @@ pub fn scope<'a>(spec: &'a CommandSpec, args: &'a Value, run: Option<&'a Run>) -
 /// The step's time limit: its own timeout (else the default), plus a poll's whole
 /// window or the wait this run's arguments ask for (a `settle=5s` wait is not
 /// given a day's lease).
-pub fn timeout(app: &App, step: &StepSpec, args: &Value) -> Duration {
+pub fn timeout(svc: &Services, step: &StepSpec, args: &Value) -> Duration {
     let own = step
         .timeout
         .as_deref()
-        .or(Some(app.settings.file.warroom.step_timeout.as_str()))
+        .or(Some(svc.settings.file.warroom.step_timeout.as_str()))
         .and_then(parse_duration)
         .unwrap_or(Duration::from_secs(60));
     limit(own, step, args)
@@ -99,8 +100,8 @@ pub fn wait_duration(w: &WaitSpec, args: &Value) -> Option<Duration> {
 }
 
 /// Whether the step's target is configured (steps without a target always are).
-pub fn target_configured(app: &App, step: &StepSpec) -> bool {
-    step.target().is_none_or(|t| app.targets.has(t))
+pub fn target_configured(svc: &Services, step: &StepSpec) -> bool {
+    step.target().is_none_or(|t| svc.targets.has(t))
 }
 
 /// `Some(reason)` when `only_if` rules the step out for these arguments.
@@ -117,7 +118,7 @@ pub fn not_applicable(step: &StepSpec, args: &Value) -> Option<String> {
 
 /// Exactly what the step would do, with every value filled in.
 pub fn describe(
-    app: &App,
+    svc: &Services,
     spec: &CommandSpec,
     step: &StepSpec,
     args: &Value,
@@ -127,7 +128,7 @@ pub fn describe(
     let mut body = match step.action() {
         Ok(Action::Sql(s)) => {
             let params: Vec<Param> = s.params.iter().map(|p| param(p, spec, args, run)).collect();
-            let mut d = sql::describe(s, app.targets.sql(&s.target), &params);
+            let mut d = sql::describe(s, svc.targets.sql(&s.target), &params);
             if !s.expect.is_empty() {
                 let checks: Vec<String> = s
                     .expect
@@ -148,7 +149,7 @@ pub fn describe(
             "Page {}: {}",
             p.roles
                 .iter()
-                .map(|r| app.catalog.matrix.title(r))
+                .map(|r| svc.catalog.matrix.title(r))
                 .collect::<Vec<_>>()
                 .join(", "),
             p.message
@@ -199,15 +200,15 @@ pub fn prompt(c: &crate::runbook::step::ConfirmSpec, scope: &Scope<'_>) -> Strin
 
 /// Carries out the step once, or polls it, within the step's timeout.
 pub async fn execute(
-    app: &App,
+    svc: &Services,
     spec: &CommandSpec,
     step: &StepSpec,
     run: &Run,
 ) -> Result<ActionOutput, ActionError> {
-    let limit = timeout(app, step, &run.args);
+    let limit = timeout(svc, step, &run.args);
     let work = async {
         let Some(poll) = &step.poll else {
-            return once(app, spec, step, run).await;
+            return once(svc, spec, step, run).await;
         };
         let every = parse_duration(&poll.every).unwrap_or(Duration::from_secs(10));
         let within = parse_duration(&poll.within).unwrap_or(Duration::from_secs(300));
@@ -215,7 +216,7 @@ pub async fn execute(
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match once(app, spec, step, run).await {
+            match once(svc, spec, step, run).await {
                 Ok(mut out) => {
                     if attempts > 1 {
                         out.summary = format!("{} (after {attempts} attempts)", out.summary);
@@ -239,7 +240,7 @@ pub async fn execute(
 }
 
 async fn once(
-    app: &App,
+    svc: &Services,
     spec: &CommandSpec,
     step: &StepSpec,
     run: &Run,
@@ -247,7 +248,7 @@ async fn once(
     let scope = scope(spec, &run.args, Some(run));
     match step.action().map_err(ActionError::Failed)? {
         Action::Sql(s) => {
-            let target = app
+            let target = svc
                 .targets
                 .sql(&s.target)
                 .ok_or_else(|| ActionError::NoTarget(s.target.clone()))?;
@@ -259,7 +260,7 @@ async fn once(
             sql::run(s, target, &params).await
         }
         Action::Http(h) => {
-            let target = app
+            let target = svc
                 .targets
                 .http
                 .get(&h.target)
@@ -267,7 +268,7 @@ async fn once(
             http::run(h, target, &scope).await
         }
         Action::Redis(r) => {
-            let target = app
+            let target = svc
                 .targets
                 .redis
                 .get(&r.target)
@@ -277,7 +278,7 @@ async fn once(
         Action::Shell(s) => {
             let pg = match &s.pg_env {
                 Some(name) => {
-                    let url = app
+                    let url = svc
                         .targets
                         .sql_urls
                         .get(name)
@@ -292,9 +293,9 @@ async fn once(
             shell::run(
                 s,
                 &scope,
-                &app.settings.child_env,
+                &svc.settings.child_env,
                 pg,
-                timeout(app, step, &run.args),
+                timeout(svc, step, &run.args),
             )
             .await
         }
@@ -309,13 +310,13 @@ async fn once(
         }
         Action::Post(p) => {
             let channel = match p.channel.as_deref() {
-                Some("stakeholders") => app.settings.file.warroom.stakeholder_channel.clone(),
+                Some("stakeholders") => svc.settings.file.warroom.stakeholder_channel.clone(),
                 _ => run.channel.clone(),
             };
-            let text = super::engine::render(app, spec, run.id, &p.template)
+            let text = super::posts::render(svc, spec, run.id, &p.template)
                 .await
                 .map_err(|e| ActionError::Failed(e.to_string()))?;
-            app.send(&Post::new(&channel, PostKind::Template, text))
+            svc.send(&Post::new(&channel, PostKind::Template, text))
                 .await;
             Ok(ActionOutput {
                 summary: format!("posted {} to {channel}", p.template),
@@ -326,7 +327,7 @@ async fn once(
             let titles: Vec<String> = p
                 .roles
                 .iter()
-                .map(|r| app.catalog.matrix.title(r))
+                .map(|r| svc.catalog.matrix.title(r))
                 .collect();
             let mut post = Post::new(
                 &run.channel,
@@ -336,11 +337,11 @@ async fn once(
             post.mentions = p
                 .roles
                 .iter()
-                .filter_map(|r| app.catalog.matrix.roles.get(r))
+                .filter_map(|r| svc.catalog.matrix.roles.get(r))
                 .flat_map(|r| r.members.iter().cloned())
                 .collect();
             let n = post.mentions.len();
-            app.send(&post).await;
+            svc.send(&post).await;
             Ok(ActionOutput {
                 summary: format!("paged {} ({n} people)", titles.join(", ")),
                 table: None,

@@ -4,33 +4,34 @@
 
 use chrono::Utc;
 
-use crate::app::{App, Failure};
 use crate::chat::{Post, PostKind};
 use crate::command::spec::CommandSpec;
-use crate::incident::kind;
+use crate::failure::Failure;
+use crate::model::incident::kind;
+use crate::model::run::Run;
 use crate::render::Context;
-use crate::runbook::run::Run;
+use crate::services::Services;
 
 /// Renders a template for a run with the current incident and timeline.
 pub async fn render(
-    app: &App,
+    svc: &Services,
     spec: &CommandSpec,
     run_id: i64,
     template: &str,
 ) -> Result<String, Failure> {
-    let run = app
+    let run = svc
         .store
         .run(run_id)
         .await?
         .ok_or_else(|| Failure::Internal("run vanished".into()))?;
-    let incident = app
+    let incident = svc
         .store
         .incident(&run.incident_id)
         .await?
         .ok_or_else(|| Failure::Internal("incident vanished".into()))?;
-    let steps = app.store.steps(run_id).await?;
-    let timeline = app.store.timeline(&incident.id).await?;
-    let approvals: Vec<(String, String, chrono::DateTime<Utc>)> = app
+    let steps = svc.store.steps(run_id).await?;
+    let timeline = svc.store.timeline(&incident.id).await?;
+    let approvals: Vec<(String, String, chrono::DateTime<Utc>)> = svc
         .store
         .votes(run_id)
         .await?
@@ -46,37 +47,37 @@ pub async fn render(
         vars: &spec.file.vars,
         args: &run.args,
         approvals: &approvals,
-        stakeholder_channel: &app.settings.file.warroom.stakeholder_channel,
+        stakeholder_channel: &svc.settings.file.warroom.stakeholder_channel,
         now: Utc::now(),
     };
-    app.renderer
+    svc.renderer
         .render(template, &ctx.to_value())
         .map_err(|e| Failure::Internal(e.to_string()))
 }
 
 pub async fn post_template(
-    app: &App,
+    svc: &Services,
     spec: &CommandSpec,
     run_id: i64,
     template: &str,
 ) -> Result<(), Failure> {
-    let run = app
+    let run = svc
         .store
         .run(run_id)
         .await?
         .ok_or_else(|| Failure::Internal("run vanished".into()))?;
-    let text = render(app, spec, run_id, template).await?;
-    app.send(&Post::new(&run.channel, PostKind::Template, text.clone()))
+    let text = render(svc, spec, run_id, template).await?;
+    svc.send(&Post::new(&run.channel, PostKind::Template, text.clone()))
         .await;
     if spec.file.post.stakeholders {
-        app.send(&Post::new(
-            &app.settings.file.warroom.stakeholder_channel,
+        svc.send(&Post::new(
+            &svc.settings.file.warroom.stakeholder_channel,
             PostKind::Template,
             text,
         ))
         .await;
     }
-    app.event(
+    svc.event(
         &run.incident_id,
         kind::POST,
         None,
@@ -89,9 +90,9 @@ pub async fn post_template(
 }
 
 /// Tells stakeholders how a run ended, when its own templates did not.
-pub async fn ended(app: &App, run: &Run, latest: &str) -> Result<(), Failure> {
-    if let Some(incident) = app.store.incident(&run.incident_id).await? {
-        crate::incident::stakeholders::update(app, &incident, latest).await?;
+pub async fn ended(svc: &Services, run: &Run, latest: &str) -> Result<(), Failure> {
+    if let Some(incident) = svc.store.incident(&run.incident_id).await? {
+        crate::incident::stakeholders::update(svc, &incident, latest).await?;
     }
     Ok(())
 }

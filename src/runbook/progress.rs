@@ -2,8 +2,8 @@
 //! with the run's state and one line per step (✅ / ⏳ / ❌ with output and duration).
 
 use crate::actions;
+use crate::model::run::{display_id, Run, RunState, StepRecord, StepState};
 use crate::render::human_duration;
-use crate::runbook::run::{display_id, Run, RunState, StepRecord, StepState};
 
 /// The progress message: a header and one line per step.
 pub fn progress_text(run: &Run, steps: &[StepRecord], header_note: &str) -> String {

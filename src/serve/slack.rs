@@ -32,7 +32,7 @@ impl Server {
         let who = web.check().await.map_err(ServeError::Config)?;
         let app = self
             .add_platform(
-                slack::ingress::PLATFORM,
+                slack::PLATFORM,
                 settings.clone(),
                 config.stakeholder_channel.as_ref(),
                 {
@@ -46,7 +46,7 @@ impl Server {
         let workspace = Arc::new(slack::workspace::Workspace::new(web.clone()));
         let pace = slack::history::Pace {
             page: config.history_page.max(1),
-            interval: crate::command::spec::parse_duration(&config.history_interval)
+            interval: crate::model::duration::parse_duration(&config.history_interval)
                 .unwrap_or(Duration::from_secs(60)),
         };
         match config.mode {

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{from_millis, millis, opt_from_millis, Store, StoreError};
-use crate::incident::{format_id, Incident, NewEvent, TimelineEvent};
+use crate::model::incident::{format_id, Incident, NewEvent, TimelineEvent};
 
 const INCIDENT_COLUMNS: &str = "id, title, severity, status, channel, commander, detected_at, \
      declared_at, mitigated_at, resolved_at, impact, acked_by, acked_at, last_update_at, component";

@@ -8,8 +8,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{from_millis, millis, opt_from_millis, Store, StoreError};
-use crate::authz::{UserId, Vote};
-use crate::runbook::run::{Phase, Run, RunState, StepRecord, StepState};
+use crate::model::run::{Phase, Run, RunState, StepRecord, StepState};
+use crate::model::user::{UserId, Vote};
 
 const RUN_COLUMNS: &str =
     "id, incident_id, command, scope, scenario, args_json, platform, channel, \

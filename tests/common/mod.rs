@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 use warroom::app::{App, Incoming, Outcome};
-use warroom::authz::UserId;
 use warroom::chat::recording::RecordingChat;
 use warroom::config::Settings;
+use warroom::model::user::UserId;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

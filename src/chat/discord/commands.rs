@@ -8,9 +8,10 @@
 
 use serde_json::{json, Value};
 
+use crate::app::handlers;
 use crate::command::catalog::Catalog;
+use crate::command::parse;
 use crate::command::spec::{ArgKind, CommandSpec};
-use crate::command::{builtin, checklist, lifecycle, parse};
 
 const STRING: u8 = 3;
 const INTEGER: u8 = 4;
@@ -156,10 +157,8 @@ pub fn definitions(catalog: &Catalog) -> Vec<Value> {
             "options": options,
         }));
     }
-    let builtins = builtin::NAMES
+    let builtins = handlers::NAMES
         .iter()
-        .chain(lifecycle::NAMES)
-        .chain(checklist::NAMES)
         .chain(std::iter::once(&parse::UMBRELLA));
     for name in builtins {
         out.push(json!({

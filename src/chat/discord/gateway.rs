@@ -17,7 +17,7 @@ use serenity::http::Http;
 
 use super::{ingress, PLATFORM};
 use crate::app::App;
-use crate::incident::Incident;
+use crate::model::incident::Incident;
 
 /// What warroom needs to hear: commands and buttons come without any intent;
 /// messages (and their text, a privileged intent to enable in the developer
@@ -98,7 +98,7 @@ impl EventHandler for Handler {
         if let Err(e) = recorded {
             tracing::error!(error = %e, "cannot record a Discord message");
         }
-        let author = crate::authz::UserId::new(PLATFORM, &msg.author.id.to_string());
+        let author = crate::model::user::UserId::new(PLATFORM, &msg.author.id.to_string());
         self.app
             .remember_name(&author, ingress::display_name(&msg.author))
             .await;

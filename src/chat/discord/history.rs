@@ -61,7 +61,8 @@ pub async fn channel(
             match recorded {
                 Ok(true) => {
                     new += 1;
-                    let author = crate::authz::UserId::new(PLATFORM, &m.author.id.to_string());
+                    let author =
+                        crate::model::user::UserId::new(PLATFORM, &m.author.id.to_string());
                     app.remember_name(&author, ingress::display_name(&m.author))
                         .await;
                 }

@@ -26,8 +26,9 @@ use serenity::model::user::User;
 use super::commands::{command_line, OptionValue};
 use super::render::EPHEMERAL;
 use super::PLATFORM;
-use crate::app::{Ack, App, Incoming};
-use crate::authz::UserId;
+use crate::app::pipeline::Ack;
+use crate::app::{App, Incoming};
+use crate::model::user::UserId;
 
 /// How long Discord keeps an interaction token valid.
 const TOKEN_LIFE: chrono::Duration = chrono::Duration::minutes(15);
@@ -96,7 +97,7 @@ async fn save_handle(app: &App, channel: &str, user: &UserId, token: &str) {
 }
 
 /// How long the ack waits to save the reply handle (the ack itself then has
-/// [`crate::app::ACK_BUDGET`]).
+/// [`crate::app::pipeline::ACK_BUDGET`]).
 const HANDLE_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The core's message for an interaction. First saves its token as the user's

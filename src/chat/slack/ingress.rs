@@ -8,11 +8,11 @@
 use std::sync::Arc;
 
 use super::workspace::Workspace;
-use crate::app::{Ack, App, Incoming};
-use crate::authz::UserId;
+use super::PLATFORM;
+use crate::app::pipeline::Ack;
+use crate::app::{App, Incoming};
+use crate::model::user::UserId;
 use crate::store::StoreError;
-
-pub const PLATFORM: &str = "slack";
 
 /// A slash command as Slack describes it.
 #[derive(Debug, Clone)]

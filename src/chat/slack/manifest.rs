@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use crate::app::handlers;
 use crate::command::catalog::Catalog;
-use crate::command::{builtin, checklist, lifecycle};
 
 /// Slack allows at most this many slash commands per app.
 pub const SLACK_COMMAND_LIMIT: usize = 50;
@@ -87,11 +87,7 @@ pub fn manifest(catalog: &Catalog, name: &str, public_url: Option<&str>) -> Valu
             format!("{} | {usage}", entry.1)
         };
     }
-    for b in builtin::NAMES
-        .iter()
-        .chain(lifecycle::NAMES)
-        .chain(checklist::NAMES)
-    {
+    for b in handlers::NAMES.iter() {
         commands
             .entry(b.to_string())
             .or_insert_with(|| (built_in_help(b).to_string(), String::new()));

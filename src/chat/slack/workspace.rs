@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 
 use slack_morphism::prelude::*;
 
-use super::ingress::PLATFORM;
 use super::web::SlackWeb;
+use super::PLATFORM;
 use crate::app::App;
-use crate::authz::UserId;
+use crate::model::user::UserId;
 
 pub struct Workspace {
     web: Arc<SlackWeb>,

@@ -4,25 +4,17 @@
 
 use chrono::Utc;
 
-use crate::app::{App, Failure, Handled, Incoming};
+use crate::app::{App, Handled, Incoming};
 use crate::chat::{Button, MessageRef, Post, PostKind};
 use crate::command::catalog::Checklist;
 use crate::command::parse::CommandLine;
-use crate::incident::{kind, Incident};
+use crate::failure::Failure;
+use crate::model::incident::{kind, Incident};
 use crate::render::escape::inline_code;
 use crate::render::hhmm;
 
-pub const NAMES: &[&str] = &["checklist", "check"];
-
-pub async fn dispatch(
-    app: &App,
-    msg: &Incoming,
-    line: &CommandLine,
-) -> Result<Option<Handled>, Failure> {
-    if !NAMES.contains(&line.name.as_str()) {
-        return Ok(None);
-    }
-    super::lifecycle::authorize(app, msg, line)?;
+/// `/checklist [NAME]` and `/check NAME N`.
+pub async fn dispatch(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
     let names: Vec<&str> = app.catalog.checklists.keys().map(String::as_str).collect();
     let usage = format!(
         "Usage: /checklist <{}>, then /check <name> <item number>",
@@ -44,12 +36,12 @@ pub async fn dispatch(
             .ephemeral(&msg.user),
         )
         .await;
-        return Ok(Some(Handled::done()));
+        return Ok(Handled::done());
     };
     let checklist = app.catalog.checklists.get(&name).ok_or_else(|| {
         Failure::Invalid(format!("No checklist `{}`. {usage}", inline_code(&name)))
     })?;
-    let incident = super::lifecycle::open(app, msg).await?;
+    let incident = super::incident::open(app, msg).await?;
     if line.name == "check" {
         let n: usize = line
             .positional
@@ -89,7 +81,7 @@ pub async fn dispatch(
         .await?;
     }
     show(app, &incident, &name, checklist).await?;
-    Ok(Some(Handled::done()))
+    Ok(Handled::done())
 }
 
 /// Posts the checklist, or edits the message already showing it.

@@ -1,57 +1,47 @@
-//! Incident lifecycle commands: `/incident declare|status|severity|state|update|resolve|role`,
-//! `/note`, `/action`, `/ack` and `/postmortem`. They need a role of the matrix's
-//! `incident-management` scenario; everything they do lands on the timeline.
+//! `/incident declare|status|severity|state|update|resolve|role`: the incident's
+//! lifecycle. These, `/note` and friends (`notes`) and the checklists need a role of
+//! the matrix's `incident-management` scenario; everything they do lands on the
+//! timeline.
 
 use chrono::Utc;
 
-use crate::app::{App, Failure, Handled, Incoming};
+use crate::app::{App, Handled, Incoming};
 use crate::chat::{Post, PostKind};
 use crate::command::parse::CommandLine;
-use crate::incident::{clock, kind, stakeholders, Incident, RESPONSE_ROLES, STATUSES};
+use crate::failure::Failure;
+use crate::incident::opening::{self, Opening};
+use crate::incident::{clock, stakeholders};
+use crate::model::incident::{kind, Incident, RESPONSE_ROLES, SEVERITIES, STATUSES};
 use crate::render::escape::{inline_code, markdown};
 use crate::render::{hhmm, human_duration};
-use crate::store::{ActionItem, IncidentField};
+use crate::store::IncidentField;
 
-pub const NAMES: &[&str] = &["incident", "note", "action", "ack", "postmortem"];
 const SCENARIO: &str = "incident-management";
-const SEVERITIES: &[&str] = &["P0", "P1", "P2", "P3"];
 const USAGE: &str =
     "/incident declare P1 \"title\" [impact=\"...\"] | status | severity P0 | state identified | \
 update \"...\" | resolve [\"summary\"] | role commander @user";
 
-pub async fn dispatch(
-    app: &App,
-    msg: &Incoming,
-    line: &CommandLine,
-) -> Result<Option<Handled>, Failure> {
-    if !NAMES.contains(&line.name.as_str()) {
-        return Ok(None);
-    }
-    authorize(app, msg, line)?;
+/// `/incident SUBCOMMAND ...`.
+pub async fn dispatch(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
     let sub = line.positional.first().map(|s| s.to_ascii_lowercase());
-    match (line.name.as_str(), sub.as_deref()) {
-        ("incident", Some("declare")) => declare(app, msg, line).await,
-        ("incident", Some("status")) | ("incident", None) => status(app, msg).await,
-        ("incident", Some("severity")) => severity(app, msg, line).await,
-        ("incident", Some("state")) => state(app, msg, line).await,
-        ("incident", Some("update")) => update(app, msg, line).await,
-        ("incident", Some("resolve")) => resolve(app, msg, line).await,
-        ("incident", Some("role")) => role(app, msg, line).await,
-        ("incident", Some(other)) => Err(Failure::Invalid(format!(
+    match sub.as_deref() {
+        Some("declare") => declare(app, msg, line).await,
+        Some("status") | None => status(app, msg).await,
+        Some("severity") => severity(app, msg, line).await,
+        Some("state") => state(app, msg, line).await,
+        Some("update") => update(app, msg, line).await,
+        Some("resolve") => resolve(app, msg, line).await,
+        Some("role") => role(app, msg, line).await,
+        Some(other) => Err(Failure::Invalid(format!(
             "`{}` is not an /incident command. Usage: {USAGE}",
             inline_code(other)
         ))),
-        ("note", _) => note(app, msg, line).await,
-        ("action", _) => action(app, msg, line).await,
-        ("ack", _) => ack(app, msg).await,
-        _ => postmortem(app, msg).await,
     }
-    .map(Some)
 }
 
 /// Lifecycle and checklist commands need a role of the `incident-management`
 /// scenario (when the matrix defines it).
-pub(crate) fn authorize(app: &App, msg: &Incoming, line: &CommandLine) -> Result<(), Failure> {
+pub fn authorize(app: &App, msg: &Incoming, line: &CommandLine) -> Result<(), Failure> {
     if app.catalog.matrix.scenarios.contains_key(SCENARIO) {
         app.catalog
             .matrix
@@ -62,7 +52,7 @@ pub(crate) fn authorize(app: &App, msg: &Incoming, line: &CommandLine) -> Result
 }
 
 /// The channel's open incident, or the error that says how to declare one.
-pub(super) async fn open(app: &App, msg: &Incoming) -> Result<Incident, Failure> {
+pub async fn open(app: &App, msg: &Incoming) -> Result<Incident, Failure> {
     app.store.open_incident(&msg.channel).await?.ok_or_else(|| {
         Failure::Invalid(
             "No open incident in this channel. Declare one: /incident declare P1 \"what is wrong\""
@@ -71,7 +61,7 @@ pub(super) async fn open(app: &App, msg: &Incoming) -> Result<Incident, Failure>
     })
 }
 
-fn text_after(line: &CommandLine, skip: usize, what: &str) -> Result<String, Failure> {
+pub(super) fn text_after(line: &CommandLine, skip: usize, what: &str) -> Result<String, Failure> {
     let words: Vec<&str> = line
         .positional
         .iter()
@@ -100,7 +90,7 @@ fn severity_arg(raw: Option<&String>) -> Result<String, Failure> {
     }
 }
 
-async fn say(app: &App, msg: &Incoming, text: String) {
+pub(super) async fn say(app: &App, msg: &Incoming, text: String) {
     app.send(&Post::new(&msg.channel, PostKind::Info, text))
         .await;
 }
@@ -125,63 +115,21 @@ async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
             )));
         }
     }
-    let now = Utc::now();
-    let incident = app
-        .store
-        .create_incident(&title, &severity, &msg.channel, &app.platform, now)
-        .await?;
-    if let Some(component) = line.get("component") {
-        app.store
-            .set_incident_field(&incident.id, IncidentField::Component, Some(component))
-            .await?;
-    }
-    app.store
-        .set_incident_field(&incident.id, IncidentField::Commander, Some(&msg.user.id))
-        .await?;
-    app.store
-        .set_incident_role(&incident.id, "commander", &msg.user.id, now)
-        .await?;
-    if let Some(impact) = line.get("impact") {
-        app.store
-            .set_incident_field(&incident.id, IncidentField::Impact, Some(impact))
-            .await?;
-    }
-    let text = format!("Incident declared: {title} ({severity}) by {}", msg.user.id);
-    app.event(
-        &incident.id,
-        kind::DETECTED,
-        Some(&msg.user.id),
-        &text,
-        None,
-        None,
-    )
-    .await?;
-    let incident = app.store.incident(&incident.id).await?.unwrap_or(incident);
-    clock::start(app, &incident).await?;
+    let detected = format!("Incident declared: {title} ({severity}) by {}", msg.user.id);
+    let opening = Opening {
+        title: &title,
+        severity: &severity,
+        channel: &msg.channel,
+        by: &msg.user.id,
+        impact: line.get("impact"),
+        component: line.get("component"),
+        detected: &detected,
+    };
+    let incident = opening::open(app, &opening).await?;
     say(app, msg, format!("🚨 **{}** declared: {} ({severity}). Commander: {}. Clocks started; /incident status shows them.", incident.id, markdown(&title), msg.user.id)).await;
-    page_first_level(app, &incident).await?;
+    clock::page_first_level(app, &incident).await?;
     stakeholders::alert(app, &incident, line.get("eta")).await?;
     Ok(Handled::done())
-}
-
-/// Level 1 of the escalation matrix is paged as soon as the incident opens.
-pub async fn page_first_level(app: &App, incident: &Incident) -> Result<(), Failure> {
-    if let Some(level) = app.settings.file.clocks.escalation.first() {
-        let mut post = Post::new(
-            &incident.channel,
-            PostKind::Page,
-            format!(
-                "📟 **{}** {}: {} ({}).",
-                incident.id,
-                level.title,
-                markdown(&incident.title),
-                incident.severity
-            ),
-        );
-        post.mentions = clock::members(app, &level.roles);
-        app.send(&post).await;
-    }
-    Ok(())
 }
 
 async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
@@ -253,7 +201,7 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
     {
         out.push_str(&format!(
             "\nOpen run: {} /{} — {}",
-            crate::runbook::run::display_id(r.id),
+            crate::model::run::display_id(r.id),
             r.command,
             r.state.as_str().replace('_', " ")
         ));
@@ -369,7 +317,7 @@ async fn resolve(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
     {
         return Err(Failure::Invalid(format!(
             "{} /{} is still {}. Finish or /cancel it before resolving.",
-            crate::runbook::run::display_id(live.id),
+            crate::model::run::display_id(live.id),
             live.command,
             live.state.as_str().replace('_', " ")
         )));
@@ -404,7 +352,7 @@ async fn resolve(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
 }
 
 /// `@U123`, `<@U123>` or `U123` → `U123`.
-fn user_ref(raw: &str) -> Option<String> {
+pub(super) fn user_ref(raw: &str) -> Option<String> {
     let id = raw
         .trim_start_matches("<@")
         .trim_end_matches('>')
@@ -451,129 +399,6 @@ async fn role(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, 
     );
     post.mentions = vec![user];
     app.send(&post).await;
-    Ok(Handled::done())
-}
-
-async fn note(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
-    let i = open(app, msg).await?;
-    let text = text_after(line, 0, "The note")?;
-    app.event(
-        &i.id,
-        kind::NOTE,
-        Some(&msg.user.id),
-        &format!("{}: {text}", msg.user.id),
-        None,
-        None,
-    )
-    .await?;
-    app.send(
-        &Post::new(
-            &msg.channel,
-            PostKind::Info,
-            format!("📝 Noted on {}'s timeline.", i.id),
-        )
-        .ephemeral(&msg.user),
-    )
-    .await;
-    Ok(Handled::done())
-}
-
-async fn action(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
-    let i = open(app, msg).await?;
-    let text = text_after(line, 0, "The action item")?;
-    let owner = line
-        .get("owner")
-        .map(|o| {
-            user_ref(o)
-                .ok_or_else(|| Failure::Invalid("owner must be a user, e.g. owner=@U123".into()))
-        })
-        .transpose()?;
-    let due = line
-        .get("due")
-        .map(|d| {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map(|_| d.to_string())
-                .map_err(|_| Failure::Invalid("due must be a date like 2026-12-01".into()))
-        })
-        .transpose()?;
-    let item = ActionItem {
-        text: text.clone(),
-        owner: owner.clone(),
-        due: due.clone(),
-        created_by: msg.user.id.clone(),
-        at: Utc::now(),
-    };
-    app.store.add_action_item(&i.id, &item).await?;
-    let who = owner.map_or(String::new(), |o| format!(" — owner {o}"));
-    let when = due.map_or(String::new(), |d| format!(", due {d}"));
-    app.event(
-        &i.id,
-        kind::ACTION,
-        Some(&msg.user.id),
-        &format!("Action item: {text}{who}{when}"),
-        None,
-        None,
-    )
-    .await?;
-    say(
-        app,
-        msg,
-        format!("☑️ Action item on {}: {}{who}{when}", i.id, markdown(&text)),
-    )
-    .await;
-    Ok(Handled::done())
-}
-
-async fn ack(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
-    let i = open(app, msg).await?;
-    if !app
-        .store
-        .ack_incident(&i.id, &msg.user.id, Utc::now())
-        .await?
-    {
-        return Err(Failure::Invalid(format!(
-            "{} was already acknowledged by {}.",
-            i.id,
-            i.acked_by.unwrap_or_default()
-        )));
-    }
-    let cancelled = app.store.cancel_timers(&i.id, "escalate:").await?;
-    app.event(
-        &i.id,
-        kind::STATUS,
-        Some(&msg.user.id),
-        &format!("Acknowledged by {}", msg.user.id),
-        None,
-        None,
-    )
-    .await?;
-    say(
-        app,
-        msg,
-        format!(
-            "👋 {} acknowledged {}; escalation stopped ({cancelled} pending page(s) cancelled).",
-            msg.user.id, i.id
-        ),
-    )
-    .await;
-    Ok(Handled::done())
-}
-
-async fn postmortem(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
-    let i = match app.store.open_incident(&msg.channel).await? {
-        Some(i) => i,
-        None => {
-            return Err(Failure::Invalid(
-                "No open incident here; for a resolved one run `warroom export INC-...`.".into(),
-            ))
-        }
-    };
-    let md = crate::export::export(&app.store, &i.id, crate::export::Format::Markdown, |i| {
-        clock::rto_of(app, i)
-    })
-    .await
-    .map_err(|e| Failure::Internal(e.to_string()))?;
-    app.send(&Post::new(&msg.channel, PostKind::Info, md)).await;
     Ok(Handled::done())
 }
 

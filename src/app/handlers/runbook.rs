@@ -3,15 +3,19 @@
 
 use chrono::Utc;
 
-use super::{App, Failure, Handled, Incoming, Outcome};
+use super::run_ref;
+use crate::app::{App, Handled, Incoming, Outcome};
 use crate::authz::Refusal;
-use crate::chat::{Button, Post, PostKind};
+use crate::chat::{Post, PostKind};
 use crate::command::parse::CommandLine;
 use crate::command::spec::CommandSpec;
-use crate::incident::{kind, Incident};
+use crate::failure::Failure;
+use crate::incident::opening::{self, Opening};
+use crate::model::incident::{kind, Incident};
+use crate::model::run::{display_id, Phase, Run, RunState};
 use crate::render::escape;
-use crate::runbook::engine::{self, RunOutcome};
-use crate::runbook::run::{display_id, Phase, Run, RunState};
+use crate::runbook::approval::{self, approval_post, members_of_titles};
+use crate::runbook::engine;
 use crate::store::NewRun;
 
 /// A runbook command that passed every check the matrix can make without state.
@@ -173,15 +177,7 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
             run_id: Some(run.id),
         });
     }
-    let outcome = engine::drive(app, run.id).await?;
-    Ok(Handled {
-        outcome: match outcome {
-            RunOutcome::Succeeded | RunOutcome::NotMine => Outcome::Done,
-            RunOutcome::Waiting => Outcome::Waiting,
-            RunOutcome::Failed => Outcome::StepFailed,
-        },
-        run_id: Some(run.id),
-    })
+    run_ref::drive(app, run.id).await
 }
 
 /// ` reason="..." top=5`, escaped, for the timeline and messages.
@@ -204,7 +200,7 @@ async fn expire_stale(app: &App, scope: &str) -> Result<(), Failure> {
         if live.state == RunState::AwaitingApproval
             && live.approval_expires_at.is_some_and(|t| t < Utc::now())
         {
-            crate::command::builtin::expire(app, &live).await?;
+            approval::expire(app, &live).await?;
         }
     }
     Ok(())
@@ -222,47 +218,21 @@ async fn open_or_create_incident(
     let h = &spec.file.command;
     let title = h.title.clone().unwrap_or_else(|| h.help.clone());
     let severity = h.severity.clone().unwrap_or_else(|| "P2".into());
-    let incident = app
-        .store
-        .create_incident(&title, &severity, &msg.channel, &app.platform, Utc::now())
-        .await?;
-    app.event(
-        &incident.id,
-        kind::DETECTED,
-        Some(&msg.user.id),
-        &format!(
-            "Incident detected: {title} ({severity}), opened by /{}",
-            spec.full_name()
-        ),
-        None,
-        None,
-    )
-    .await?;
-    // Whoever opened it commands it until `/incident role commander @x` says otherwise.
-    app.store
-        .set_incident_field(
-            &incident.id,
-            crate::store::IncidentField::Commander,
-            Some(&msg.user.id),
-        )
-        .await?;
-    app.store
-        .set_incident_role(&incident.id, "commander", &msg.user.id, Utc::now())
-        .await?;
-    // The impact the command was given is the incident's, so the first alert to
-    // stakeholders says it rather than "to be filled".
-    if let Some(impact) = args.get("impact").and_then(serde_json::Value::as_str) {
-        app.store
-            .set_incident_field(
-                &incident.id,
-                crate::store::IncidentField::Impact,
-                Some(impact),
-            )
-            .await?;
-    }
-    let incident = app.store.incident(&incident.id).await?.unwrap_or(incident);
-    crate::incident::clock::start(app, &incident).await?;
-    crate::command::lifecycle::page_first_level(app, &incident).await?;
+    let detected = format!(
+        "Incident detected: {title} ({severity}), opened by /{}",
+        spec.full_name()
+    );
+    let opening = Opening {
+        title: &title,
+        severity: &severity,
+        channel: &msg.channel,
+        by: &msg.user.id,
+        impact: args.get("impact").and_then(serde_json::Value::as_str),
+        component: None,
+        detected: &detected,
+    };
+    let incident = opening::open(app, &opening).await?;
+    crate::incident::clock::page_first_level(app, &incident).await?;
     crate::incident::stakeholders::alert(app, &incident, None).await?;
     Ok(incident)
 }
@@ -279,84 +249,4 @@ async fn request_approval(
         app.store.set_progress_ref(run.id, &r.encode()).await?;
     }
     Ok(())
-}
-
-/// The approval request: what will run, who must still decide, the decisions so
-/// far (user, role, when) and the buttons. Edited in place as decisions come in.
-pub fn approval_post(
-    app: &App,
-    spec: &CommandSpec,
-    run: &Run,
-    missing: &[String],
-    decided: &[(crate::authz::Vote, String, chrono::DateTime<Utc>)],
-) -> Post {
-    let id = display_id(run.id);
-    let matrix = &app.catalog.matrix;
-    let scenario = matrix
-        .scenarios
-        .get(&run.scenario)
-        .map_or(run.scenario.clone(), |s| s.title.clone());
-    let expires = run
-        .approval_expires_at
-        .map(crate::render::hhmm)
-        .unwrap_or_default();
-    let decisions: String = decided
-        .iter()
-        .map(|(vote, role, at)| {
-            let verb = if vote.approve {
-                "✅ Approved"
-            } else {
-                "⛔ Denied"
-            };
-            format!(
-                "{verb} by {} as {role} at {} UTC\n",
-                vote.user.id,
-                crate::render::hhmm(*at)
-            )
-        })
-        .collect();
-    let text = format!(
-        "🔐 **{id}** /{} requested by {} needs approval.\n\
-         Scenario: {scenario}. Still needed: {} (each a different person, not the requester).\n\
-         Expires at {expires} UTC. Notify: {}.\n{decisions}\n**What will run:**\n{}",
-        run.command,
-        run.requested_by.id,
-        missing.join(", "),
-        nonempty(matrix.notify_roles(&run.scenario).join(", ")),
-        crate::runbook::engine::describe(app, spec, &run.args, Some(run)),
-    );
-    Post::new(&run.channel, PostKind::Approval, text).with_buttons(vec![
-        Button {
-            label: "Approve".into(),
-            command: format!("/approve {id}"),
-            danger: false,
-        },
-        Button {
-            label: "Deny".into(),
-            command: format!("/deny {id}"),
-            danger: true,
-        },
-    ])
-}
-
-fn nonempty(s: String) -> String {
-    if s.is_empty() {
-        "nobody".into()
-    } else {
-        s
-    }
-}
-
-/// Member ids of the roles with these titles, to page them.
-pub fn members_of_titles(app: &App, titles: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = app
-        .catalog
-        .matrix
-        .roles
-        .values()
-        .filter(|r| titles.contains(&r.title))
-        .flat_map(|r| r.members.iter().cloned())
-        .collect();
-    out.dedup();
-    out
 }

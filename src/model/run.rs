@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::authz::UserId;
+use crate::model::user::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunState {

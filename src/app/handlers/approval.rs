@@ -1,0 +1,162 @@
+//! `/approve RUN-n` and `/deny RUN-n`: one vote, checked against the matrix, then
+//! the verdict: denied (nothing ran), still pending (the request is edited to say
+//! who is awaited), or approved (the run starts).
+
+use chrono::Utc;
+
+use super::run_ref::{drive, run_arg};
+use crate::app::{App, Handled, Incoming, Outcome};
+use crate::authz::{Refusal, Verdict};
+use crate::chat::{MessageRef, Post, PostKind};
+use crate::command::parse::CommandLine;
+use crate::failure::Failure;
+use crate::model::incident::kind;
+use crate::model::run::{display_id, RunState};
+use crate::model::user::Vote;
+use crate::render::hhmm;
+use crate::runbook::approval::{approval_post, edit_request, expire, members_of_titles};
+use crate::runbook::engine;
+
+pub async fn vote(
+    app: &App,
+    msg: &Incoming,
+    line: &CommandLine,
+    approve: bool,
+) -> Result<Handled, Failure> {
+    let verb = if approve { "approve" } else { "deny" };
+    let run = run_arg(app, line, verb).await?;
+    let id = display_id(run.id);
+    if run.state != RunState::AwaitingApproval {
+        return Err(Failure::Invalid(format!(
+            "{id} is {}; there is nothing to {verb}.",
+            run.state.as_str().replace('_', " ")
+        )));
+    }
+    if run.approval_expires_at.is_some_and(|t| t < Utc::now()) {
+        expire(app, &run).await?;
+        return Err(Failure::Invalid(format!(
+            "{id} expired at {} UTC; nothing ran. Ask for /{} again.",
+            run.approval_expires_at.map(hhmm).unwrap_or_default(),
+            run.command
+        )));
+    }
+    let matrix = &app.catalog.matrix;
+    let votes: Vec<_> = app
+        .store
+        .votes(run.id)
+        .await?
+        .into_iter()
+        .map(|(v, _, _)| v)
+        .collect();
+    let role = matrix
+        .may_vote(&run.scenario, &run.requested_by, &votes, &msg.user)
+        .map_err(|r| {
+            let text = app.refusal_text(&r, &format!("{verb} {id}"));
+            match r {
+                // Not a permission problem: the decision is already counted.
+                Refusal::AlreadyDecided | Refusal::NotNeeded { .. } => Failure::Invalid(text),
+                _ => Failure::Denied(text),
+            }
+        })?;
+    if !app
+        .store
+        .add_vote(run.id, &msg.user, &role, approve, Utc::now())
+        .await?
+    {
+        return Err(Failure::Invalid(format!("You already decided on {id}.")));
+    }
+    let decided = if approve { "approved" } else { "denied" };
+    let text = format!("{} {decided} {id} /{} as {role}", msg.user.id, run.command);
+    app.event(
+        &run.incident_id,
+        kind::APPROVAL,
+        Some(&msg.user.id),
+        &text,
+        Some(run.id),
+        None,
+    )
+    .await?;
+    // Re-read after our vote is committed, not the list read before it: two
+    // approvers racing on two replicas would otherwise each see only their own vote
+    // and leave the run waiting forever with both recorded. Each reads after its own
+    // insert, so at least one of them sees both.
+    let all: Vec<Vote> = app
+        .store
+        .votes(run.id)
+        .await?
+        .into_iter()
+        .map(|(v, _, _)| v)
+        .collect();
+    let verdict = matrix
+        .verdict(&run.scenario, &run.requested_by, &all)
+        .map_err(|r| Failure::Internal(app.refusal_text(&r, "decide")))?;
+    match verdict {
+        Verdict::Denied { by } => {
+            app.store
+                .transition(
+                    run.id,
+                    RunState::AwaitingApproval,
+                    RunState::Cancelled,
+                    Utc::now(),
+                    Some(&format!("denied by {}", by.id)),
+                )
+                .await?;
+            let text = format!(
+                "⛔ {id} /{} was denied by {} ({role}). Nothing ran.",
+                run.command, by.id
+            );
+            edit_request(app, &run, &text).await;
+            app.send(&Post::new(&run.channel, PostKind::Info, text))
+                .await;
+            Ok(Handled {
+                outcome: Outcome::Done,
+                run_id: Some(run.id),
+            })
+        }
+        Verdict::Pending { missing } => {
+            // The request message itself shows who decided and who is still needed.
+            let spec = engine::spec_of(app, &run)?;
+            let decided = app.store.votes(run.id).await?;
+            let mut post = approval_post(app, spec, &run, &missing, &decided);
+            // Still naming who is awaited; platforms do not notify again on an edit.
+            post.mentions = members_of_titles(app, &missing);
+            match run.progress_ref.as_deref().and_then(MessageRef::decode) {
+                Some(m) => app.edit(&m, &post).await,
+                None => {
+                    app.send(&post).await;
+                }
+            }
+            Ok(Handled {
+                outcome: Outcome::Waiting,
+                run_id: Some(run.id),
+            })
+        }
+        Verdict::Approved => {
+            if !app
+                .store
+                .transition(
+                    run.id,
+                    RunState::AwaitingApproval,
+                    RunState::Running,
+                    Utc::now(),
+                    None,
+                )
+                .await?
+            {
+                return Err(Failure::Invalid(format!(
+                    "{id} was already started or stopped by someone else."
+                )));
+            }
+            app.event(
+                &run.incident_id,
+                kind::APPROVAL,
+                None,
+                &format!("{id} fully approved; running"),
+                Some(run.id),
+                None,
+            )
+            .await?;
+            drive(app, run.id).await
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `/status`: the channel's open incident and its runs, and what waits for approval.
+
+use chrono::Utc;
+
+use crate::app::{App, Handled, Incoming};
+use crate::chat::{Post, PostKind};
+use crate::failure::Failure;
+use crate::model::run::{display_id, RunState};
+use crate::render::{escape, hhmm};
+
+pub async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
+    let mut out = String::new();
+    match app.store.open_incident(&msg.channel).await? {
+        Some(i) => {
+            let mins = (Utc::now() - i.detected_at).num_minutes();
+            out.push_str(&format!(
+                "**{}** {} — {} ({}), open for {mins} min, detected {} UTC.\n",
+                i.id,
+                i.severity,
+                escape::markdown(&i.title),
+                i.status,
+                hhmm(i.detected_at)
+            ));
+            let runs = app.store.incident_runs(&i.id).await?;
+            for r in runs.iter().rev().take(10) {
+                out.push_str(&format!(
+                    "• {} /{} — {} (by {})\n",
+                    display_id(r.id),
+                    r.command,
+                    r.state.as_str().replace('_', " "),
+                    r.requested_by.id
+                ));
+            }
+        }
+        None => out.push_str("No open incident in this channel.\n"),
+    }
+    let waiting = app.store.runs_in_state(RunState::AwaitingApproval).await?;
+    if !waiting.is_empty() {
+        out.push_str("Waiting for approval: ");
+        out.push_str(
+            &waiting
+                .iter()
+                .map(|r| format!("{} /{}", display_id(r.id), r.command))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    app.send(
+        &Post::new(&msg.channel, PostKind::Info, out.trim_end().to_string()).ephemeral(&msg.user),
+    )
+    .await;
+    Ok(Handled::done())
+}

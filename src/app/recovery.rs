@@ -1,0 +1,126 @@
+//! Nothing vanishes with a process: commands accepted by a process that died are
+//! reported to their users, and runs whose step outlived its lease are marked
+//! interrupted and said in their channel. Never re-run: a human decides.
+
+use chrono::Utc;
+
+use super::{App, Incoming, HANDLER_QUIET};
+use crate::chat::{Post, PostKind};
+use crate::model::incident::kind;
+use crate::model::run::{display_id, RunState, StepState};
+use crate::model::user::UserId;
+use crate::render::escape;
+use crate::store::StoreError;
+
+impl App {
+    /// Reports the commands of this platform that were accepted but died with the
+    /// process handling them (kill -9, OOM, a deploy): each is marked interrupted
+    /// once (whichever replica gets there first) and its user told, so no accepted
+    /// command vanishes silently. The clock calls this every second with the
+    /// wall-clock time (heartbeats are real time, whatever the incident clock says).
+    pub async fn report_lost_commands(
+        &self,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let quiet_since = now - chrono::Duration::from_std(HANDLER_QUIET).unwrap_or_default();
+        let mut n = 0;
+        for lost in self
+            .store
+            .orphaned_commands(&self.platform, quiet_since)
+            .await?
+        {
+            if !self.store.interrupt_command(lost.id).await? {
+                continue;
+            }
+            let msg = Incoming {
+                user: UserId::new(&self.platform, &lost.user_id),
+                channel: lost.channel.clone(),
+                text: lost.text.clone(),
+                dedup_key: None,
+            };
+            let text = format!(
+                "⚠️ warroom stopped while handling your {} (CMD-{}, received {} UTC), so it \
+                 cannot tell how far it got. /status shows its run if one started; if none \
+                 did, type the command again.",
+                escape::inline_code(&lost.text),
+                lost.id,
+                lost.received_at.format("%H:%M")
+            );
+            self.reply(&msg, PostKind::Error, &text).await;
+            if let Some(incident) = self.store.open_incident(&lost.channel).await? {
+                let note = format!(
+                    "{}'s command CMD-{} was lost when warroom stopped while handling it",
+                    lost.user_id, lost.id
+                );
+                self.event(&incident.id, kind::COMMAND, None, &note, None, None)
+                    .await?;
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Finds runs whose step outlived its lease (the process running it died),
+    /// marks them interrupted and says so in their channel. They are never re-run
+    /// automatically: a half-applied step needs a human. At start and on every
+    /// clock tick.
+    pub async fn recover(&self) -> Result<usize, StoreError> {
+        let now = Utc::now();
+        let orphans = self.store.orphaned_runs(now).await?;
+        let mut n = 0;
+        for run in orphans
+            .into_iter()
+            .filter(|r| r.requested_by.platform == self.platform)
+        {
+            let steps = self.store.steps(run.id).await?;
+            let Some(step) = steps.iter().find(|s| s.state == StepState::Running) else {
+                continue;
+            };
+            if !self
+                .store
+                .transition(
+                    run.id,
+                    RunState::Running,
+                    RunState::Interrupted,
+                    now,
+                    Some("the process running it stopped"),
+                )
+                .await?
+            {
+                continue;
+            }
+            self.store
+                .step_transition(
+                    run.id,
+                    step.idx,
+                    StepState::Running,
+                    StepState::Failed,
+                    now,
+                    Some("interrupted: the process stopped while this step ran"),
+                )
+                .await?;
+            let id = display_id(run.id);
+            let text = format!(
+                "⚠️ {id} /{} was interrupted during step {} ({}): warroom stopped while it ran. \
+                 Nothing was re-run. Check that step's effect by hand before running /{} again.",
+                run.command,
+                step.idx + 1,
+                step.name,
+                run.command
+            );
+            self.event(
+                &run.incident_id,
+                kind::RUN,
+                None,
+                &text,
+                Some(run.id),
+                Some(step.idx),
+            )
+            .await?;
+            self.send(&Post::new(&run.channel, PostKind::Info, text))
+                .await;
+            n += 1;
+        }
+        Ok(n)
+    }
+}

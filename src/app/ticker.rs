@@ -1,0 +1,54 @@
+//! The application's heartbeat: every second, fire the incident clocks' due
+//! timers, expire approval requests whose window passed (their message then says
+//! so without anyone pressing a button), and report commands and runs that died
+//! with their process.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::App;
+use crate::incident::clock::{fire_due, Clock};
+use crate::model::run::RunState;
+use crate::runbook::approval::expire;
+use crate::store::StoreError;
+
+/// Fires every timer due by the clock's now, closes approval requests whose
+/// window has passed (their message then says so without anyone pressing a
+/// button), and reports commands and runs that died with their process. Returns
+/// how many timers fired.
+pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
+    let now = clock.now();
+    let n = fire_due(app, now).await?;
+    if let Err(e) = app.report_lost_commands(Utc::now()).await {
+        tracing::warn!(error = %e, "cannot check for commands lost with their process");
+    }
+    // Not only at start: a run whose process died while a replica (or the next
+    // process, started before the lease lapsed) lives on is reported once its
+    // step's lease lapses.
+    if let Err(e) = app.recover().await {
+        tracing::warn!(error = %e, "cannot check for interrupted runs");
+    }
+    for run in app.store.runs_in_state(RunState::AwaitingApproval).await? {
+        let lapsed = run.approval_expires_at.is_some_and(|t| t < now);
+        if lapsed && run.requested_by.platform == app.platform {
+            if let Err(e) = expire(app, &run).await {
+                tracing::warn!(error = %e, run = run.id, "cannot expire an approval request");
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Fires due timers every second until `stop` says so.
+pub async fn run(app: &App, clock: &dyn Clock, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = tick(app, clock).await {
+            tracing::warn!(error = %e, "incident clocks could not fire");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! What the domain acts through: the state store, the chat it posts in, the loaded
+//! catalog and templates, the targets a runbook reaches, and the settings it reads.
+//!
+//! The runbook engine, the incident clocks and the stakeholder posts take a
+//! `&Services`, never the application: they know nothing of how a command arrived
+//! (`app::Incoming`), how it is answered (`app::Outcome`) or what is in flight.
+//! [`crate::app::App`] holds one and derefs to it.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::actions::target::{HttpTarget, RedisTarget, SqlTarget, Targets};
+use crate::authz::Refusal;
+use crate::chat::{Chat, MessageRef, Post};
+use crate::command::catalog::{Catalog, Problem};
+use crate::command::spec::CommandSpec;
+use crate::config::Settings;
+use crate::model::incident::NewEvent;
+use crate::render::{escape, Renderer};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("the command files have problems (run `warroom check`):\n{}", list(.0))]
+    Catalog(Vec<Problem>),
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("target `{0}`: {1}")]
+    Target(String, String),
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub struct Services {
+    pub settings: Settings,
+    pub catalog: Catalog,
+    pub renderer: Renderer,
+    pub store: Store,
+    pub targets: Targets,
+    pub chat: Arc<dyn Chat>,
+    /// The chat platform these services answer on (`console`, `slack`, `discord`).
+    /// Several, one per platform, may share one state database: each opens
+    /// incidents on its own platform, fires only their clocks and recovers only its
+    /// own runs.
+    pub platform: String,
+}
+
+impl Services {
+    /// Loads commands and templates, opens the targets, and creates the embedded
+    /// demo databases that stand in for unconfigured targets. `reserved` are the
+    /// built-in command names no runbook may take.
+    pub async fn build(
+        platform: &str,
+        settings: Settings,
+        store: Store,
+        chat: Arc<dyn Chat>,
+        reserved: &[&str],
+    ) -> Result<Services, StartError> {
+        let (catalog, problems) = Catalog::load(&settings.commands_dir(), reserved);
+        let catalog = match catalog.map(|c| c.with_vars(&settings.file.vars)) {
+            Some(c) if problems.is_empty() => c,
+            _ => return Err(StartError::Catalog(problems)),
+        };
+        let (renderer, broken) = Renderer::load(&settings.templates_dir())?;
+        if let Some((_, e)) = broken.into_iter().next() {
+            return Err(e.into());
+        }
+        let mut targets = Targets::default();
+        for t in &settings.targets {
+            let fail = |e: String| StartError::Target(t.name.clone(), e);
+            match (t.kind.as_str(), &t.url) {
+                ("http", Some(url)) => {
+                    targets.http.insert(
+                        t.name.clone(),
+                        HttpTarget::new(url.clone(), t.token.clone()).map_err(fail)?,
+                    );
+                    continue;
+                }
+                ("redis", Some(url)) => {
+                    targets
+                        .redis
+                        .insert(t.name.clone(), RedisTarget::new(url).map_err(fail)?);
+                    continue;
+                }
+                ("http" | "redis", None) => continue,
+                _ => {}
+            }
+            if let Some(url) = &t.url {
+                targets.sql_urls.insert(t.name.clone(), url.clone());
+            }
+            let target = match (&t.url, &t.demo) {
+                (Some(url), _) => {
+                    SqlTarget::open(url).map_err(|e| StartError::Target(t.name.clone(), e))?
+                }
+                (None, Some(demo)) => {
+                    targets.demo.insert(t.name.clone());
+                    let path = settings.base.join(format!("warroom-demo-{demo}.db"));
+                    crate::demo::open(demo, &path)
+                        .await
+                        .map_err(|e| StartError::Target(t.name.clone(), e))?
+                }
+                (None, None) => continue,
+            };
+            targets.sql.insert(t.name.clone(), target);
+        }
+        Ok(Services {
+            settings,
+            catalog,
+            renderer,
+            store,
+            targets,
+            chat,
+            platform: platform.to_string(),
+        })
+    }
+
+    /// Posts, logging (not failing) when the chat is down: the state is already saved.
+    pub async fn send(&self, post: &Post) -> Option<MessageRef> {
+        let post = &safe(post);
+        match self.chat.post(post).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(error = %e, channel = %post.channel, "post failed");
+                None
+            }
+        }
+    }
+
+    pub async fn edit(&self, message: &MessageRef, post: &Post) {
+        if let Err(e) = self.chat.update(message, &safe(post)).await {
+            tracing::warn!(error = %e, "edit failed");
+        }
+    }
+
+    pub async fn event(
+        &self,
+        incident_id: &str,
+        kind: &str,
+        actor: Option<&str>,
+        text: &str,
+        run_id: Option<i64>,
+        step_idx: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let e = NewEvent {
+            kind,
+            actor,
+            text,
+            run_id,
+            step_idx,
+        };
+        self.store.append_event(incident_id, Utc::now(), &e).await
+    }
+
+    /// Environment variables to set before `spec` can run here: one per required
+    /// (non-optional) target that is not configured.
+    pub fn missing_config(&self, spec: &CommandSpec) -> Vec<String> {
+        let mut out: Vec<String> = spec
+            .file
+            .steps
+            .iter()
+            .filter(|s| !s.optional)
+            .filter_map(|s| s.target())
+            .filter(|t| !self.targets.has(t) && !self.targets.sql_urls.contains_key(*t))
+            .map(|t| {
+                self.settings
+                    .file
+                    .targets
+                    .get(t)
+                    .and_then(|c| c.url_env.clone())
+                    .unwrap_or_else(|| format!("a [targets.{t}] entry"))
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Demo targets `spec` would touch, to say so before anyone mistakes it for
+    /// production.
+    pub fn demo_targets(&self, spec: &CommandSpec) -> Vec<String> {
+        let mut out: Vec<String> = spec
+            .file
+            .steps
+            .iter()
+            .filter_map(|s| s.target())
+            .filter(|t| self.targets.demo.contains(*t))
+            .map(str::to_string)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub fn refusal_text(&self, r: &Refusal, what: &str) -> String {
+        match r {
+            Refusal::UnknownScenario(s) => format!("{what} falls under scenario `{s}`, which the matrix does not define."),
+            Refusal::NotRequester { allowed } => format!(
+                "You are not allowed to {what}: it needs one of these roles: {}. Ask someone who holds one.",
+                allowed.join(", ")
+            ),
+            Refusal::OwnRun => format!("You cannot {what}: you requested it, and approval must come from someone else."),
+            Refusal::NoDecidingRole { needed } => {
+                format!("You cannot {what}: only {} may decide.", needed.join(" / "))
+            }
+            Refusal::AlreadyDecided => format!("You already decided on this; you cannot {what} twice."),
+            Refusal::NotNeeded { role, still_needed } => format!(
+                "The {role} decision is already given; still needed: {} (a different person).",
+                still_needed.join(", ")
+            ),
+        }
+    }
+}
+
+/// Every post leaves with its mentions neutralized: step output (SQL rows, HTTP
+/// bodies, program output) is data from outside and may contain `<!channel>`.
+/// Mentions travel in `Post::mentions`, never in text. Idempotent.
+fn safe(post: &Post) -> Post {
+    let mut post = post.clone();
+    post.text = escape::neutralize_mentions(&post.text);
+    post
+}
