@@ -180,6 +180,29 @@ impl Matrix {
         })
     }
 
+    /// Who covers each deciding role of an approved request, in the matrix's order
+    /// (`("DevSecOps Lead", "U_LEAD")`): the final matching of people to roles, which
+    /// may have moved a two-role approver since they voted.
+    pub fn covered_by(
+        &self,
+        scenario: &str,
+        requester: &UserId,
+        votes: &[Vote],
+    ) -> Result<Vec<(String, String)>, Refusal> {
+        let sc = self.scenario(scenario)?;
+        let mut people: Vec<&UserId> = vec![requester];
+        for v in votes.iter().filter(|v| v.approve) {
+            if !people.contains(&&v.user) {
+                people.push(&v.user);
+            }
+        }
+        let owner = self.assign(&sc.decide, &people);
+        Ok(owner
+            .into_iter()
+            .map(|(r, p)| (self.title(&sc.decide[r]), people[p].id.clone()))
+            .collect())
+    }
+
     /// May `user` approve (or deny) this request now? Returns the role they decide as.
     pub fn may_vote(
         &self,
@@ -223,11 +246,15 @@ impl Matrix {
                 still_needed: self.titles(&still),
             });
         }
-        let role = after
-            .difference(&before)
-            .next()
-            .cloned()
-            .unwrap_or_else(|| deciding[0].clone());
+        // The role the voter covers in the new matching, which is one they hold:
+        // not the slot the matching freed (regression: the second approver was
+        // recorded "as Database Admin" when a two-role approver had moved there).
+        let voter = people.len() - 1;
+        let role = self
+            .assign(&sc.decide, &people)
+            .into_iter()
+            .find(|&(_, p)| p == voter)
+            .map_or_else(|| deciding[0].clone(), |(r, _)| sc.decide[r].clone());
         Ok(self.title(&role))
     }
 
@@ -260,13 +287,21 @@ impl Matrix {
     /// The largest set of `roles` coverable with each person covering at most one role
     /// they hold (bipartite matching by augmenting paths; sets here are tiny).
     fn cover(&self, roles: &[String], people: &[&UserId]) -> BTreeSet<String> {
+        self.assign(roles, people)
+            .keys()
+            .map(|&r| roles[r].clone())
+            .collect()
+    }
+
+    /// The matching itself: role index → the index of the person covering it.
+    fn assign(&self, roles: &[String], people: &[&UserId]) -> BTreeMap<usize, usize> {
         let held: Vec<BTreeSet<&str>> = people.iter().map(|p| self.roles_of(p)).collect();
-        let mut owner: BTreeMap<usize, usize> = BTreeMap::new(); // role index -> person index
+        let mut owner: BTreeMap<usize, usize> = BTreeMap::new();
         for person in 0..people.len() {
             let mut seen = vec![false; roles.len()];
             augment(person, roles, &held, &mut owner, &mut seen);
         }
-        owner.keys().map(|&r| roles[r].clone()).collect()
+        owner
     }
 }
 

@@ -1,6 +1,8 @@
 //! The `warroom` binary's edge: argument parsing, logging, and the subcommands of
 //! DESIGN.md §6. `anyhow` lives here and nowhere deeper.
 
+mod audit;
+
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +72,11 @@ enum Command {
     },
     /// Run the configured chat platforms (Slack, Discord) until Ctrl-C or SIGTERM.
     Serve,
+    /// The tamper-evident audit trail: `verify` it, or `export` the evidence.
+    Audit {
+        #[command(subcommand)]
+        action: audit::Audit,
+    },
     /// Export an incident's post-mortem.
     Export {
         incident: String,
@@ -216,6 +223,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let outcome = app.handle(&msg).await;
             app.store.close().await;
             Ok(outcome.exit_code() as u8)
+        }
+        Command::Audit { action } => {
+            let store = crate::store::Store::connect(settings.database_url.expose_secret())
+                .await
+                .context("opening the state database")?;
+            let code = audit::run(&store, action).await;
+            store.close().await;
+            code
         }
         Command::Console { user, channel } => console(settings, user, channel).await,
         Command::Serve => serve(settings).await,

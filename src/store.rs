@@ -4,6 +4,7 @@
 //! same queries run on both. It is deliberately not a trait: it is tested against both
 //! real databases. Times are stored as unix milliseconds so that both dialects agree.
 
+mod audit;
 mod commands;
 mod handles;
 mod incidents;
@@ -19,6 +20,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use audit::{link_hash, AuditEntry, AuditVerdict, GENESIS};
 pub use commands::{CommandOutcome, NewCommand, OrphanedCommand};
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
 pub use outbox::{NewOutbox, OutboxRow};
@@ -70,7 +72,7 @@ pub fn normalize_url(url: &str) -> Result<(String, Backend), StoreError> {
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
     if path.is_empty() || path.contains("://") {
-        return Err(StoreError::BadUrl(url.to_string()));
+        return Err(StoreError::BadUrl(redact_url(url)));
     }
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
@@ -89,7 +91,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalize_url(url)?;
         let options = AnyConnectOptions::from_str(&url)
-            .map_err(|_| StoreError::BadUrl(url.clone()))?
+            .map_err(|_| StoreError::BadUrl(redact_url(&url)))?
             .disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .after_connect(move |conn, _| {
@@ -237,7 +239,22 @@ pub fn redact_url(url: &str) -> String {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
-        _ => url.to_string(),
+        Ok(_) => url.to_string(),
+        // Regression: a URL too malformed to parse (a port of 99999) was shown
+        // whole, password included. Cut the user info by hand instead.
+        Err(_) => {
+            let Some((scheme, rest)) = url.split_once("://") else {
+                return url.to_string();
+            };
+            let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+            match authority.rfind('@') {
+                Some(at) if authority[..at].contains(':') => {
+                    let user = authority[..at].split(':').next().unwrap_or_default();
+                    format!("{scheme}://{user}:***@{}", &rest[at + 1..])
+                }
+                _ => url.to_string(),
+            }
+        }
     }
 }
 
@@ -272,6 +289,28 @@ pub(crate) fn opt_from_millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (security review): a malformed state-database URL was printed
+    /// with its password on stderr.
+    #[test]
+    fn a_bad_database_url_is_reported_without_its_password() {
+        for url in [
+            "postgres://warroom:s3cr3t@db.internal:99999/warroom",
+            "mysql://warroom:s3cr3t@db/x",
+            "postgres://warroom:p@ss@word@db/x",
+        ] {
+            let shown = redact_url(url);
+            assert!(
+                !shown.contains("s3cr3t") && !shown.contains("ss@word"),
+                "{shown}"
+            );
+            assert!(shown.contains("warroom:***@"), "{shown}");
+        }
+        let Err(e) = normalize_url("mysql://warroom:s3cr3t@db/x") else {
+            panic!("mysql is not a state database");
+        };
+        assert!(!e.to_string().contains("s3cr3t"), "{e}");
+    }
 
     #[test]
     fn numbered_placeholders_become_sqlite_form_but_json_paths_stay() {

@@ -22,6 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "main.rs",
             "cli.rs",
+            "cli/",
             "serve.rs",
             "serve/",
             "check.rs",

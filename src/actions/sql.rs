@@ -52,6 +52,11 @@ pub struct SqlSpec {
     /// Checked inside the transaction; any failure rolls everything back.
     #[serde(default)]
     pub validate: Vec<Validation>,
+    /// Safe to measure before it is approved: its statements run inside a
+    /// transaction that is rolled back, and approvers read how many rows each would
+    /// change. Only for statements whose effects a rollback undoes.
+    #[serde(default)]
+    pub preview: bool,
 }
 
 impl SqlSpec {
@@ -84,13 +89,50 @@ fn returns_rows(statement: &str) -> bool {
         || head.to_ascii_lowercase().contains(" returning ")
 }
 
-/// The rendering approvers and `dry-run` see: the statement and its bound values.
+/// The rendering approvers and `dry-run` see: every statement (a transaction's
+/// each, in order, with the checks made before `COMMIT`) and the bound values.
 pub fn describe(spec: &SqlSpec, target: Option<&SqlTarget>, params: &[Param]) -> String {
     let pg = target.is_none_or(|t| t.is_postgres());
-    let statement = spec
-        .statement_for(pg)
-        .unwrap_or("(no statement for this target)");
-    let mut out = format!("SQL on `{}`:\n```\n{}\n```", spec.target, statement.trim());
+    let mut out = match spec.statement_for(pg) {
+        Some(statement) => format!("SQL on `{}`:\n```\n{}\n```", spec.target, statement.trim()),
+        None if !spec.transaction.is_empty() => {
+            let statements: Vec<String> = spec
+                .transaction
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("-- {}.\n{}", i + 1, s.trim()))
+                .collect();
+            let mut t = format!(
+                "SQL on `{}`, {} statements in one transaction (all or nothing):\n```\n{}\n```",
+                spec.target,
+                statements.len(),
+                statements.join("\n")
+            );
+            if !spec.validate.is_empty() {
+                let checks: Vec<String> = spec
+                    .validate
+                    .iter()
+                    .map(|v| {
+                        let want: Vec<String> = v
+                            .expect
+                            .iter()
+                            .map(|(k, e)| format!("{k} {}", expect::show_expect(e)))
+                            .collect();
+                        format!("{} (expects {})", v.statement.trim(), want.join(", "))
+                    })
+                    .collect();
+                t.push_str(&format!(
+                    "\nchecked before COMMIT (any failure rolls all back):\n```\n{}\n```",
+                    checks.join("\n")
+                ));
+            }
+            t
+        }
+        None => format!(
+            "SQL on `{}`: (no statement for this kind of target)",
+            spec.target
+        ),
+    };
     if !params.is_empty() {
         let bound: Vec<String> = params
             .iter()
@@ -204,6 +246,57 @@ macro_rules! execute {
             (Vec::new(), done.rows_affected(), false)
         }
     }};
+}
+
+/// The same measurement over either pool type: each changing statement run in
+/// one transaction that is then rolled back, with the rows it affected.
+macro_rules! measure {
+    ($pool:expr, $statements:expr, $params:expr, $prepare:expr) => {{
+        let mut tx = $pool.begin().await.map_err(db_error)?;
+        let mut out = Vec::new();
+        for statement in $statements {
+            let statement = $prepare(statement);
+            if returns_rows(&statement) {
+                continue;
+            }
+            let done = bind!(&statement, $params)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            out.push((verb(&statement), done.rows_affected()));
+        }
+        tx.rollback().await.map_err(db_error)?;
+        out
+    }};
+}
+
+/// What the step's changing statements would do, measured inside a transaction
+/// that is rolled back: `[("delete", 30), ("update", 2)]`. Nothing is changed.
+pub async fn preview(
+    spec: &SqlSpec,
+    target: &SqlTarget,
+    params: &[Param],
+) -> Result<Vec<(&'static str, u64)>, ActionError> {
+    let pg = target.is_postgres();
+    let statements: Vec<&str> = match spec.statement_for(pg) {
+        Some(s) if spec.transaction.is_empty() => vec![s],
+        _ => spec.transaction.iter().map(String::as_str).collect(),
+    };
+    Ok(match target {
+        SqlTarget::Postgres(pool) => measure!(pool, statements, params, |s: &str| s.to_string()),
+        SqlTarget::Sqlite(pool) => {
+            measure!(pool, statements, params, crate::store::sqlite_placeholders)
+        }
+    })
+}
+
+/// What a changing statement does to rows, in words.
+fn verb(statement: &str) -> &'static str {
+    let head = statement.trim_start().to_ascii_lowercase();
+    ["delete", "update", "insert"]
+        .into_iter()
+        .find(|v| head.starts_with(v))
+        .unwrap_or("change")
 }
 
 pub async fn run(

@@ -6,6 +6,7 @@ use chrono::Utc;
 
 use super::{App, Incoming, HANDLER_QUIET};
 use crate::chat::{Post, PostKind};
+use crate::model::duration::before;
 use crate::model::incident::kind;
 use crate::model::run::{display_id, RunState, StepState};
 use crate::model::user::UserId;
@@ -22,7 +23,7 @@ impl App {
         &self,
         now: chrono::DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let quiet_since = now - chrono::Duration::from_std(HANDLER_QUIET).unwrap_or_default();
+        let quiet_since = before(now, HANDLER_QUIET);
         let mut n = 0;
         for lost in self
             .store

@@ -1,7 +1,7 @@
 //! The application's heartbeat: every second, fire the incident clocks' due
 //! timers, expire approval requests whose window passed (their message then says
 //! so without anyone pressing a button), and report commands and runs that died
-//! with their process.
+//! with their process; and seal the audit trail.
 
 use std::time::Duration;
 
@@ -12,6 +12,9 @@ use crate::incident::clock::{fire_due, Clock};
 use crate::model::run::RunState;
 use crate::runbook::approval::expire;
 use crate::store::StoreError;
+
+/// How old a recorded row must be before the tick seals it.
+const SEAL_HORIZON: Duration = Duration::from_secs(2);
 
 /// Fires every timer due by the clock's now, closes approval requests whose
 /// window has passed (their message then says so without anyone pressing a
@@ -28,6 +31,12 @@ pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     // step's lease lapses.
     if let Err(e) = app.recover().await {
         tracing::warn!(error = %e, "cannot check for interrupted runs");
+    }
+    // Seals what was recorded up to a moment ago into the audit chain (rows of
+    // transactions still committing are sealed on a later tick).
+    let horizon = crate::model::duration::before(Utc::now(), SEAL_HORIZON);
+    if let Err(e) = app.store.seal_audit(horizon).await {
+        tracing::warn!(error = %e, "cannot seal the audit trail");
     }
     for run in app.store.runs_in_state(RunState::AwaitingApproval).await? {
         let lapsed = run.approval_expires_at.is_some_and(|t| t < now);

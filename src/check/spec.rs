@@ -151,6 +151,16 @@ impl SpecCheck<'_> {
             if a.kind == ArgKind::String && a.pattern.is_none() && a.choices.is_empty() {
                 self.report(&needle, format!("argument `{}` needs a `pattern` or `choices`: chat text is never passed on unchecked", a.name));
             }
+            if let Some(l) = &a.longest {
+                if a.kind != ArgKind::Duration
+                    || crate::model::duration::parse_duration(l).is_none()
+                {
+                    self.report(
+                        &needle,
+                        format!("argument `{}`: `longest` is for duration arguments and must be like 2h", a.name),
+                    );
+                }
+            }
             if let Some(d) = &a.default {
                 let probe = crate::command::parse::CommandLine {
                     name: h.name.clone(),

@@ -102,12 +102,22 @@ pub struct ArgSpec {
     /// Filled from the positional words, in declaration order.
     #[serde(default)]
     pub positional: bool,
-    /// Lower bound and upper bound for `int` args.
+    /// Lower bound and upper bound for `int` args; without them, ±[`INT_BOUND`].
     #[serde(default)]
     pub min: Option<i64>,
     #[serde(default)]
     pub max: Option<i64>,
+    /// The longest a `duration` arg may be (`"2h"`); without it, [`LONGEST`].
+    #[serde(default)]
+    pub longest: Option<String>,
 }
+
+/// How far an `int` argument without bounds of its own may go either way.
+pub const INT_BOUND: i64 = 1_000_000_000_000;
+
+/// The longest a `duration` argument without a bound of its own may be: a day,
+/// the longest lease a wait step is given.
+pub const LONGEST: Duration = Duration::from_secs(24 * 3600);
 
 /// A spec ready for use: the file plus its compiled argument patterns.
 #[derive(Debug, Clone)]
@@ -246,19 +256,28 @@ fn check_value(
             let n: i64 = raw
                 .parse()
                 .map_err(|_| invalid("must be a whole number".into()))?;
-            if arg.min.is_some_and(|m| n < m) || arg.max.is_some_and(|m| n > m) {
-                return Err(invalid(format!(
-                    "must be between {} and {}",
-                    arg.min.map_or("-∞".into(), |m| m.to_string()),
-                    arg.max.map_or("∞".into(), |m| m.to_string())
-                )));
+            let (min, max) = (arg.min.unwrap_or(-INT_BOUND), arg.max.unwrap_or(INT_BOUND));
+            if n < min || n > max {
+                return Err(invalid(format!("must be between {min} and {max}")));
             }
             ArgValue::Int(n)
         }
-        ArgKind::Duration => ArgValue::Duration(
-            parse_duration(raw)
-                .ok_or_else(|| invalid("must be a duration like 30s, 5m or 2h".into()))?,
-        ),
+        ArgKind::Duration => {
+            let d = parse_duration(raw)
+                .ok_or_else(|| invalid("must be a duration like 30s, 5m or 2h".into()))?;
+            let longest = arg
+                .longest
+                .as_deref()
+                .and_then(parse_duration)
+                .unwrap_or(LONGEST);
+            if d > longest {
+                return Err(invalid(format!(
+                    "must be at most {}",
+                    crate::render::human_duration(longest.as_millis() as i64)
+                )));
+            }
+            ArgValue::Duration(d)
+        }
     })
 }
 

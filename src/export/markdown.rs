@@ -5,11 +5,13 @@ use std::fmt::Write;
 
 use super::{Entry, Report};
 use crate::model::run::display_id;
-use crate::render::{hhmm, human_duration};
+use crate::render::{escape, hhmm, human_duration};
 
-/// One table cell or list item: no pipes, no newlines.
+/// Recorded text (anyone in the channel may have written it) as one table cell or
+/// list item: on one line, escaped so it can neither format, link, open a heading
+/// or code block, embed HTML, mention, nor reorder the text around it.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    escape::markdown(s)
 }
 
 pub fn render(r: &Report, chart: Option<&str>) -> String {
@@ -125,7 +127,7 @@ pub fn render(r: &Report, chart: Option<&str>) -> String {
                     md,
                     "- {} - 💬 {}: {}",
                     m.at.format("%H:%M:%S"),
-                    m.user_id,
+                    cell(&m.user_id),
                     cell(&m.text)
                 );
             }

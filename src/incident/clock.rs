@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::chat::{Post, PostKind};
 use crate::failure::Failure;
-use crate::model::duration::parse_duration;
+use crate::model::duration::{after as later, parse_duration};
 use crate::model::incident::{kind, Incident};
 use crate::render::escape::markdown;
 use crate::render::{hhmm, human_duration};
@@ -118,7 +118,7 @@ pub async fn schedule_rto(svc: &Services, incident: &Incident) -> Result<(), Sto
         return Ok(());
     };
     for pct in [50u32, 80, 100] {
-        let due = incident.detected_at + chrono(rto * pct / 100);
+        let due = later(incident.detected_at, rto * pct / 100);
         let payload =
             json!({ "pct": pct, "rto_ms": rto.as_millis() as u64, "severity": incident.severity });
         svc.store
@@ -142,7 +142,7 @@ pub async fn schedule_escalation(svc: &Services, incident: &Incident) -> Result<
         if i == 1 {
             after = respond.map_or(after, |r| r.min(after));
         }
-        let due = incident.detected_at + chrono(after);
+        let due = later(incident.detected_at, after);
         // Named by level number (escalate:2 is seed 004's Level 2).
         svc.store
             .schedule(
@@ -170,7 +170,7 @@ pub async fn schedule_update(
     let every = update_every(svc, &incident.severity);
     if let Some(every) = every {
         svc.store
-            .schedule(&incident.id, "update", since + chrono(every), &json!({}))
+            .schedule(&incident.id, "update", later(since, every), &json!({}))
             .await?;
     }
     Ok(())
@@ -245,7 +245,7 @@ async fn fire(svc: &Services, timer: &Timer, now: DateTime<Utc>) -> Result<(), S
             let last = incident.last_update_at.unwrap_or(incident.declared_at);
             if let Some(every) = every {
                 // An update went out since this was scheduled: wait from that one.
-                if last + chrono(every) > now {
+                if later(last, every) > now {
                     return schedule_update(svc, &incident, last).await;
                 }
             }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::chat::{Post, PostKind};
 use crate::failure::Failure;
 use crate::incident::clock;
+use crate::model::duration::after;
 use crate::model::incident::{kind, Incident};
 use crate::render::{hhmm, Context};
 use crate::services::Services;
@@ -74,7 +75,7 @@ pub async fn post(
 pub async fn update(svc: &Services, incident: &Incident, latest: &str) -> Result<(), Failure> {
     let every = clock::update_every(svc, &incident.severity)
         .unwrap_or(std::time::Duration::from_secs(1800));
-    let next = Utc::now() + chrono::Duration::from_std(every).unwrap_or_default();
+    let next = after(Utc::now(), every);
     let vars = BTreeMap::from([
         ("latest".to_string(), latest.to_string()),
         ("next_update".to_string(), hhmm(next)),

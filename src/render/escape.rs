@@ -5,12 +5,19 @@
 /// while reading the same to a person.
 const ZWSP: char = '\u{200B}';
 
-/// Escapes a user-supplied value for a Markdown chat message (console, Discord, and the
-/// text the Slack adapter converts). Newlines become spaces so a value cannot start a
-/// list item or heading of its own.
+/// Escapes a user-supplied value for Markdown (console, Discord, the text the Slack
+/// adapter converts, and the exported post-mortem). Newlines become spaces and a
+/// leading `#`, `>`, `-`, `+` or `=` is escaped, so a value can start neither a
+/// heading nor a bullet item nor a quote; bidirectional controls are replaced, so it
+/// cannot reorder what is shown around it.
 pub fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let chars: Vec<char> = s.chars().collect();
+    let lead = chars.iter().take_while(|c| c.is_whitespace()).count();
+    // The character that would open a heading, a bullet item or a setext
+    // underline at the start of a line. (`1.` is left alone: step names and
+    // checklist items are numbered, and a numbered line spoofs nothing.)
+    let opens_block = matches!(chars.get(lead), Some('#' | '-' | '+' | '=')).then_some(lead);
     for (i, &c) in chars.iter().enumerate() {
         // `_` inside a word (U_ONCALL, company_id) formats nothing; only at a word
         // edge can it open or close emphasis.
@@ -24,6 +31,11 @@ pub fn markdown(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
+            c if opens_block == Some(i) => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if is_bidi_control(c) => out.push(REPLACEMENT),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
@@ -31,12 +43,28 @@ pub fn markdown(s: &str) -> String {
     neutralize_mentions(&out)
 }
 
-/// Breaks every mention form (`@x`, `<!x>`, `<@x>`, `<#x>`) without otherwise changing
-/// the text. Idempotent.
+/// U+FFFD REPLACEMENT CHARACTER, shown where a bidirectional control was.
+const REPLACEMENT: char = '\u{FFFD}';
+
+/// The embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069):
+/// they reorder how the text around them is displayed ("txt.exe" shown as
+/// "exe.txt").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Breaks every mention form (`@x`, `<!x>`, `<@x>`, `<#x>`) and replaces
+/// bidirectional controls, without otherwise changing the text. Every post passes
+/// through it, whatever its source (step output, SQL rows, program output).
+/// Idempotent.
 pub fn neutralize_mentions(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 4);
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
+        if is_bidi_control(c) {
+            out.push(REPLACEMENT);
+            continue;
+        }
         out.push(c);
         let is_mention_start =
             c == '@' || (c == '<' && matches!(chars.peek(), Some('!' | '@' | '#')));
@@ -64,6 +92,29 @@ pub fn inline_code(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (security review): `what_happened="# Fake heading"` became a
+    /// heading in stakeholder posts, and U+202E passed into posts and exports.
+    #[test]
+    fn a_value_can_start_no_heading_list_or_quote_and_cannot_reorder_text() {
+        let cases = [
+            ("# Fake heading", "\\# Fake heading"),
+            ("  ## two", "  \\## two"),
+            ("- item", "\\- item"),
+            ("+ item", "\\+ item"),
+            ("1. Health endpoint", "1. Health endpoint"),
+            ("=== rule", "\\=== rule"),
+            ("> quote", "\\> quote"),
+            ("a - b # c 1. d", "a - b # c 1. d"),
+            ("2026 was fine", "2026 was fine"),
+            ("invoice\u{202E}fdp.exe", "invoice\u{FFFD}fdp.exe"),
+            ("\u{2066}x\u{2069}", "\u{FFFD}x\u{FFFD}"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(markdown(raw), want, "{raw:?}");
+        }
+        assert_eq!(neutralize_mentions("a\u{202D}b"), "a\u{FFFD}b");
+    }
 
     #[test]
     fn mentions_never_survive_escaping() {

@@ -187,6 +187,45 @@ pub fn describe(
     body
 }
 
+/// For a SQL step marked `preview`, how many rows it would change, measured inside
+/// a transaction that is rolled back: "would delete 30 rows, then update 2 rows".
+/// `None` for every other step.
+pub async fn measure(
+    svc: &Services,
+    spec: &CommandSpec,
+    step: &StepSpec,
+    args: &Value,
+    run: Option<&Run>,
+) -> Option<String> {
+    let Ok(Action::Sql(s)) = step.action() else {
+        return None;
+    };
+    if !s.preview {
+        return None;
+    }
+    let Some(target) = svc.targets.sql(&s.target) else {
+        return Some("(not measured: target not configured)".into());
+    };
+    let params: Vec<Param> = s.params.iter().map(|p| param(p, spec, args, run)).collect();
+    Some(match sql::preview(s, target, &params).await {
+        Ok(counts) if counts.is_empty() => "changes no rows (it only reads)".into(),
+        Ok(counts) => {
+            let parts: Vec<String> = counts
+                .iter()
+                .map(|(verb, n)| {
+                    let rows = if *n == 1 { "row" } else { "rows" };
+                    format!("{verb} {n} {rows}")
+                })
+                .collect();
+            format!(
+                "would {} (measured just now in a transaction that was rolled back)",
+                parts.join(", then ")
+            )
+        }
+        Err(e) => format!("(could not measure: {e})"),
+    })
+}
+
 /// A checkpoint's prompt with its placeholders filled (the backup about to be
 /// restored, the version being deployed).
 pub fn prompt(c: &crate::runbook::step::ConfirmSpec, scope: &Scope<'_>) -> String {

@@ -48,7 +48,7 @@ pub async fn edit_request(svc: &Services, run: &Run, text: &str) {
 
 /// The approval request: what will run, who must still decide, the decisions so
 /// far (user, role, when) and the buttons. Edited in place as decisions come in.
-pub fn approval_post(
+pub async fn approval_post(
     svc: &Services,
     spec: &CommandSpec,
     run: &Run,
@@ -88,7 +88,7 @@ pub fn approval_post(
         run.requested_by.id,
         missing.join(", "),
         nonempty(matrix.notify_roles(&run.scenario).join(", ")),
-        super::engine::describe(svc, spec, &run.args, Some(run)),
+        super::engine::plan(svc, spec, &run.args, Some(run)).await,
     );
     Post::new(&run.channel, PostKind::Approval, text).with_buttons(vec![
         Button {

@@ -2,6 +2,7 @@
 //! shown), edits the progress message in place and parks at checkpoints; `ending`
 //! finishes it. Also what a run would do, for dry runs and approvers (`describe`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -15,6 +16,7 @@ use crate::actions;
 use crate::chat::{Button, MessageRef, Post, PostKind};
 use crate::command::spec::CommandSpec;
 use crate::failure::Failure;
+use crate::model::duration::after;
 use crate::model::incident::kind;
 use crate::model::run::{display_id, Run, StepState};
 use crate::runbook::step::Action;
@@ -35,9 +37,35 @@ pub fn spec_of<'a>(svc: &'a Services, run: &Run) -> Result<&'a CommandSpec, Fail
         })
 }
 
+/// What the command would do, as approvers and dry runs see it: [`describe`], with
+/// each step marked `preview` measured against its target (rolled back).
+pub async fn plan(svc: &Services, spec: &CommandSpec, args: &Value, run: Option<&Run>) -> String {
+    let mut measured = BTreeMap::new();
+    let all = spec.file.steps.iter().chain(spec.file.on_failure.iter());
+    for (i, step) in all.enumerate() {
+        if act::not_applicable(step, args).is_some() {
+            continue;
+        }
+        if let Some(m) = act::measure(svc, spec, step, args, run).await {
+            measured.insert(i, m);
+        }
+    }
+    describe_with(svc, spec, args, run, &measured)
+}
+
 /// Exactly what each step would do: rendered SQL with its bound values, prompts,
-/// waits and templates. Shown for dry runs and to approvers.
+/// waits and templates.
 pub fn describe(svc: &Services, spec: &CommandSpec, args: &Value, run: Option<&Run>) -> String {
+    describe_with(svc, spec, args, run, &BTreeMap::new())
+}
+
+fn describe_with(
+    svc: &Services,
+    spec: &CommandSpec,
+    args: &Value,
+    run: Option<&Run>,
+    measured: &BTreeMap<usize, String>,
+) -> String {
     let mut out = Vec::new();
     let all = spec
         .file
@@ -58,8 +86,11 @@ pub fn describe(svc: &Services, spec: &CommandSpec, args: &Value, run: Option<&R
         } else {
             ""
         };
+        let effect = measured
+            .get(&i)
+            .map_or(String::new(), |m| format!("\n**Effect:** {m}"));
         out.push(format!(
-            "{}. {prefix}**{}**{optional}\n{body}",
+            "{}. {prefix}**{}**{optional}\n{body}{effect}",
             i + 1,
             step.name
         ));
@@ -165,7 +196,7 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
                 run.id,
                 svc.store.instance(),
                 now,
-                now + chrono::Duration::from_std(timeout + LEASE_MARGIN).unwrap_or_default(),
+                after(now, timeout + LEASE_MARGIN),
             )
             .await?;
         let skip = if step.optional && !act::target_configured(svc, step) {

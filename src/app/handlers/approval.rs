@@ -24,7 +24,7 @@ pub async fn vote(
     approve: bool,
 ) -> Result<Handled, Failure> {
     let verb = if approve { "approve" } else { "deny" };
-    let run = run_arg(app, line, verb).await?;
+    let run = run_arg(app, msg, line, verb).await?;
     let id = display_id(run.id);
     if run.state != RunState::AwaitingApproval {
         return Err(Failure::Invalid(format!(
@@ -92,7 +92,10 @@ pub async fn vote(
         .map_err(|r| Failure::Internal(app.refusal_text(&r, "decide")))?;
     match verdict {
         Verdict::Denied { by } => {
-            app.store
+            // What is posted is what the database decided: if an approval started
+            // the run first, this deny changed nothing and must not say it did.
+            let denied = app
+                .store
                 .transition(
                     run.id,
                     RunState::AwaitingApproval,
@@ -101,8 +104,18 @@ pub async fn vote(
                     Some(&format!("denied by {}", by.id)),
                 )
                 .await?;
+            if !denied {
+                return Err(lost_race(app, run.id, verb).await?);
+            }
+            let by_role = app
+                .store
+                .votes(run.id)
+                .await?
+                .into_iter()
+                .find(|(v, _, _)| v.user == by && !v.approve)
+                .map_or(role.clone(), |(_, r, _)| r);
             let text = format!(
-                "⛔ {id} /{} was denied by {} ({role}). Nothing ran.",
+                "⛔ {id} /{} was denied by {} ({by_role}). Nothing ran.",
                 run.command, by.id
             );
             edit_request(app, &run, &text).await;
@@ -117,7 +130,7 @@ pub async fn vote(
             // The request message itself shows who decided and who is still needed.
             let spec = engine::spec_of(app, &run)?;
             let decided = app.store.votes(run.id).await?;
-            let mut post = approval_post(app, spec, &run, &missing, &decided);
+            let mut post = approval_post(app, spec, &run, &missing, &decided).await;
             // Still naming who is awaited; platforms do not notify again on an edit.
             post.mentions = members_of_titles(app, &missing);
             match run.progress_ref.as_deref().and_then(MessageRef::decode) {
@@ -143,15 +156,19 @@ pub async fn vote(
                 )
                 .await?
             {
-                return Err(Failure::Invalid(format!(
-                    "{id} was already started or stopped by someone else."
-                )));
+                return Err(lost_race(app, run.id, verb).await?);
             }
+            let covered: Vec<String> = matrix
+                .covered_by(&run.scenario, &run.requested_by, &all)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(role, user)| format!("{role}: {user}"))
+                .collect();
             app.event(
                 &run.incident_id,
                 kind::APPROVAL,
                 None,
-                &format!("{id} fully approved; running"),
+                &format!("{id} fully approved ({}); running", covered.join(", ")),
                 Some(run.id),
                 None,
             )
@@ -159,4 +176,20 @@ pub async fn vote(
             drive(app, run.id).await
         }
     }
+}
+
+/// The run left `awaiting approval` between this vote and its verdict (another
+/// decision, an expiry or a cancel got there first): the vote is recorded but
+/// decided nothing, and the voter is told what the run is now.
+async fn lost_race(app: &App, run_id: i64, verb: &str) -> Result<Failure, Failure> {
+    let id = display_id(run_id);
+    let state = app
+        .store
+        .run(run_id)
+        .await?
+        .map_or("gone".to_string(), |r| r.state.as_str().replace('_', " "));
+    Ok(Failure::Invalid(format!(
+        "Your {verb} vote on {id} is recorded, but {id} was decided a moment earlier: it is \
+         {state} now. /status shows it; the requester can /cancel {id} while it waits."
+    )))
 }

@@ -15,7 +15,7 @@ use crate::runbook::approval::edit_request;
 use crate::runbook::engine;
 
 pub async fn confirm(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
-    let run = run_arg(app, line, "confirm").await?;
+    let run = run_arg(app, msg, line, "confirm").await?;
     let id = display_id(run.id);
     let steps = app.store.steps(run.id).await?;
     let Some(step) = steps.iter().find(|s| s.state == StepState::Waiting) else {
@@ -91,7 +91,7 @@ async fn close_checkpoint(app: &App, run: &Run, step: &StepRecord, text: &str) {
 }
 
 pub async fn cancel(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
-    let run = run_arg(app, line, "cancel").await?;
+    let run = run_arg(app, msg, line, "cancel").await?;
     let id = display_id(run.id);
     let may = run.requested_by == msg.user
         || app

@@ -8,9 +8,17 @@ use crate::render::escape;
 use crate::runbook::driver::RunOutcome;
 use crate::runbook::engine;
 
-use super::super::{App, Handled, Outcome};
+use super::super::{App, Handled, Incoming, Outcome};
 
-pub async fn run_arg(app: &App, line: &CommandLine, verb: &str) -> Result<Run, Failure> {
+/// The run `line` names, refused unless it was requested on this platform and in
+/// this channel: decided anywhere else, it would go on where nobody sees it, and
+/// its request message (with who decided) would not be where the decision is.
+pub async fn run_arg(
+    app: &App,
+    msg: &Incoming,
+    line: &CommandLine,
+    verb: &str,
+) -> Result<Run, Failure> {
     let usage = format!(
         "Usage: /{verb} RUN-n (the run id is in the request message; /status lists open runs)."
     );
@@ -37,6 +45,14 @@ pub async fn run_arg(app: &App, line: &CommandLine, verb: &str) -> Result<Run, F
             "{} was requested on {}: /{verb} it there, where its progress is posted.",
             display_id(id),
             platform_label(&run.requested_by.platform)
+        )));
+    }
+    if run.channel != msg.channel {
+        return Err(Failure::Invalid(format!(
+            "{} was requested in another channel ({}): /{verb} it there, where its request \
+             and its progress are.",
+            display_id(id),
+            escape::inline_code(&run.channel)
         )));
     }
     Ok(run)

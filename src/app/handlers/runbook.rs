@@ -11,6 +11,7 @@ use crate::command::parse::CommandLine;
 use crate::command::spec::CommandSpec;
 use crate::failure::Failure;
 use crate::incident::opening::{self, Opening};
+use crate::model::duration::after;
 use crate::model::incident::{kind, Incident};
 use crate::model::run::{display_id, Phase, Run, RunState};
 use crate::render::escape;
@@ -82,7 +83,7 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
         let text = format!(
             "🧪 Dry run of /{} — nothing was changed.\n{}",
             spec.full_name(),
-            engine::describe(app, spec, &args, None)
+            engine::plan(app, spec, &args, None).await
         );
         app.send(&Post::new(&msg.channel, PostKind::Info, text).ephemeral(&msg.user))
             .await;
@@ -130,8 +131,7 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
         },
         dry_run: false,
         at: now,
-        approval_expires_at: needs_approval
-            .then(|| now + chrono::Duration::from_std(plan.ttl).unwrap_or_default()),
+        approval_expires_at: needs_approval.then(|| after(now, plan.ttl)),
         steps,
     };
     expire_stale(app, &scope).await?;
@@ -243,7 +243,7 @@ async fn request_approval(
     run: &Run,
     missing: &[String],
 ) -> Result<(), Failure> {
-    let mut post = approval_post(app, spec, run, missing, &[]);
+    let mut post = approval_post(app, spec, run, missing, &[]).await;
     post.mentions = members_of_titles(app, missing);
     if let Some(r) = app.send(&post).await {
         app.store.set_progress_ref(run.id, &r.encode()).await?;

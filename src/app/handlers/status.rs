@@ -8,7 +8,16 @@ use crate::failure::Failure;
 use crate::model::run::{display_id, RunState};
 use crate::render::{escape, hhmm};
 
+/// Only for people who hold a role of the matrix, and only this channel's
+/// incident and waiting requests: a stranger learns nothing of what is going on.
 pub async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
+    if app.catalog.matrix.roles_of(&msg.user).is_empty() {
+        return Err(Failure::Denied(
+            "/status is for the people in warroom's authorization matrix, and you hold no \
+             role there. Ask the incident commander, or whoever keeps commands/matrix.toml."
+                .into(),
+        ));
+    }
     let mut out = String::new();
     match app.store.open_incident(&msg.channel).await? {
         Some(i) => {
@@ -34,7 +43,13 @@ pub async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
         }
         None => out.push_str("No open incident in this channel.\n"),
     }
-    let waiting = app.store.runs_in_state(RunState::AwaitingApproval).await?;
+    let waiting: Vec<_> = app
+        .store
+        .runs_in_state(RunState::AwaitingApproval)
+        .await?
+        .into_iter()
+        .filter(|r| r.channel == msg.channel)
+        .collect();
     if !waiting.is_empty() {
         out.push_str("Waiting for approval: ");
         out.push_str(

@@ -1,0 +1,386 @@
+//! The tamper-evident audit trail: a hash chain over what the state database
+//! records once and never changes, namely every received command (who, where,
+//! when, what they typed), every timeline event (each decision, vote, step, post
+//! and status change lands there) and every vote with the voter's role.
+//!
+//! Recording stays as it is (no extra write on the ack path); a sealer, run by
+//! every process's tick, copies rows older than a short horizon into `audit` in
+//! order, each entry's hash covering the previous hash and its canonical content:
+//! `hash = sha256(prev + "\n" + content)`, hex. `verify` recomputes the chain and
+//! compares every entry with its source row, so an edited, deleted or reordered
+//! entry, and an edited or deleted source row, are each named.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{from_millis, millis, Store, StoreError};
+
+/// The `prev` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How far back, in source ids, the sealer looks behind what it sealed last:
+/// PostgreSQL hands out ids before commit, so a row may commit after a later one.
+const LOOKBACK: i64 = 1000;
+
+/// One link of the chain.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub source: String,
+    pub source_id: String,
+    pub at: DateTime<Utc>,
+    /// The source row's recorded fields as JSON, in a fixed order: what the hash
+    /// covers, byte for byte.
+    pub content: String,
+    pub prev: String,
+    pub hash: String,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuditVerdict {
+    Intact {
+        entries: i64,
+        head: String,
+    },
+    /// The first entry that does not hold, and why.
+    Broken {
+        seq: i64,
+        what: String,
+    },
+}
+
+/// `sha256(prev + "\n" + content)`, hex.
+pub fn link_hash(prev: &str, content: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(content.as_bytes());
+    format!("{:x}", h.finalize())
+}
+
+/// A source row, with its canonical content.
+struct Sourced {
+    source: &'static str,
+    source_id: String,
+    at: i64,
+    content: String,
+}
+
+/// The JSON text the hash covers. Keys keep the order each `*_row` writes them in
+/// (serde_json's `preserve_order`), so the same row always gives the same bytes.
+fn canonical(v: Value) -> String {
+    v.to_string()
+}
+
+/// Source rows not in the chain yet: commands and timeline events from a little
+/// behind the marks (`$1`, `$2`), votes from anywhere, each recorded by `$3`.
+const COMMANDS_UNSEALED: &str = "FROM commands_received c WHERE c.id > $1 AND c.received_at <= $3 \
+     AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.source = 'command' \
+     AND a.source_id = CAST(c.id AS TEXT))";
+const TIMELINE_UNSEALED: &str = "FROM timeline t WHERE t.id > $2 AND t.at <= $3 \
+     AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.source = 'timeline' \
+     AND a.source_id = CAST(t.id AS TEXT))";
+const VOTES_UNSEALED: &str = "FROM votes v WHERE v.at <= $3 \
+     AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.source = 'vote' \
+     AND a.source_id = CAST(v.run_id AS TEXT) || ':' || v.user_id)";
+
+impl Store {
+    /// How many source rows recorded up to `horizon` wait to be sealed. A read, so
+    /// an idle tick takes no write lock.
+    pub async fn unsealed_audit(&self, horizon: DateTime<Utc>) -> Result<i64, StoreError> {
+        let marks = sqlx::query("SELECT command_mark, timeline_mark FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let (command_mark, timeline_mark): (i64, i64) = (marks.try_get(0)?, marks.try_get(1)?);
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) {COMMANDS_UNSEALED}) + (SELECT COUNT(*) {TIMELINE_UNSEALED}) \
+             + (SELECT COUNT(*) {VOTES_UNSEALED})"
+        );
+        let n: i64 = sqlx::query_scalar(&self.sql(&sql))
+            .bind(command_mark - LOOKBACK)
+            .bind(timeline_mark - LOOKBACK)
+            .bind(millis(horizon))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    /// Seals every source row recorded up to `horizon` that is not in the chain
+    /// yet, in time order. Several processes may seal at once: the head row
+    /// serializes them. Returns how many entries were added.
+    pub async fn seal_audit(&self, horizon: DateTime<Utc>) -> Result<usize, StoreError> {
+        if self.unsealed_audit(horizon).await? == 0 {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        // Takes the head's row lock (PostgreSQL) or the write lock (SQLite) first.
+        sqlx::query(&self.sql("UPDATE audit_head SET sealing_at = $1 WHERE id = 1"))
+            .bind(millis(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+        let head = sqlx::query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (mut seq, mut prev) = match head {
+            Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+            None => (0, GENESIS.to_string()),
+        };
+        let marks = sqlx::query("SELECT command_mark, timeline_mark FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let (command_mark, timeline_mark): (i64, i64) = (marks.try_get(0)?, marks.try_get(1)?);
+        let until = millis(horizon);
+        let mut rows: Vec<Sourced> = Vec::new();
+        let commands = sqlx::query(&self.sql(&format!(
+            "SELECT c.id, c.received_at, c.platform, c.channel, c.user_id, c.text {COMMANDS_UNSEALED}"
+        )))
+        .bind(command_mark - LOOKBACK)
+        .bind(timeline_mark - LOOKBACK)
+        .bind(until)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in commands {
+            rows.push(command_row(&r)?);
+        }
+        let events = sqlx::query(&self.sql(&format!(
+            "SELECT t.id, t.incident_id, t.at, t.kind, t.actor, t.text, t.run_id, t.step_idx \
+             {TIMELINE_UNSEALED}"
+        )))
+        .bind(command_mark - LOOKBACK)
+        .bind(timeline_mark - LOOKBACK)
+        .bind(until)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in events {
+            rows.push(timeline_row(&r)?);
+        }
+        let votes = sqlx::query(&self.sql(&format!(
+            "SELECT v.run_id, v.user_id, v.role, v.approve, v.at {VOTES_UNSEALED}"
+        )))
+        .bind(command_mark - LOOKBACK)
+        .bind(timeline_mark - LOOKBACK)
+        .bind(until)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in votes {
+            rows.push(vote_row(&r)?);
+        }
+        rows.sort_by(|a, b| (a.at, a.source, &a.source_id).cmp(&(b.at, b.source, &b.source_id)));
+        let n = rows.len();
+        let (mut new_command_mark, mut new_timeline_mark) = (command_mark, timeline_mark);
+        for row in rows {
+            seq += 1;
+            let hash = link_hash(&prev, &row.content);
+            sqlx::query(&self.sql(
+                "INSERT INTO audit (seq, source, source_id, at, content, prev, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            ))
+            .bind(seq)
+            .bind(row.source)
+            .bind(&row.source_id)
+            .bind(row.at)
+            .bind(&row.content)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+            let id: i64 = row.source_id.parse().unwrap_or(0);
+            match row.source {
+                "command" => new_command_mark = new_command_mark.max(id),
+                "timeline" => new_timeline_mark = new_timeline_mark.max(id),
+                _ => {}
+            }
+            prev = hash;
+        }
+        sqlx::query(
+            &self.sql("UPDATE audit_head SET command_mark = $1, timeline_mark = $2 WHERE id = 1"),
+        )
+        .bind(new_command_mark)
+        .bind(new_timeline_mark)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The chain in order, from `since` to `until` (source times).
+    pub async fn audit_entries(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(&self.sql(
+            "SELECT seq, source, source_id, at, content, prev, hash FROM audit \
+             WHERE at >= $1 AND at <= $2 ORDER BY seq",
+        ))
+        .bind(since.map_or(i64::MIN, millis))
+        .bind(until.map_or(i64::MAX, millis))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    seq: r.try_get(0)?,
+                    source: r.try_get(1)?,
+                    source_id: r.try_get(2)?,
+                    at: from_millis(r.try_get(3)?),
+                    content: r.try_get(4)?,
+                    prev: r.try_get(5)?,
+                    hash: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Recomputes the chain and compares each entry with its source row.
+    pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
+        let entries = self.audit_entries(None, None).await?;
+        let mut prev = GENESIS.to_string();
+        for (i, e) in entries.iter().enumerate() {
+            let expected_seq = i as i64 + 1;
+            let broken = |what: String| AuditVerdict::Broken {
+                seq: expected_seq,
+                what,
+            };
+            if e.seq != expected_seq {
+                return Ok(broken(format!(
+                    "entry {expected_seq} is missing (the next is {}): removed",
+                    e.seq
+                )));
+            }
+            if e.prev != prev {
+                return Ok(broken(format!(
+                    "entry {} ({} {}) does not follow entry {}: removed or reordered",
+                    e.seq,
+                    e.source,
+                    e.source_id,
+                    e.seq - 1
+                )));
+            }
+            if link_hash(&e.prev, &e.content) != e.hash {
+                return Ok(broken(format!(
+                    "entry {} ({} {}) was changed in the audit table",
+                    e.seq, e.source, e.source_id
+                )));
+            }
+            match self.source_content(&e.source, &e.source_id).await? {
+                None => {
+                    return Ok(broken(format!(
+                        "entry {} ({} {}): its {} row was deleted",
+                        e.seq, e.source, e.source_id, e.source
+                    )))
+                }
+                Some(c) if c != e.content => {
+                    return Ok(broken(format!(
+                        "entry {} ({} {}): its {} row was changed after it was sealed",
+                        e.seq, e.source, e.source_id, e.source
+                    )))
+                }
+                Some(_) => {}
+            }
+            prev = e.hash.clone();
+        }
+        Ok(AuditVerdict::Intact {
+            entries: entries.len() as i64,
+            head: prev,
+        })
+    }
+
+    /// The canonical content of a source row as it is now, if it still exists.
+    async fn source_content(&self, source: &str, id: &str) -> Result<Option<String>, StoreError> {
+        let row = match source {
+            "command" => sqlx::query(&self.sql(
+                "SELECT id, received_at, platform, channel, user_id, text FROM commands_received WHERE id = $1",
+            ))
+            .bind(id.parse::<i64>().unwrap_or(-1))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| command_row(&r))
+            .transpose()?,
+            "timeline" => sqlx::query(&self.sql(
+                "SELECT id, incident_id, at, kind, actor, text, run_id, step_idx FROM timeline WHERE id = $1",
+            ))
+            .bind(id.parse::<i64>().unwrap_or(-1))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| timeline_row(&r))
+            .transpose()?,
+            "vote" => {
+                let (run, user) = id.split_once(':').unwrap_or((id, ""));
+                sqlx::query(&self.sql(
+                    "SELECT run_id, user_id, role, approve, at FROM votes WHERE run_id = $1 AND user_id = $2",
+                ))
+                .bind(run.parse::<i64>().unwrap_or(-1))
+                .bind(user)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| vote_row(&r))
+                .transpose()?
+            }
+            _ => None,
+        };
+        Ok(row.map(|r| r.content))
+    }
+}
+
+fn command_row(r: &sqlx::any::AnyRow) -> Result<Sourced, StoreError> {
+    let id: i64 = r.try_get(0)?;
+    let at: i64 = r.try_get(1)?;
+    let content = json!({
+        "id": id,
+        "at": at,
+        "platform": r.try_get::<String, _>(2)?,
+        "channel": r.try_get::<String, _>(3)?,
+        "user": r.try_get::<String, _>(4)?,
+        "text": r.try_get::<String, _>(5)?,
+    });
+    Ok(Sourced {
+        source: "command",
+        source_id: id.to_string(),
+        at,
+        content: canonical(content),
+    })
+}
+
+fn timeline_row(r: &sqlx::any::AnyRow) -> Result<Sourced, StoreError> {
+    let id: i64 = r.try_get(0)?;
+    let at: i64 = r.try_get(2)?;
+    let content = json!({
+        "id": id,
+        "incident": r.try_get::<String, _>(1)?,
+        "at": at,
+        "kind": r.try_get::<String, _>(3)?,
+        "actor": r.try_get::<Option<String>, _>(4)?,
+        "text": r.try_get::<String, _>(5)?,
+        "run": r.try_get::<Option<i64>, _>(6)?,
+        "step": r.try_get::<Option<i64>, _>(7)?,
+    });
+    Ok(Sourced {
+        source: "timeline",
+        source_id: id.to_string(),
+        at,
+        content: canonical(content),
+    })
+}
+
+fn vote_row(r: &sqlx::any::AnyRow) -> Result<Sourced, StoreError> {
+    let run: i64 = r.try_get(0)?;
+    let user: String = r.try_get(1)?;
+    let at: i64 = r.try_get(4)?;
+    let content = json!({
+        "run": run,
+        "user": user,
+        "role": r.try_get::<String, _>(2)?,
+        "approve": r.try_get::<i64, _>(3)? != 0,
+        "at": at,
+    });
+    Ok(Sourced {
+        source: "vote",
+        source_id: format!("{run}:{user}"),
+        at,
+        content: canonical(content),
+    })
+}
