@@ -474,6 +474,7 @@ impl World {
                 line = line.replace("{}", only);
             }
             let line = self.fill(&line).await;
+            self.app().await;
             let started = Instant::now();
             let got = debug(say(&self.app().await.0, &user, &line).await);
             let took = started.elapsed();
@@ -576,6 +577,11 @@ impl World {
                 self.pack.web.paths(),
                 strs(&a[verb]).iter().map(|x| x.to_string()).collect(),
             ),
+            "web_has" => {
+                let paths = self.pack.web.paths();
+                let want = s(&a[verb]).to_string();
+                self.check(i, a, paths.contains(&want), || format!("{paths:?}"));
+            }
             "web_count" => {
                 let path = s(&a[verb]);
                 let count = self.pack.web.paths().iter().filter(|p| *p == path).count();
@@ -975,7 +981,7 @@ struct Step {
 const VERBS: &[&str] = &[
     "say", "dir", "var", "standin", "sleeper", "script", "web", "exec", "patch", "commands",
     "redis_set", "write", "dump", "sleep_ms", "calls", "calls_of", "calls_count", "arg",
-    "remember_calls", "calls_count_as", "cwds", "web_paths", "web_count", "requests_to",
+    "remember_calls", "calls_count_as", "cwds", "web_paths", "web_has", "web_count", "requests_to",
     "request", "requests_auth", "steps", "step", "steps_from", "states", "steps_in",
     "run_state", "no_run", "same_incident", "incident", "open_incident", "posts",
     "transcript", "sql", "table", "redis_keys", "redis_get", "redis_ttl", "file",
