@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 use sqlx::{Column, Row, TypeInfo};
 use toml::{Table, Value};
 
-use super::{repo, say, App, Pack, Recorded, RecordingChat};
+use super::{kanban_enabled, repo, say, App, Env, Pack, Recorded, RecordingChat, StateDb};
 
 /// A pack's own set-up verb (`{ pm2 = [...] }`): returns false when `action` is not one.
 pub type Hook = fn(&World, &Table) -> bool;
@@ -35,8 +35,11 @@ macro_rules! scenarios {
 #[allow(unused_imports)]
 pub(crate) use scenarios;
 
+/// What a scenario runs against: a pack's services, or only a state database (the
+/// shipped or fixture commands on the embedded demo target).
 pub struct World {
-    pub pack: Pack,
+    pack: Option<Pack>,
+    plain: Option<Env>,
     name: String,
     vars: Vec<(String, String)>,
     queries: Table,
@@ -56,17 +59,28 @@ pub async fn run(file: &str, name: &str, hook: Option<Hook>) {
         .get(name)
         .and_then(Value::as_table)
         .unwrap_or_else(|| panic!("{file} has no [{name}]"));
-    let targets = test
+    let targets: Vec<(&str, &str)> = test
         .get("targets")
         .or(pack.get("targets"))
         .and_then(Value::as_table)
-        .expect("targets");
-    let targets: Vec<(&str, &str)> = targets
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str().expect("service")))
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), s(v)))
         .collect();
-    let fixture = pack["fixture"].as_str().expect("fixture");
-    let mut world = World::new(Pack::start(fixture, &targets).await, name, pack);
+    let mut world = World::new(name, pack);
+    match pack.get("fixture") {
+        Some(fixture) => world.start(Pack::start(s(fixture), &targets).await),
+        None => {
+            let db = match pack.get("state").map(s) {
+                Some("postgres") => StateDb::Postgres,
+                _ => StateDb::Sqlite,
+            };
+            world.plain = Some(match s(&pack["env"]) {
+                "shipped" => Env::shipped(db).await,
+                _ => Env::fixtures(db).await,
+            });
+        }
+    }
     let defaults = pack.get("setup").and_then(Value::as_array);
     let script = test.get("script").and_then(Value::as_array);
     for (i, action) in defaults.into_iter().chain(script).flatten().enumerate() {
@@ -115,17 +129,11 @@ fn to_json(v: &Value) -> Json {
 }
 
 impl World {
-    fn new(pack: Pack, name: &str, spec: &Table) -> World {
-        let db_name = pack.db_url.rsplit('/').next().expect("db name").to_string();
-        let mut vars = vec![
-            (
-                "today".into(),
-                chrono::Utc::now().format("%Y%m%d").to_string(),
-            ),
-            ("db_name".into(), db_name),
-            ("web_url".into(), pack.web.url()),
-            ("standins".into(), pack.standins.path()),
-        ];
+    fn new(name: &str, spec: &Table) -> World {
+        let mut vars = vec![(
+            "today".into(),
+            chrono::Utc::now().format("%Y%m%d").to_string(),
+        )];
         for (k, v) in spec
             .get("vars")
             .and_then(Value::as_table)
@@ -135,7 +143,8 @@ impl World {
             vars.push((k.clone(), s(v).to_string()));
         }
         World {
-            pack,
+            pack: None,
+            plain: None,
             name: name.into(),
             vars,
             queries: spec
@@ -147,6 +156,41 @@ impl World {
             app: None,
             cwd: spec.get("cwd").and_then(Value::as_bool).unwrap_or(false),
             memo: HashMap::new(),
+        }
+    }
+
+    fn start(&mut self, pack: Pack) {
+        let db_name = pack.db_url.rsplit('/').next().expect("db name");
+        self.vars.extend([
+            ("db_name".into(), db_name.to_string()),
+            ("web_url".into(), pack.web.url()),
+            ("standins".into(), pack.standins.path()),
+        ]);
+        self.pack = Some(pack);
+    }
+
+    /// The pack's services (a `[pack]` with a `fixture`).
+    pub fn pack(&self) -> &Pack {
+        self.pack
+            .as_ref()
+            .expect("this verb needs a [pack] fixture")
+    }
+
+    fn pack_mut(&mut self) -> &mut Pack {
+        self.pack
+            .as_mut()
+            .expect("this verb needs a [pack] fixture")
+    }
+
+    pub fn env(&self) -> &Env {
+        self.plain.as_ref().unwrap_or_else(|| &self.pack().env)
+    }
+
+    fn env_mut(&mut self) -> &mut Env {
+        match (&mut self.plain, &mut self.pack) {
+            (Some(env), _) => env,
+            (None, Some(pack)) => &mut pack.env,
+            (None, None) => panic!("a world has a pack or an env"),
         }
     }
 
@@ -215,7 +259,7 @@ impl World {
     /// The app (built on first use, after the set-up) and its recording chat.
     pub async fn app(&mut self) -> &(App, Arc<RecordingChat>) {
         if self.app.is_none() {
-            self.app = Some(self.pack.app().await);
+            self.app = Some(self.env().app().await);
         }
         self.app.as_ref().expect("app")
     }
@@ -229,11 +273,11 @@ impl World {
 
     /// A stand-in that records its argv (and, in a `cwd` pack, the directory it ran in).
     pub fn standin(&self, name: &str, stdout: &str, code: i32) {
-        self.pack.standins.add(name, stdout, code);
+        self.pack().standins.add(name, stdout, code);
         if !self.cwd {
             return;
         }
-        let dir = PathBuf::from(self.pack.standins.path());
+        let dir = PathBuf::from(self.pack().standins.path());
         let script = dir.join(name);
         let text = std::fs::read_to_string(&script).expect("stand-in");
         let note = format!(
@@ -245,7 +289,7 @@ impl World {
 
     /// `program directory` per call, with the `{repo}` directory shown as `REPO`.
     fn cwds(&self) -> Vec<String> {
-        let log = Path::new(&self.pack.standins.path()).join("cwd.log");
+        let log = Path::new(&self.pack().standins.path()).join("cwd.log");
         std::fs::read_to_string(log)
             .unwrap_or_default()
             .lines()
@@ -258,7 +302,7 @@ impl World {
         let sql = s(&a["sql"]);
         let sql = self.queries.get(sql).map_or(sql, s).to_string();
         let sql = self.fill(&sql).await;
-        let pool = self.pack.pg().await;
+        let pool = self.pack().pg().await;
         let mut q = sqlx::query(&sql);
         if let Some(b) = bind {
             q = q.bind(b.to_string());
@@ -311,6 +355,26 @@ impl World {
         for p in self.texts(a, "lacks").await {
             self.check(i, a, !got.contains(&p), || format!("{got:?} lacks {p:?}"));
         }
+        let any = self.texts(a, "any").await;
+        if !any.is_empty() {
+            let ok = any.iter().any(|p| got.contains(p.as_str()));
+            self.check(i, a, ok, || format!("{got:?} contains one of {any:?}"));
+        }
+        if let Some(re) = a.get("lines") {
+            let re = regex::Regex::new(s(re)).expect("regex");
+            let lines: Vec<&str> = got.lines().filter(|l| re.is_match(l)).collect();
+            if let Some(c) = a.get("line_count") {
+                self.same(i, a, lines.len() as i64, n(c));
+            }
+            for (l, end) in lines
+                .iter()
+                .zip(strs(a.get("line_ends").unwrap_or(&Value::Array(vec![]))))
+            {
+                self.check(i, a, l.ends_with(end), || {
+                    format!("{l:?} ends with {end:?}")
+                });
+            }
+        }
         let order = self.texts(a, "order").await;
         let at: Vec<Option<usize>> = order.iter().map(|p| got.find(p.as_str())).collect();
         let ok = at.iter().all(Option::is_some) && at.windows(2).all(|w| w[0] < w[1]);
@@ -342,13 +406,13 @@ impl World {
                 self.vars
                     .push((format!("{name}.real"), real.display().to_string()));
                 if let Some(var) = a.get("var") {
-                    self.pack.var(s(var), &path.display().to_string());
+                    self.pack_mut().var(s(var), &path.display().to_string());
                 }
                 self.keep.push(dir);
             }
             "var" => {
                 let value = self.text(a, "value").await.expect("value");
-                self.pack.var(s(&a["var"]), &value);
+                self.pack_mut().var(s(&a["var"]), &value);
             }
             "standin" => {
                 let stdout = self.text(a, "stdout").await.unwrap_or_default();
@@ -356,14 +420,14 @@ impl World {
                 self.standin(s(&a["standin"]), &stdout, code);
             }
             "sleeper" => {
-                self.pack
+                self.pack()
                     .standins
                     .add_sleeper(s(&a["sleeper"]), n(&a["seconds"]) as u32);
             }
             "script" => {
                 let path = self.text(a, "script").await.expect("path");
                 let body = self.text(a, "body").await.expect("body");
-                self.pack.standins.script_at(Path::new(&path), &body);
+                self.pack().standins.script_at(Path::new(&path), &body);
             }
             "web" => {
                 let (method, path) = s(&a["web"]).split_once(' ').expect("METHOD /path");
@@ -378,10 +442,10 @@ impl World {
                         (n(&x[0]) as u16, to_json(&x[1]))
                     })
                     .collect();
-                self.pack.web.sequence(method, path, answers);
+                self.pack().web.sequence(method, path, answers);
             }
             "exec" => {
-                let pool = self.pack.pg().await;
+                let pool = self.pack().pg().await;
                 sqlx::raw_sql(s(&a["exec"]))
                     .execute(&pool)
                     .await
@@ -389,9 +453,9 @@ impl World {
                 pool.close().await;
             }
             "patch" => {
-                let dir = self
-                    .pack
-                    .patch_commands(s(&a["patch"]), s(&a["from"]), s(&a["to"]));
+                let dir =
+                    self.pack_mut()
+                        .patch_commands(s(&a["patch"]), s(&a["from"]), s(&a["to"]));
                 self.keep.push(dir);
             }
             "commands" => self.commands(a),
@@ -399,7 +463,7 @@ impl World {
                 let _: () = redis::cmd("SET")
                     .arg(s(&a["redis_set"]))
                     .arg(s(&a["value"]))
-                    .query_async(&mut self.pack.redis().await)
+                    .query_async(&mut self.pack().redis().await)
                     .await
                     .expect("SET");
             }
@@ -419,7 +483,7 @@ impl World {
                 let path = self.text(a, "dump").await.expect("path");
                 let out = std::process::Command::new("pg_dump")
                     .args(["--clean", "--if-exists", "--no-owner", "-f", &path])
-                    .args(["-d", &self.pack.db_url])
+                    .args(["-d", &self.pack().db_url])
                     .output()
                     .expect("pg_dump runs");
                 assert!(out.status.success(), "{out:?}");
@@ -443,7 +507,7 @@ impl World {
             }
             std::fs::write(to, text).expect("write command file");
         }
-        self.pack.env.settings.file.warroom.commands_dir = dir.path().display().to_string();
+        self.env_mut().settings.file.warroom.commands_dir = dir.path().display().to_string();
         self.keep.push(dir);
     }
 
@@ -474,6 +538,9 @@ impl World {
                 line = line.replace("{}", only);
             }
             let line = self.fill(&line).await;
+            if a.contains_key("reply") {
+                self.app().await.1.clear();
+            }
             self.app().await;
             let started = Instant::now();
             let got = debug(say(&self.app().await.0, &user, &line).await);
@@ -489,6 +556,13 @@ impl World {
                 let ok = strs(any).contains(&got.as_str());
                 self.check(i, a, ok, || format!("{}: got {got}", ctx()));
             }
+            if let Some(reply) = self.text(a, "reply").await {
+                let posts = self.app().await.1.posts();
+                let ok = posts.len() == 1 && posts[0].text().contains(&reply);
+                self.check(i, a, ok, || {
+                    format!("{}: one reply saying {reply:?}", ctx())
+                });
+            }
             if let Some(ms) = a.get("within_ms") {
                 let ok = took < Duration::from_millis(n(ms) as u64);
                 self.check(i, a, ok, || format!("{}: took {took:?}", ctx()));
@@ -501,8 +575,8 @@ impl World {
         match verb {
             "calls" | "calls_of" => {
                 let calls = match a.get("calls_of") {
-                    Some(p) => self.pack.standins.calls_of(s(p)),
-                    None => self.pack.standins.calls(),
+                    Some(p) => self.pack().standins.calls_of(s(p)),
+                    None => self.pack().standins.calls(),
                 };
                 if let Some(count) = a.get("count") {
                     self.same(i, a, calls.len() as i64, n(count));
@@ -531,17 +605,19 @@ impl World {
                     self.same(i, a, calls[r].to_vec(), expected);
                 }
             }
-            "calls_count" => self.same(i, a, self.pack.standins.calls().len() as i64, n(&a[verb])),
+            "calls_count" => {
+                self.same(i, a, self.pack().standins.calls().len() as i64, n(&a[verb]))
+            }
             "remember_calls" => {
-                let len = self.pack.standins.calls().len();
+                let len = self.pack().standins.calls().len();
                 self.memo.insert(s(&a[verb]).into(), Json::from(len));
             }
             "calls_count_as" => {
-                let len = Json::from(self.pack.standins.calls().len());
+                let len = Json::from(self.pack().standins.calls().len());
                 self.same(i, a, len, self.memo[s(&a[verb])].clone());
             }
             "arg" => {
-                let calls = self.pack.standins.calls_of(s(&a["of"]));
+                let calls = self.pack().standins.calls_of(s(&a["of"]));
                 let call = &calls[a.get("call").map_or(0, n) as usize];
                 let arg = call[n(&a[verb]) as usize].as_str();
                 if let Some(re) = a.get("matches") {
@@ -574,23 +650,29 @@ impl World {
             "web_paths" => self.same(
                 i,
                 a,
-                self.pack.web.paths(),
+                self.pack().web.paths(),
                 strs(&a[verb]).iter().map(|x| x.to_string()).collect(),
             ),
             "web_has" => {
-                let paths = self.pack.web.paths();
+                let paths = self.pack().web.paths();
                 let want = s(&a[verb]).to_string();
                 self.check(i, a, paths.contains(&want), || format!("{paths:?}"));
             }
             "web_count" => {
                 let path = s(&a[verb]);
-                let count = self.pack.web.paths().iter().filter(|p| *p == path).count();
+                let count = self
+                    .pack()
+                    .web
+                    .paths()
+                    .iter()
+                    .filter(|p| *p == path)
+                    .count();
                 self.same(i, a, count as i64, n(&a["is"]));
             }
             "requests_to" => {
                 let path = s(&a[verb]);
                 let hits: Vec<_> = self
-                    .pack
+                    .pack()
                     .web
                     .requests()
                     .into_iter()
@@ -606,7 +688,7 @@ impl World {
                 );
             }
             "request" => {
-                let requests = self.pack.web.requests();
+                let requests = self.pack().web.requests();
                 if let Some(total) = a.get("total") {
                     self.same(i, a, requests.len() as i64, n(total));
                 }
@@ -623,7 +705,7 @@ impl World {
                 }
             }
             "requests_auth" => {
-                let requests = self.pack.web.requests();
+                let requests = self.pack().web.requests();
                 let auth = Some(s(&a[verb]));
                 self.check(
                     i,
@@ -646,7 +728,51 @@ impl World {
                     .unwrap()
                     .expect("the run");
                 self.same(i, a, debug(got.state), s(&a[verb]).to_string());
+                if let Some(detail) = a.get("detail") {
+                    self.same(i, a, got.detail.as_deref(), Some(s(detail)));
+                }
             }
+            "kanban" => {
+                self.app().await; // the app seeds the demo database
+                let got = kanban_enabled(self.env()).await;
+                self.same(i, a, got, n(&a[verb]));
+            }
+            "clear" => self.app().await.1.clear(),
+            "post_count" => {
+                let got = self.app().await.1.posts().len() as i64;
+                self.same(i, a, got, n(&a[verb]));
+            }
+            "close_store" => self.app().await.0.store.close().await,
+            "recorded" | "recorded_count" | "recorded_all" => {
+                let got = self.app().await.0.store.commands().await.unwrap();
+                if let Some(c) = a.get("recorded_count") {
+                    self.same(i, a, got.len() as i64, n(c));
+                }
+                if let Some(o) = a.get("recorded_all") {
+                    let ok = got.iter().all(|(_, outcome, _)| outcome == s(o));
+                    self.check(i, a, ok, || format!("{got:?}"));
+                }
+                if let Some(want) = a.get("recorded") {
+                    let pairs: Vec<(&str, &str)> = got
+                        .iter()
+                        .map(|(t, o, _)| (t.as_str(), o.as_str()))
+                        .collect();
+                    let want: Vec<Vec<&str>> =
+                        want.as_array().expect("rows").iter().map(strs).collect();
+                    let want: Vec<(&str, &str)> = want.iter().map(|r| (r[0], r[1])).collect();
+                    self.same(i, a, pairs, want);
+                }
+                if let Some(p) = a.get("detail_of_post") {
+                    let post = self.app().await.1.posts()[n(p) as usize].text().to_string();
+                    let details: Vec<Option<&str>> = got.iter().map(|c| c.2.as_deref()).collect();
+                    self.same(i, a, details, vec![Some(post.as_str())]);
+                }
+            }
+            "timeline_has"
+            | "timeline_kinds"
+            | "timeline_kinds_include"
+            | "roles"
+            | "action_item" => self.incident_records(i, a, verb).await,
             "no_run" => {
                 let got = self.app().await.0.store.run(n(&a[verb])).await.unwrap();
                 self.check(i, a, got.is_none(), || format!("{got:?}"));
@@ -680,6 +806,20 @@ impl World {
                 if let Some(severity) = a.get("severity") {
                     self.same(i, a, found.severity.as_str(), s(severity));
                 }
+                let (starts, ends) = (
+                    a.get("id_starts").map_or("", s),
+                    a.get("id_ends").map_or("", s),
+                );
+                let ok = found.id.starts_with(starts) && found.id.ends_with(ends);
+                self.check(i, a, ok, || found.id.clone());
+                if let Some(m) = a.get("mitigated") {
+                    self.same(
+                        i,
+                        a,
+                        found.mitigated_at.is_some(),
+                        m.as_bool() == Some(true),
+                    );
+                }
             }
             "posts" => self.posts(i, a).await,
             "transcript" => {
@@ -689,7 +829,7 @@ impl World {
             "sql" => self.sql(i, a).await,
             "table" => {
                 let name = s(&a[verb]);
-                let pool = self.pack.pg().await;
+                let pool = self.pack().pg().await;
                 let found: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
                     .bind(name)
                     .fetch_one(&pool)
@@ -701,7 +841,7 @@ impl World {
             "redis_keys" => {
                 let keys: Vec<String> = redis::cmd("KEYS")
                     .arg("*")
-                    .query_async(&mut self.pack.redis().await)
+                    .query_async(&mut self.pack().redis().await)
                     .await
                     .unwrap();
                 self.same(
@@ -714,7 +854,7 @@ impl World {
             "redis_get" => {
                 let got: Option<String> = redis::cmd("GET")
                     .arg(s(&a[verb]))
-                    .query_async(&mut self.pack.redis().await)
+                    .query_async(&mut self.pack().redis().await)
                     .await
                     .unwrap();
                 self.same(i, a, got.as_deref(), Some(s(&a["is"])));
@@ -722,7 +862,7 @@ impl World {
             "redis_ttl" => {
                 let ttl: i64 = redis::cmd("TTL")
                     .arg(s(&a[verb]))
-                    .query_async(&mut self.pack.redis().await)
+                    .query_async(&mut self.pack().redis().await)
                     .await
                     .unwrap();
                 self.check(i, a, (n(&a["min"])..=n(&a["max"])).contains(&ttl), || {
@@ -802,6 +942,10 @@ impl World {
                 }
             }
             "states" => {
+                if let Some(names) = a.get("names") {
+                    let got: Vec<&str> = steps.iter().map(|st| st.name.as_str()).collect();
+                    self.same(i, a, got, strs(names));
+                }
                 let got: Vec<String> = steps.iter().map(state).collect();
                 self.same(
                     i,
@@ -854,6 +998,53 @@ impl World {
         }
     }
 
+    /// The open incident's timeline, roles and action items.
+    async fn incident_records(&mut self, i: usize, a: &Table, verb: &str) {
+        let store = &self.app().await.0.store;
+        let incident = store
+            .open_incident("C_INC")
+            .await
+            .unwrap()
+            .expect("an open incident");
+        let timeline = store.timeline(&incident.id).await.unwrap();
+        let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
+        match verb {
+            "timeline_has" => {
+                let actor = a.get("actor").map(s);
+                let ok = timeline.iter().any(|e| {
+                    e.text == s(&a[verb]) && actor.is_none_or(|w| e.actor.as_deref() == Some(w))
+                });
+                self.check(i, a, ok, || format!("{timeline:?}"));
+            }
+            "timeline_kinds" => self.same(i, a, kinds, strs(&a[verb])),
+            "timeline_kinds_include" => {
+                let ok = strs(&a[verb]).iter().all(|k| kinds.contains(k));
+                self.check(i, a, ok, || format!("{kinds:?}"));
+            }
+            "roles" => {
+                let got = store.incident_roles(&incident.id).await.unwrap();
+                let want: Vec<(String, String)> = a[verb]
+                    .as_array()
+                    .expect("rows")
+                    .iter()
+                    .map(|r| (s(&r[0]).to_string(), s(&r[1]).to_string()))
+                    .collect();
+                self.same(i, a, got, want);
+            }
+            _ => {
+                let items = store.action_items(&incident.id).await.unwrap();
+                let item = &items[n(&a[verb]) as usize];
+                let got = (
+                    item.text.as_str(),
+                    item.owner.as_deref(),
+                    item.due.as_deref(),
+                );
+                let want = strs(&a["is"]);
+                self.same(i, a, got, (want[0], Some(want[1]), Some(want[2])));
+            }
+        }
+    }
+
     /// Posts of `kind` (`channel`, `with` a text), then `count`, and text checks on the
     /// one at `index` (negative: from the end), or on `every` one of them.
     async fn posts(&mut self, i: usize, a: &Table) {
@@ -862,7 +1053,7 @@ impl World {
         let picked: Vec<Recorded> = chat
             .posts()
             .into_iter()
-            .filter(|p| debug(p.post.kind) == s(&a["posts"]))
+            .filter(|p| s(&a["posts"]) == "*" || debug(p.post.kind) == s(&a["posts"]))
             .filter(|p| a.get("channel").is_none_or(|c| p.post.channel == s(c)))
             .filter(|p| with.as_ref().is_none_or(|w| p.text().contains(w.as_str())))
             .collect();
@@ -889,6 +1080,36 @@ impl World {
         };
         for post in chosen {
             self.text_checks(i, a, post.text()).await;
+            if let Some(e) = a.get("ephemeral") {
+                self.same(
+                    i,
+                    a,
+                    post.post.ephemeral_to.is_some(),
+                    e.as_bool() == Some(true),
+                );
+            }
+            if let Some(b) = a.get("buttons") {
+                let got: Vec<&str> = post
+                    .post
+                    .buttons
+                    .iter()
+                    .map(|b| b.command.as_str())
+                    .collect();
+                self.same(i, a, got, strs(b));
+            }
+            if let Some(b) = a.get("first_button") {
+                self.same(i, a, post.post.buttons[0].command.as_str(), s(b));
+            }
+            if let Some(c) = a.get("in") {
+                self.same(i, a, post.post.channel.as_str(), s(c));
+            }
+            if let Some(b) = a.get("button_count") {
+                self.same(i, a, post.post.buttons.len() as i64, n(b));
+            }
+            if let Some(e) = a.get("edits_at_least") {
+                let ok = post.edits.len() as i64 >= n(e);
+                self.check(i, a, ok, || format!("{} edits", post.edits.len()));
+            }
             if let Some(m) = a.get("mentions") {
                 self.same(
                     i,
@@ -896,9 +1117,6 @@ impl World {
                     post.post.mentions.clone(),
                     strs(m).iter().map(|x| x.to_string()).collect(),
                 );
-            }
-            if let Some(c) = a.get("in") {
-                self.same(i, a, post.post.channel.as_str(), s(c));
             }
         }
     }
@@ -985,7 +1203,9 @@ const VERBS: &[&str] = &[
     "request", "requests_auth", "steps", "step", "steps_from", "states", "steps_in",
     "run_state", "no_run", "same_incident", "incident", "open_incident", "posts",
     "transcript", "sql", "table", "redis_keys", "redis_get", "redis_ttl", "file",
-    "same_mtime", "dir_count", "first_file_in",
+    "same_mtime", "dir_count", "first_file_in", "kanban", "clear", "post_count", "close_store",
+    "recorded", "recorded_count", "recorded_all", "timeline_has", "timeline_kinds",
+    "timeline_kinds_include", "roles", "action_item",
 ];
 
 /// A row's columns as JSON, by their PostgreSQL type.
