@@ -344,6 +344,12 @@ impl World {
                 format!("{got:?} starts with {p:?}")
             });
         }
+        if let Some(p) = self.text(a, "ends_trimmed").await {
+            let got = got.trim_end();
+            self.check(i, a, got.ends_with(&p), || {
+                format!("{got:?} ends with {p:?}")
+            });
+        }
         if let Some(p) = self.text(a, "ends").await {
             self.check(i, a, got.ends_with(&p), || {
                 format!("{got:?} ends with {p:?}")
@@ -362,7 +368,19 @@ impl World {
         }
         if let Some(re) = a.get("lines") {
             let re = regex::Regex::new(s(re)).expect("regex");
-            let lines: Vec<&str> = got.lines().filter(|l| re.is_match(l)).collect();
+            let with = a.get("lines_with").map_or("", s);
+            let lines: Vec<&str> = got
+                .lines()
+                .filter(|l| re.is_match(l) && l.contains(with))
+                .collect();
+            if let Some(end) = a.get("line_any_ends") {
+                let ok = lines.iter().any(|l| l.ends_with(s(end)));
+                self.check(i, a, ok, || format!("{lines:?}"));
+            }
+            if let Some(end) = a.get("line_last_ends") {
+                let ok = lines.last().is_some_and(|l| l.ends_with(s(end)));
+                self.check(i, a, ok, || format!("{lines:?}"));
+            }
             if let Some(c) = a.get("line_count") {
                 self.same(i, a, lines.len() as i64, n(c));
             }
@@ -784,9 +802,15 @@ impl World {
                 self.same(i, a, first, second);
             }
             "incident" | "open_incident" => {
+                let id = match a.get("incident") {
+                    Some(Value::String(id)) => Some(self.fill(id).await),
+                    _ => None,
+                };
                 let store = &self.app().await.0.store;
                 let found = if verb == "open_incident" {
                     store.open_incident(s(&a[verb])).await.unwrap()
+                } else if let Some(id) = id {
+                    store.incident(&id).await.unwrap()
                 } else {
                     let id = store
                         .run(n(&a[verb]))
@@ -800,6 +824,7 @@ impl World {
                     return self.check(i, a, found.is_none(), || format!("{found:?}"));
                 }
                 let found = found.expect("the incident");
+                let timers = store.timers(&found.id).await.unwrap();
                 if let Some(status) = a.get("status") {
                     self.same(i, a, found.status.as_str(), s(status));
                 }
@@ -819,6 +844,23 @@ impl World {
                         found.mitigated_at.is_some(),
                         m.as_bool() == Some(true),
                     );
+                }
+                if a.get("timers_done").and_then(Value::as_bool) == Some(true) {
+                    let ok = timers
+                        .iter()
+                        .all(|(_, _, fired, cancelled)| *fired || *cancelled);
+                    self.check(i, a, ok, || format!("every clock stopped: {timers:?}"));
+                }
+                let kinds: Vec<&str> = timers.iter().map(|t| t.0.as_str()).collect();
+                for k in a.get("timers_include").map(strs).unwrap_or_default() {
+                    self.check(i, a, kinds.contains(&k), || {
+                        format!("{k} missing from {kinds:?}")
+                    });
+                }
+                if let Some(name) = a.get("timer") {
+                    let at = timers.iter().find(|t| t.0 == s(name)).expect("the timer").1;
+                    let minutes = (at - found.detected_at).num_minutes();
+                    self.same(i, a, minutes, n(&a["minutes"]));
                 }
             }
             "posts" => self.posts(i, a).await,
