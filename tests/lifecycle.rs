@@ -11,14 +11,6 @@ use warroom::app::Outcome;
 use warroom::chat::PostKind;
 use warroom::incident::clock::{tick, ManualClock};
 
-common::scenario::scenarios! { "lifecycle.toml", None;
-    each_transition_posts_the_filled_template_to_stakeholders,
-    lifecycle_commands_need_an_open_incident_and_a_role,
-    a_runbook_opens_the_incident_with_its_clocks_and_tells_stakeholders,
-    a_checklist_is_ticked_item_by_item_in_place_and_each_tick_is_on_the_timeline,
-    an_incident_naming_a_component_runs_on_that_components_rto,
-}
-
 #[tokio::test]
 async fn rto_warnings_and_escalations_fire_at_the_right_simulated_times() {
     let env = Env::shipped(StateDb::Sqlite).await;
@@ -128,52 +120,42 @@ async fn clocks_survive_a_restart_without_refiring_or_resetting() {
     assert!(chat.transcript().contains("80% of the P0 RTO used"));
 }
 
+/// A chat message (not a command) in the incident channel, as the platform recorded it.
+async fn said(app: &warroom::app::App, user: &str, text: &str, at: chrono::DateTime<chrono::Utc>) {
+    app.store
+        .record_message("console", "C_INC", user, text, at, None)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_export_of_a_scripted_incident_has_every_event_in_order_with_durations() {
     let env = Env::shipped(StateDb::Sqlite).await;
     let (app, _chat) = env.app().await;
     let t0 = chrono::Utc::now();
-    app.store
-        .record_message(
-            "console",
-            "C_INC",
-            "U_ONCALL",
-            "errors spiking since the deploy",
-            t0 - chrono::Duration::minutes(2),
-            None,
-        )
-        .await
-        .unwrap();
-    say(
+    said(
         &app,
         "U_ONCALL",
-        "/kanban-selective-off reason=\"slow DnD\" top=2 settle=10ms",
+        "errors spiking since the deploy",
+        t0 - chrono::Duration::minutes(2),
     )
     .await;
-    say(&app, "U_LEAD", "/approve RUN-1").await;
-    app.store
-        .record_message(
-            "console",
-            "C_INC",
-            "U_LEAD",
-            "p95 back under 500ms",
-            chrono::Utc::now(),
-            None,
-        )
-        .await
-        .unwrap();
+    let line = "/kanban-selective-off reason=\"slow DnD\" top=2 settle=10ms";
+    for (user, text) in [("U_ONCALL", line), ("U_LEAD", "/approve RUN-1")] {
+        say(&app, user, text).await;
+    }
+    said(&app, "U_LEAD", "p95 back under 500ms", chrono::Utc::now()).await;
     // Times are kept to the millisecond, and on a tie events sort before
     // messages: the ack must come at least a millisecond after what was said.
     // (Regression: the test failed whenever both fell in the same millisecond.)
     tokio::time::sleep(Duration::from_millis(2)).await;
-    say(&app, "U_ONCALL", "/ack").await;
-    say(
-        &app,
-        "U_ONCALL",
+    for text in [
+        "/ack",
         "/action \"Load-test Kanban V2 | sockets\" owner=@U_LEAD due=2026-12-01",
-    )
-    .await;
-    say(&app, "U_ONCALL", "/incident resolve").await;
+        "/incident resolve",
+    ] {
+        say(&app, "U_ONCALL", text).await;
+    }
     let id = format!("INC-{}-001", chrono::Utc::now().format("%Y%m%d"));
 
     let dir = tempfile::tempdir().unwrap();
@@ -231,4 +213,12 @@ async fn the_export_of_a_scripted_incident_has_every_event_in_order_with_duratio
         "{svg}"
     );
     assert!(!svg.contains("<script"));
+}
+
+common::scenario::scenarios! { "lifecycle.toml", None;
+    each_transition_posts_the_filled_template_to_stakeholders,
+    lifecycle_commands_need_an_open_incident_and_a_role,
+    a_runbook_opens_the_incident_with_its_clocks_and_tells_stakeholders,
+    a_checklist_is_ticked_item_by_item_in_place_and_each_tick_is_on_the_timeline,
+    an_incident_naming_a_component_runs_on_that_components_rto,
 }

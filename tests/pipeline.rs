@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{kanban_enabled, msg, say, Env, StateDb};
+use common::{demo_value, kanban_enabled, msg, say, Env, StateDb};
 use warroom::app::Outcome;
 use warroom::runbook::run::{RunState, StepState};
 
@@ -84,13 +84,8 @@ async fn a_run_whose_process_died_mid_step_is_reported_interrupted_and_not_rerun
         "{}",
         chat.transcript()
     );
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.demo_db().display()))
-        .await
-        .unwrap();
-    let name: String = sqlx::query_scalar("SELECT name FROM Companies WHERE id = 'company-002'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let name: String =
+        demo_value(&env, "SELECT name FROM Companies WHERE id = 'company-002'").await;
     assert_eq!(name, "Company 2", "the interrupted step was not re-run");
     assert_eq!(app.recover().await.unwrap(), 0, "reported once");
 }

@@ -15,16 +15,12 @@ async fn two_replicas(env: &Env) -> ((App, Arc<RecordingChat>), (App, Arc<Record
 }
 
 async fn company_001_flag(env: &Env) -> String {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.demo_db().display()))
-        .await
-        .unwrap();
-    let v: String = sqlx::query_scalar("SELECT json_extract(settings, '$.kanbanV2Enabled') FROM Companies WHERE id = 'company-001'")
-        .fetch_one(&pool)
-        .await
-        .map(|v: i64| v.to_string())
-        .unwrap();
-    pool.close().await;
-    v
+    let v: i64 = common::demo_value(
+        env,
+        "SELECT json_extract(settings, '$.kanbanV2Enabled') FROM Companies WHERE id = 'company-001'",
+    )
+    .await;
+    v.to_string()
 }
 
 #[tokio::test]

@@ -174,17 +174,27 @@ pub async fn say(app: &App, user: &str, text: &str) -> Outcome {
 
 /// Number of demo companies with Kanban V2 on.
 pub async fn kanban_enabled(env: &Env) -> i64 {
+    demo_value(
+        env,
+        "SELECT COALESCE(SUM(CASE WHEN json_extract(settings, '$.kanbanV2Enabled') THEN 1 ELSE 0 END), 0) FROM Companies",
+    )
+    .await
+}
+
+/// One value from the embedded demo database (the demo target's SQLite file).
+pub async fn demo_value<T>(env: &Env, sql: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
+{
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.demo_db().display()))
         .await
         .expect("demo db");
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(CASE WHEN json_extract(settings, '$.kanbanV2Enabled') THEN 1 ELSE 0 END), 0) FROM Companies",
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("count");
+    let v: T = sqlx::query_scalar(sql)
+        .fetch_one(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     pool.close().await;
-    n
+    v
 }
 
 /// A runbook pack wired to real services: a fresh PostgreSQL database loaded with the
