@@ -47,6 +47,8 @@ pub struct World {
     app: Option<(App, Arc<RecordingChat>)>,
     cwd: bool,
     memo: HashMap<String, Json>,
+    /// How many of the actions are the `[pack] setup` (for naming one in a failure).
+    setup: usize,
 }
 
 /// Runs the scenario `name` of `tests/scenarios/file`.
@@ -156,6 +158,10 @@ impl World {
             app: None,
             cwd: spec.get("cwd").and_then(Value::as_bool).unwrap_or(false),
             memo: HashMap::new(),
+            setup: spec
+                .get("setup")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len),
         }
     }
 
@@ -312,11 +318,19 @@ impl World {
         Ok(rows?.iter().map(columns).collect())
     }
 
+    /// Which action `i` is: of the `[pack] setup` or of the test's `script`.
+    fn at(&self, i: usize) -> String {
+        match i.checked_sub(self.setup) {
+            Some(j) => format!("[{}] script action {j}", self.name),
+            None => format!("[{}] [pack] setup action {i}", self.name),
+        }
+    }
+
     fn fail(&self, i: usize, a: &Table, what: String) -> ! {
         let why = a.get("why").map(s).unwrap_or("");
         panic!(
-            "[{}] action {i} `{a}`: {what}\n{why}\n--- transcript ---\n{}",
-            self.name,
+            "{} `{a}`: {what}\n{why}\n--- transcript ---\n{}",
+            self.at(i),
             self.transcript()
         )
     }
@@ -403,8 +417,15 @@ impl World {
         let verb = VERBS
             .iter()
             .find(|v| a.contains_key(**v))
-            .unwrap_or_else(|| panic!("[{}] action {i} `{a}` has no verb", self.name))
+            .unwrap_or_else(|| panic!("{} `{a}` has no verb", self.at(i)))
             .to_string();
+        let unknown: Vec<&String> = a
+            .keys()
+            .filter(|k| !VERBS.contains(&k.as_str()) && !DETAILS.contains(&k.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            panic!("{} `{a}`: unknown {unknown:?}", self.at(i));
+        }
         match verb.as_str() {
             "say" => self.say(i, a).await,
             "dir" => {
@@ -1248,6 +1269,22 @@ const VERBS: &[&str] = &[
     "same_mtime", "dir_count", "first_file_in", "kanban", "clear", "post_count", "close_store",
     "recorded", "recorded_count", "recorded_all", "timeline_has", "timeline_kinds",
     "timeline_kinds_include", "roles", "action_item",
+];
+
+/// The details an action may give beside its verb; any other key is a mistake.
+#[rustfmt::skip]
+const DETAILS: &[&str] = &[
+    "actor", "all", "answers", "any", "as", "auth", "bind", "bind_each", "body", "button_count",
+    "buttons", "call", "canonical", "channel", "code", "contains", "count", "dated", "detail",
+    "detail_of_post", "each", "edit", "edits_at_least", "ends", "ends_trimmed", "ephemeral",
+    "every", "exists", "fails", "first_button", "first_output", "from", "id_ends", "id_starts",
+    "in", "index", "is", "is_any", "is_not", "json", "lacks", "line_any_ends", "line_count",
+    "line_ends", "line_last_ends", "lines", "lines_with", "matches", "max", "mentions", "min",
+    "minutes", "mitigated", "mtime", "name", "name_ends", "name_starts", "names", "names_start",
+    "none", "of", "order", "output", "path", "pointers", "prefix", "remember", "reply", "rows",
+    "run", "same_as", "seconds", "severity", "starts", "state", "status", "stdout", "strings",
+    "subdirs", "text", "timed", "timer", "timers_done", "timers_include", "to", "total", "value", "why",
+    "with", "within_ms",
 ];
 
 /// A row's columns as JSON, by their PostgreSQL type.
