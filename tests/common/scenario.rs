@@ -21,13 +21,18 @@ use super::{kanban_enabled, repo, say, App, Env, Pack, Recorded, RecordingChat, 
 pub type Hook = fn(&World, &Table) -> bool;
 
 /// Tests generated from a list of scenario names, each run from `tests/scenarios/FILE`.
+/// Every test also checks that each table of the file is in the list (an unlisted table
+/// would never run).
 #[allow(unused_macros)]
 macro_rules! scenarios {
     ($file:literal, $hook:expr; $($name:ident),* $(,)?) => {
+        $crate::common::scenario::scenarios!(@each $file, $hook, [$(stringify!($name)),*]; $($name),*);
+    };
+    (@each $file:literal, $hook:expr, $listed:tt; $($name:ident),*) => {
         $(
             #[tokio::test]
             async fn $name() {
-                common::scenario::run($file, stringify!($name), $hook).await;
+                $crate::common::scenario::run($file, stringify!($name), $hook, &$listed).await;
             }
         )*
     };
@@ -51,11 +56,19 @@ pub struct World {
     setup: usize,
 }
 
-/// Runs the scenario `name` of `tests/scenarios/file`.
-pub async fn run(file: &str, name: &str, hook: Option<Hook>) {
+/// Runs the scenario `name` of `tests/scenarios/file`, whose test file lists `listed`.
+pub async fn run(file: &str, name: &str, hook: Option<Hook>, listed: &[&str]) {
     let path = repo().join("tests/scenarios").join(file);
     let text = std::fs::read_to_string(&path).expect("scenario file");
     let doc: Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let unlisted: Vec<&String> = doc
+        .keys()
+        .filter(|k| *k != "pack" && !listed.contains(&k.as_str()))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "{file}: {unlisted:?} not in its test file's `scenarios!` list"
+    );
     let pack = doc["pack"].as_table().expect("[pack]");
     let test = doc
         .get(name)
