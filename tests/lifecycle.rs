@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{say, Env, StateDb};
-use warroom::app::Outcome;
+use warroom::app::{App, Outcome};
 use warroom::chat::PostKind;
 use warroom::incident::clock::{tick, ManualClock};
 
@@ -121,7 +121,7 @@ async fn clocks_survive_a_restart_without_refiring_or_resetting() {
 }
 
 /// A chat message (not a command) in the incident channel, as the platform recorded it.
-async fn said(app: &warroom::app::App, user: &str, text: &str, at: chrono::DateTime<chrono::Utc>) {
+async fn said(app: &App, user: &str, text: &str, at: chrono::DateTime<chrono::Utc>) {
     app.store
         .record_message("console", "C_INC", user, text, at, None)
         .await

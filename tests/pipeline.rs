@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::{demo_value, kanban_enabled, msg, say, Env, StateDb};
+use common::{demo_value, kanban_enabled, msg, say, Env, RunState, StateDb, StepState};
 use warroom::app::Outcome;
-use warroom::runbook::run::{RunState, StepState};
 
 common::scenario::scenarios! { "pipeline.toml", None;
     kanban_off_flips_the_flag_and_posts_the_filled_resolved_template,

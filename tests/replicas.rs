@@ -5,10 +5,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{msg, Env, StateDb};
+use common::{msg, Env, RunState, StateDb};
 use warroom::app::{App, Outcome};
 use warroom::chat::recording::RecordingChat;
-use warroom::runbook::run::RunState;
 
 async fn two_replicas(env: &Env) -> ((App, Arc<RecordingChat>), (App, Arc<RecordingChat>)) {
     (env.app().await, env.app().await)

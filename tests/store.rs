@@ -4,12 +4,11 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::{fresh_postgres, say, Env, StateDb};
+use common::{fresh_postgres, say, Env, Phase, RunState, StateDb, StepState};
 use serde_json::json;
 use warroom::app::Outcome;
 use warroom::authz::UserId;
 use warroom::incident::{Incident, NewEvent};
-use warroom::runbook::run::{Phase, RunState, StepState};
 use warroom::store::{NewCommand, NewRun, Store};
 
 async fn sqlite() -> (Store, tempfile::TempDir) {

@@ -20,6 +20,8 @@ use warroom::config::Settings;
 
 // The crate's paths the tests use, named once here so a move in `src/` is a one-line fix.
 pub use warroom::chat::recording::{Recorded, RecordingChat};
+#[allow(unused_imports)]
+pub use warroom::runbook::run::{Phase, RunState, StepState};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
