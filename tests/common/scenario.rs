@@ -120,6 +120,10 @@ fn strs(v: &Value) -> Vec<&str> {
     v.as_array().expect("a list").iter().map(s).collect()
 }
 
+fn owned(v: &Value) -> Vec<String> {
+    strs(v).into_iter().map(str::to_string).collect()
+}
+
 /// `[start, end)` of a list of `len` by the action's `from`/`to` (negative: from the end).
 fn range(a: &Table, len: usize) -> std::ops::Range<usize> {
     let at = |k: &str, d: usize| {
@@ -692,19 +696,9 @@ impl World {
             "cwds" => {
                 let got = self.cwds();
                 let r = range(a, got.len());
-                self.same(
-                    i,
-                    a,
-                    got[r].to_vec(),
-                    strs(&a[verb]).iter().map(|x| x.to_string()).collect(),
-                );
+                self.same(i, a, got[r].to_vec(), owned(&a[verb]));
             }
-            "web_paths" => self.same(
-                i,
-                a,
-                self.pack().web.paths(),
-                strs(&a[verb]).iter().map(|x| x.to_string()).collect(),
-            ),
+            "web_paths" => self.same(i, a, self.pack().web.paths(), owned(&a[verb])),
             "web_has" => {
                 let paths = self.pack().web.paths();
                 let want = s(&a[verb]).to_string();
@@ -919,12 +913,7 @@ impl World {
                     .query_async(&mut self.pack().redis().await)
                     .await
                     .unwrap();
-                self.same(
-                    i,
-                    a,
-                    keys,
-                    strs(&a[verb]).iter().map(|x| x.to_string()).collect(),
-                );
+                self.same(i, a, keys, owned(&a[verb]));
             }
             "redis_get" => {
                 let got: Option<String> = redis::cmd("GET")
@@ -1022,12 +1011,7 @@ impl World {
                     self.same(i, a, got, strs(names));
                 }
                 let got: Vec<String> = steps.iter().map(state).collect();
-                self.same(
-                    i,
-                    a,
-                    got,
-                    strs(&a[verb]).iter().map(|x| x.to_string()).collect(),
-                );
+                self.same(i, a, got, owned(&a[verb]));
             }
             "steps_from" => {
                 let from = n(&a[verb]) as usize;
@@ -1186,12 +1170,7 @@ impl World {
                 self.check(i, a, ok, || format!("{} edits", post.edits.len()));
             }
             if let Some(m) = a.get("mentions") {
-                self.same(
-                    i,
-                    a,
-                    post.post.mentions.clone(),
-                    strs(m).iter().map(|x| x.to_string()).collect(),
-                );
+                self.same(i, a, post.post.mentions.clone(), owned(m));
             }
         }
     }
