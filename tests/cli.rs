@@ -18,6 +18,15 @@ fn warroom(env: &Env, args: &[&str]) -> Output {
         .expect("warroom runs")
 }
 
+/// The binary run in `dir` with `args` (no `--config`: it finds `warroom.toml` there).
+fn warroom_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("warroom runs")
+}
+
 fn run(env: &Env, user: &str, line: &str) -> (i32, Vec<serde_json::Value>) {
     let out = warroom(env, &["run", "--as", user, "--json", line]);
     let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
@@ -112,11 +121,7 @@ async fn an_approval_given_in_a_second_process_continues_the_run() {
 
 #[tokio::test]
 async fn check_passes_on_the_shipped_files() {
-    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .current_dir(repo())
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = warroom_in(&repo(), &["check"]);
     assert!(
         out.status.success(),
         "{}",
@@ -144,33 +149,9 @@ async fn check_reports_each_broken_file_with_its_line() {
         ),
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("commands/broken.toml"),
-        "[command]\nname = \"broken\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[args]]\nname = \"who\"\npattern = '[a-z'\n[[steps]]\nname = \"s\"\n[steps.post]\ntemplate = \"missing.md.j2\"\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("commands/dup.toml"), "[command]\nname = \"kanban-off\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[steps]]\nname = \"w\"\n[steps.wait]\nduration = \"1s\"\n").unwrap();
-    std::fs::write(
-        dir.path().join("templates/bad-vars.md.j2"),
-        "{{ vars.nobody_sets_this }}",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("commands/uses-bad.toml"),
-        "[command]\nname = \"uses-bad\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[steps]]\nname = \"w\"\n[steps.wait]\nduration = \"1s\"\n[post]\non_success = \"bad-vars.md.j2\"\n",
-    )
-    .unwrap();
-
-    std::fs::write(
-        dir.path().join("commands/not-for-discord.toml"),
-        "[command]\nname = \"Shout\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[args]]\nname = \"Target Host\"\nchoices = [\"a\"]\n[[steps]]\nname = \"w\"\n[steps.wait]\nduration = \"1s\"\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .current_dir(dir.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    // Broken files (each named in the expectations below) beside the shipped ones.
+    common::copy_dir(&repo().join("tests/fixtures/check-broken"), dir.path());
+    let out = warroom_in(dir.path(), &["check"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let expected = [
@@ -220,11 +201,7 @@ async fn export_renders_the_post_mortem_of_an_incident() {
 
 #[tokio::test]
 async fn the_slack_manifest_lists_every_command_with_minimal_scopes_and_socket_mode() {
-    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .current_dir(repo())
-        .args(["manifest", "slack"])
-        .output()
-        .unwrap();
+    let out = warroom_in(&repo(), &["manifest", "slack"]);
     assert!(
         out.status.success(),
         "{}",

@@ -1,5 +1,6 @@
 //! The incident lifecycle: commands, stakeholder posts, and clocks driven by a manual
-//! clock (never by sleeping), including across a restart.
+//! clock (never by sleeping), including across a restart. The chat transcripts are the
+//! tables of `tests/scenarios/lifecycle.toml`; the clocks and the export are code.
 
 mod common;
 
@@ -7,205 +8,9 @@ use std::time::Duration;
 
 use common::{say, Env, StateDb};
 use warroom::app::ticker::tick;
-use warroom::app::Outcome;
+use warroom::app::{App, Outcome};
 use warroom::chat::PostKind;
 use warroom::incident::clock::ManualClock;
-
-fn status_posts(chat: &warroom::chat::recording::RecordingChat) -> Vec<String> {
-    chat.posts()
-        .into_iter()
-        .filter(|p| p.post.channel == "C_STATUS")
-        .map(|p| p.text().to_string())
-        .collect()
-}
-
-#[tokio::test]
-async fn each_transition_posts_the_filled_template_to_stakeholders() {
-    let env = Env::shipped(StateDb::Sqlite).await;
-    let (app, chat) = env.app().await;
-
-    assert_eq!(
-        say(
-            &app,
-            "U_IC",
-            "/incident declare P1 \"Checkout API 5xx\" impact=\"EU customers cannot pay\""
-        )
-        .await,
-        Outcome::Done
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident severity P0").await,
-        Outcome::Done
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident state identified").await,
-        Outcome::Done
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident update \"Rollback in progress\"").await,
-        Outcome::Done
-    );
-    assert_eq!(say(&app, "U_IC", "/incident resolve").await, Outcome::Done);
-
-    let posts = status_posts(&chat);
-    assert_eq!(posts.len(), 5, "{posts:#?}");
-    assert!(
-        posts[0].starts_with("INCIDENT ALERT: P1 - Checkout API 5xx"),
-        "{}",
-        posts[0]
-    );
-    assert!(posts[0].contains("- Impact: EU customers cannot pay"));
-    assert!(
-        posts[1].starts_with("**INCIDENT UPDATE — INC-")
-            && posts[1].contains("(P0, investigating)"),
-        "{}",
-        posts[1]
-    );
-    assert!(
-        posts[1].contains("**Latest:** Severity changed from P1 to P0 by U\\_IC")
-            || posts[1].contains("**Latest:** Severity changed from P1 to P0 by U_IC"),
-        "{}",
-        posts[1]
-    );
-    assert!(
-        posts[2].contains("(P0, identified)")
-            && posts[2].contains("Status changed from investigating to identified")
-    );
-    assert!(posts[3].contains("**Latest:** Rollback in progress"));
-    assert!(
-        posts[4].starts_with("**INCIDENT RESOLVED**"),
-        "{}",
-        posts[4]
-    );
-    assert!(posts[4].contains("**Status:** Resolved; system operational"));
-    assert!(
-        posts[4].trim_end().ends_with(" · times in UTC_") && !posts[4].contains("requested by  "),
-        "no empty run footer: {}",
-        posts[4]
-    );
-    let timeline: Vec<&str> = posts[4]
-        .lines()
-        .filter(|l| l.starts_with("- ") && l.contains(" - "))
-        .collect();
-    assert!(
-        timeline
-            .iter()
-            .any(|l| l.ends_with("Severity changed from P1 to P0 by U_IC")),
-        "{timeline:?}"
-    );
-    assert!(
-        timeline.last().unwrap().ends_with("Incident resolved"),
-        "{timeline:?}"
-    );
-
-    let incident = app
-        .store
-        .incident(&format!("INC-{}-001", chrono::Utc::now().format("%Y%m%d")))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (incident.status.as_str(), incident.severity.as_str()),
-        ("resolved", "P0")
-    );
-    let timers = app.store.timers(&incident.id).await.unwrap();
-    assert!(
-        timers
-            .iter()
-            .all(|(_, _, fired, cancelled)| *fired || *cancelled),
-        "resolving stops every clock: {timers:?}"
-    );
-}
-
-#[tokio::test]
-async fn lifecycle_commands_need_an_open_incident_and_a_role() {
-    let env = Env::shipped(StateDb::Sqlite).await;
-    let (app, chat) = env.app().await;
-    assert_eq!(
-        say(&app, "U_IC", "/incident update \"x\"").await,
-        Outcome::Invalid
-    );
-    assert!(chat
-        .transcript()
-        .contains("No open incident in this channel. Declare one"));
-    assert_eq!(
-        say(&app, "U_STRANGER", "/incident declare P1 \"x\"").await,
-        Outcome::Denied
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident declare P9 \"x\"").await,
-        Outcome::Invalid
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident declare P1").await,
-        Outcome::Invalid,
-        "a title is required"
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident declare P1 \"real\"").await,
-        Outcome::Done
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident declare P1 \"again\"").await,
-        Outcome::Invalid,
-        "one open incident per channel"
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident role commander @channel").await,
-        Outcome::Invalid,
-        "never a mention"
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/incident role dba @U_DBA").await,
-        Outcome::Done
-    );
-    assert_eq!(
-        say(
-            &app,
-            "U_IC",
-            "/action \"Add a canary\" owner=@U_LEAD due=2026-12-01"
-        )
-        .await,
-        Outcome::Done
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/action \"x\" due=tomorrow").await,
-        Outcome::Invalid
-    );
-    assert_eq!(
-        say(&app, "U_IC", "/note \"DBA joined\"").await,
-        Outcome::Done
-    );
-    let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
-    let items = app.store.action_items(&incident.id).await.unwrap();
-    assert_eq!(
-        (
-            items[0].text.as_str(),
-            items[0].owner.as_deref(),
-            items[0].due.as_deref()
-        ),
-        ("Add a canary", Some("U_LEAD"), Some("2026-12-01"))
-    );
-    assert_eq!(
-        app.store.incident_roles(&incident.id).await.unwrap(),
-        [
-            ("commander".into(), "U_IC".into()),
-            ("dba".into(), "U_DBA".into())
-        ]
-    );
-    let kinds: Vec<String> = app
-        .store
-        .timeline(&incident.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
-    assert!(
-        kinds.contains(&"note".to_string()) && kinds.contains(&"action".to_string()),
-        "{kinds:?}"
-    );
-}
 
 #[tokio::test]
 async fn rto_warnings_and_escalations_fire_at_the_right_simulated_times() {
@@ -316,47 +121,12 @@ async fn clocks_survive_a_restart_without_refiring_or_resetting() {
     assert!(chat.transcript().contains("80% of the P0 RTO used"));
 }
 
-#[tokio::test]
-async fn a_runbook_opens_the_incident_with_its_clocks_and_tells_stakeholders() {
-    let env = Env::shipped(StateDb::Sqlite).await;
-    let (app, chat) = env.app().await;
-    say(
-        &app,
-        "U_ONCALL",
-        "/kanban-off reason=\"socket down\" impact=\"40 companies\"",
-    )
-    .await;
-    let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
-    let kinds: Vec<String> = app
-        .store
-        .timers(&incident.id)
+/// A chat message (not a command) in the incident channel, as the platform recorded it.
+async fn said(app: &App, user: &str, text: &str, at: chrono::DateTime<chrono::Utc>) {
+    app.store
+        .record_message("console", "C_INC", user, text, at, None)
         .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.0)
-        .collect();
-    for k in [
-        "rto:50",
-        "rto:80",
-        "rto:100",
-        "escalate:2",
-        "escalate:3",
-        "update",
-    ] {
-        assert!(kinds.contains(&k.to_string()), "{k} missing from {kinds:?}");
-    }
-    let posts = status_posts(&chat);
-    assert!(
-        posts[0].starts_with("INCIDENT ALERT: P0 - Kanban V2 critical bug"),
-        "{posts:#?}"
-    );
-    // The impact the command was given, not "to be filled".
-    assert!(posts[0].contains("- Impact: 40 companies"), "{posts:#?}");
-    assert!(
-        posts[1].contains("**Latest:** Started /kanban-off (RUN-1), requested by U_ONCALL"),
-        "{posts:#?}"
-    );
-    assert!(posts[2].starts_with("**INCIDENT RESOLVED**"), "{posts:#?}");
+        .unwrap();
 }
 
 #[tokio::test]
@@ -364,47 +134,29 @@ async fn the_export_of_a_scripted_incident_has_every_event_in_order_with_duratio
     let env = Env::shipped(StateDb::Sqlite).await;
     let (app, _chat) = env.app().await;
     let t0 = chrono::Utc::now();
-    app.store
-        .record_message(
-            "console",
-            "C_INC",
-            "U_ONCALL",
-            "errors spiking since the deploy",
-            t0 - chrono::Duration::minutes(2),
-            None,
-        )
-        .await
-        .unwrap();
-    say(
+    said(
         &app,
         "U_ONCALL",
-        "/kanban-selective-off reason=\"slow DnD\" top=2 settle=10ms",
+        "errors spiking since the deploy",
+        t0 - chrono::Duration::minutes(2),
     )
     .await;
-    say(&app, "U_LEAD", "/approve RUN-1").await;
-    app.store
-        .record_message(
-            "console",
-            "C_INC",
-            "U_LEAD",
-            "p95 back under 500ms",
-            chrono::Utc::now(),
-            None,
-        )
-        .await
-        .unwrap();
+    let line = "/kanban-selective-off reason=\"slow DnD\" top=2 settle=10ms";
+    for (user, text) in [("U_ONCALL", line), ("U_LEAD", "/approve RUN-1")] {
+        say(&app, user, text).await;
+    }
+    said(&app, "U_LEAD", "p95 back under 500ms", chrono::Utc::now()).await;
     // Times are kept to the millisecond, and on a tie events sort before
     // messages: the ack must come at least a millisecond after what was said.
     // (Regression: the test failed whenever both fell in the same millisecond.)
     tokio::time::sleep(Duration::from_millis(2)).await;
-    say(&app, "U_ONCALL", "/ack").await;
-    say(
-        &app,
-        "U_ONCALL",
+    for text in [
+        "/ack",
         "/action \"Load-test Kanban V2 | sockets\" owner=@U_LEAD due=2026-12-01",
-    )
-    .await;
-    say(&app, "U_ONCALL", "/incident resolve").await;
+        "/incident resolve",
+    ] {
+        say(&app, "U_ONCALL", text).await;
+    }
     let id = format!("INC-{}-001", chrono::Utc::now().format("%Y%m%d"));
 
     let dir = tempfile::tempdir().unwrap();
@@ -464,111 +216,10 @@ async fn the_export_of_a_scripted_incident_has_every_event_in_order_with_duratio
     assert!(!svg.contains("<script"));
 }
 
-#[tokio::test]
-async fn a_checklist_is_ticked_item_by_item_in_place_and_each_tick_is_on_the_timeline() {
-    let env = Env::shipped(StateDb::Sqlite).await;
-    let (app, chat) = env.app().await;
-    say(&app, "U_IC", "/incident declare P1 \"Rollback done\"").await;
-    chat.clear();
-    assert_eq!(
-        say(&app, "U_IC", "/checklist post-rollback").await,
-        Outcome::Done
-    );
-    let list = chat.posts()[0].clone();
-    assert!(
-        list.text().starts_with("**Post-Rollback (seed 001)**"),
-        "{}",
-        list.text()
-    );
-    assert!(
-        list.text().contains("☐ 1. System stable for 30+ minutes")
-            && list.text().contains("0 of 6 done.")
-    );
-    assert_eq!(list.post.buttons.len(), 6);
-    assert_eq!(list.post.buttons[0].command, "/check post-rollback 1");
-
-    assert_eq!(
-        say(&app, "U_ONCALL", "/check post-rollback 1").await,
-        Outcome::Done
-    );
-    assert_eq!(
-        say(&app, "U_ONCALL", "/check post-rollback 1").await,
-        Outcome::Invalid,
-        "once"
-    );
-    assert_eq!(
-        say(&app, "U_ONCALL", "/check post-rollback 7").await,
-        Outcome::Invalid
-    );
-    assert_eq!(
-        say(&app, "U_STRANGER", "/check post-rollback 2").await,
-        Outcome::Denied
-    );
-    let list = chat
-        .posts()
-        .into_iter()
-        .find(|p| p.message == list.message)
-        .unwrap();
-    assert!(
-        list.text()
-            .contains("☑️ 1. System stable for 30+ minutes — U_ONCALL at"),
-        "edited in place: {}",
-        list.text()
-    );
-    assert!(list.text().contains("1 of 6 done."));
-    let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
-    let timeline = app.store.timeline(&incident.id).await.unwrap();
-    assert!(
-        timeline
-            .iter()
-            .any(|e| e.text
-                == "☑️ Post-Rollback (seed 001): System stable for 30+ minutes (U_ONCALL)")
-    );
-}
-
-#[tokio::test]
-async fn an_incident_naming_a_component_runs_on_that_components_rto() {
-    let env = Env::shipped(StateDb::Sqlite).await;
-    let (app, chat) = env.app().await;
-    assert_eq!(
-        say(
-            &app,
-            "U_IC",
-            "/incident declare P1 \"Primary DB lost\" component=quantum"
-        )
-        .await,
-        Outcome::Invalid
-    );
-    assert_eq!(
-        say(
-            &app,
-            "U_IC",
-            "/incident declare P1 \"Primary DB lost\" component=database"
-        )
-        .await,
-        Outcome::Done
-    );
-    let incident = app.store.open_incident("C_INC").await.unwrap().unwrap();
-    let rto100 = app
-        .store
-        .timers(&incident.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.0 == "rto:100")
-        .unwrap()
-        .1;
-    assert_eq!(
-        (rto100 - incident.detected_at).num_minutes(),
-        240,
-        "seed 004: database RTO 4 hours"
-    );
-    chat.clear();
-    say(&app, "U_IC", "/incident status").await;
-    assert!(
-        chat.transcript()
-            .contains("Component: database (Critical priority): RTO 4h, RPO 1h (seed 004)."),
-        "{}",
-        chat.transcript()
-    );
+common::scenario::scenarios! { "lifecycle.toml", None;
+    each_transition_posts_the_filled_template_to_stakeholders,
+    lifecycle_commands_need_an_open_incident_and_a_role,
+    a_runbook_opens_the_incident_with_its_clocks_and_tells_stakeholders,
+    a_checklist_is_ticked_item_by_item_in_place_and_each_tick_is_on_the_timeline,
+    an_incident_naming_a_component_runs_on_that_components_rto,
 }

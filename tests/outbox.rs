@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use common::{fresh_postgres, say, Env, StateDb};
-use warroom::chat::outbox::{deliver_due, OutboxChat, MAX_ATTEMPTS};
+use warroom::chat::outbox::{deliver_due, Delivered, OutboxChat, MAX_ATTEMPTS};
 use warroom::chat::{Chat, ChatError, MessageRef, Post, PostKind};
 use warroom::store::Store;
 
@@ -81,6 +81,13 @@ fn at(t0: DateTime<Utc>, ms: i64) -> DateTime<Utc> {
     t0 + chrono::Duration::milliseconds(ms)
 }
 
+/// One delivery pass of the `test` outbox, `ms` after `t0`.
+async fn pass(store: &Store, platform: &dyn Chat, t0: DateTime<Utc>, ms: i64) -> Delivered {
+    deliver_due(store, "test", platform, at(t0, ms), PACE)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_edit_waits_for_its_post_and_targets_the_platforms_id() {
     let (store, _dir) = sqlite().await;
@@ -90,12 +97,8 @@ async fn an_edit_waits_for_its_post_and_targets_the_platforms_id() {
     outbox.update(&m, &post("C1", "✅ done")).await.unwrap();
     let platform = Platform::default();
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    deliver_due(&store, "test", &platform, t0, PACE)
-        .await
-        .unwrap();
-    deliver_due(&store, "test", &platform, at(t0, 1000), PACE)
-        .await
-        .unwrap();
+    pass(&store, &platform, t0, 0).await;
+    pass(&store, &platform, t0, 1000).await;
     assert_eq!(
         platform.log(),
         ["post C1 ⏳ running", "edit C1 ts.1 ✅ done"]
@@ -112,24 +115,16 @@ async fn one_message_per_second_per_channel() {
     outbox.post(&post("C2", "other")).await.unwrap();
     let platform = Platform::default();
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    deliver_due(&store, "test", &platform, t0, PACE)
-        .await
-        .unwrap();
+    pass(&store, &platform, t0, 0).await;
     assert_eq!(
         platform.log(),
         ["post C1 a", "post C2 other"],
         "one per channel at once"
     );
-    deliver_due(&store, "test", &platform, at(t0, 500), PACE)
-        .await
-        .unwrap();
+    pass(&store, &platform, t0, 500).await;
     assert_eq!(platform.log().len(), 2, "not within the second");
-    deliver_due(&store, "test", &platform, at(t0, 1000), PACE)
-        .await
-        .unwrap();
-    deliver_due(&store, "test", &platform, at(t0, 2000), PACE)
-        .await
-        .unwrap();
+    pass(&store, &platform, t0, 1000).await;
+    pass(&store, &platform, t0, 2000).await;
     assert_eq!(
         platform.log(),
         ["post C1 a", "post C2 other", "post C1 b", "post C1 c"]
@@ -145,17 +140,11 @@ async fn a_429_waits_exactly_as_long_as_retry_after_asks() {
         .unwrap();
     let platform = Platform::failing(vec![ChatError::rate_limited(Duration::from_secs(5))]);
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    let first = deliver_due(&store, "test", &platform, t0, PACE)
-        .await
-        .unwrap();
+    let first = pass(&store, &platform, t0, 0).await;
     assert_eq!(first.retried, 1);
-    deliver_due(&store, "test", &platform, at(t0, 4_999), PACE)
-        .await
-        .unwrap();
+    pass(&store, &platform, t0, 4_999).await;
     assert!(platform.log().is_empty());
-    deliver_due(&store, "test", &platform, at(t0, 5_000), PACE)
-        .await
-        .unwrap();
+    pass(&store, &platform, t0, 5_000).await;
     assert_eq!(platform.log(), ["post C1 hello"]);
 }
 
@@ -169,32 +158,19 @@ async fn server_errors_back_off_exponentially_and_permanent_ones_stop_at_once() 
         ChatError::transient("HTTP 502"),
     ]);
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    deliver_due(&store, "test", &platform, t0, PACE)
-        .await
-        .unwrap(); // fails, retry after 1 s
-    deliver_due(&store, "test", &platform, at(t0, 1_000), PACE)
-        .await
-        .unwrap(); // fails, retry after 2 s
-    deliver_due(&store, "test", &platform, at(t0, 2_999), PACE)
-        .await
-        .unwrap();
+    pass(&store, &platform, t0, 0).await; // fails, retry after 1 s
+    pass(&store, &platform, t0, 1_000).await; // fails, retry after 2 s
+    pass(&store, &platform, t0, 2_999).await;
     assert!(platform.log().is_empty(), "backing off");
-    deliver_due(&store, "test", &platform, at(t0, 3_000), PACE)
-        .await
-        .unwrap();
+    pass(&store, &platform, t0, 3_000).await;
     assert_eq!(platform.log(), ["post C1 retry me"]);
 
     outbox.post(&post("C9", "bad channel")).await.unwrap();
     let broken = Platform::failing(vec![ChatError::permanent("channel_not_found")]);
-    let result = deliver_due(&store, "test", &broken, at(t0, 10_000), PACE)
-        .await
-        .unwrap();
+    let result = pass(&store, &broken, t0, 10_000).await;
     assert_eq!(result.failed, 1);
     assert_eq!(
-        deliver_due(&store, "test", &broken, at(t0, 60_000), PACE)
-            .await
-            .unwrap()
-            .sent,
+        pass(&store, &broken, t0, 60_000).await.sent,
         0,
         "given up, not retried"
     );
@@ -238,20 +214,8 @@ async fn nothing_is_lost_across_a_restart_and_nothing_is_sent_twice() {
     let after = Store::connect(&url).await.unwrap();
     let platform = Platform::default();
     let t0 = Utc::now() + chrono::Duration::seconds(1);
-    assert_eq!(
-        deliver_due(&after, "test", &platform, t0, PACE)
-            .await
-            .unwrap()
-            .sent,
-        5
-    );
-    assert_eq!(
-        deliver_due(&after, "test", &platform, at(t0, 5_000), PACE)
-            .await
-            .unwrap()
-            .sent,
-        0
-    );
+    assert_eq!(pass(&after, &platform, t0, 0).await.sent, 5);
+    assert_eq!(pass(&after, &platform, t0, 5_000).await.sent, 0);
     assert_eq!(platform.log().len(), 5);
 }
 

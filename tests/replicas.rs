@@ -5,26 +5,21 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{msg, Env, StateDb};
+use common::{msg, Env, RunState, StateDb};
 use warroom::app::{App, Outcome};
 use warroom::chat::recording::RecordingChat;
-use warroom::model::run::RunState;
 
 async fn two_replicas(env: &Env) -> ((App, Arc<RecordingChat>), (App, Arc<RecordingChat>)) {
     (env.app().await, env.app().await)
 }
 
 async fn company_001_flag(env: &Env) -> String {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.demo_db().display()))
-        .await
-        .unwrap();
-    let v: String = sqlx::query_scalar("SELECT json_extract(settings, '$.kanbanV2Enabled') FROM Companies WHERE id = 'company-001'")
-        .fetch_one(&pool)
-        .await
-        .map(|v: i64| v.to_string())
-        .unwrap();
-    pool.close().await;
-    v
+    let v: i64 = common::demo_value(
+        env,
+        "SELECT json_extract(settings, '$.kanbanV2Enabled') FROM Companies WHERE id = 'company-001'",
+    )
+    .await;
+    v.to_string()
 }
 
 #[tokio::test]

@@ -4,11 +4,10 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::{fresh_postgres, say, Env, StateDb};
+use common::{fresh_postgres, say, Env, Phase, RunState, StateDb, StepState};
 use serde_json::json;
 use warroom::app::Outcome;
-use warroom::model::incident::NewEvent;
-use warroom::model::run::{Phase, RunState, StepState};
+use warroom::model::incident::{Incident, NewEvent};
 use warroom::model::user::UserId;
 use warroom::store::{NewCommand, NewRun, Store};
 
@@ -18,6 +17,14 @@ async fn sqlite() -> (Store, tempfile::TempDir) {
         .await
         .unwrap();
     (store, dir)
+}
+
+/// A P0 incident in channel C, declared at `at`.
+async fn open(store: &Store, title: &str, at: chrono::DateTime<Utc>) -> Incident {
+    store
+        .create_incident(title, "P0", "C", "console", at)
+        .await
+        .unwrap()
 }
 
 async fn postgres() -> Store {
@@ -182,10 +189,7 @@ async fn batched(store: Store) {
 both!(one_live_run_per_scope_and_compare_and_set_transitions, runs);
 async fn runs(store: Store) {
     let at = Utc::now();
-    let inc = store
-        .create_incident("r", "P0", "C", "console", at)
-        .await
-        .unwrap();
+    let inc = open(&store, "r", at).await;
     let user = UserId::new("slack", "U1");
     let args = json!({"reason": "x", "top": 3});
     let new = |state| NewRun {
@@ -218,28 +222,24 @@ async fn runs(store: Store) {
         .unwrap()
         .expect_err("scope taken");
     assert_eq!(conflict.0.id, first.id);
-
-    assert!(store
-        .transition(
-            first.id,
-            RunState::AwaitingApproval,
-            RunState::Running,
-            at,
-            None
-        )
-        .await
-        .unwrap());
-    assert!(
-        !store
-            .transition(
-                first.id,
-                RunState::AwaitingApproval,
-                RunState::Running,
-                at,
-                None
-            )
+    // Compare-and-set moves of the run and of its first step, as each process makes them.
+    let store = &store;
+    let run_to = |from, to, detail: Option<&'static str>| async move {
+        store
+            .transition(first.id, from, to, at, detail)
             .await
-            .unwrap(),
+            .unwrap()
+    };
+    let step_to = |from, to, output: Option<&'static str>| async move {
+        store
+            .step_transition(first.id, 0, from, to, at, output)
+            .await
+            .unwrap()
+    };
+
+    assert!(run_to(RunState::AwaitingApproval, RunState::Running, None).await);
+    assert!(
+        !run_to(RunState::AwaitingApproval, RunState::Running, None).await,
         "only one process wins"
     );
     assert!(store
@@ -266,39 +266,16 @@ async fn runs(store: Store) {
         "a lapsed lease does not"
     );
 
-    assert!(store
-        .step_transition(
-            first.id,
-            0,
-            StepState::Pending,
-            StepState::Running,
-            at,
-            None
-        )
-        .await
-        .unwrap());
-    assert!(!store
-        .step_transition(
-            first.id,
-            0,
-            StepState::Pending,
-            StepState::Running,
-            at,
-            None
-        )
-        .await
-        .unwrap());
-    assert!(store
-        .step_transition(
-            first.id,
-            0,
+    assert!(step_to(StepState::Pending, StepState::Running, None).await);
+    assert!(!step_to(StepState::Pending, StepState::Running, None).await);
+    assert!(
+        step_to(
             StepState::Running,
             StepState::Succeeded,
-            at,
             Some("1 row affected")
         )
         .await
-        .unwrap());
+    );
     let steps = store.steps(first.id).await.unwrap();
     assert_eq!(
         (
@@ -309,16 +286,7 @@ async fn runs(store: Store) {
         (StepState::Succeeded, Some("1 row affected"), "on_failure")
     );
 
-    assert!(store
-        .transition(
-            first.id,
-            RunState::Running,
-            RunState::Succeeded,
-            at,
-            Some("done")
-        )
-        .await
-        .unwrap());
+    assert!(run_to(RunState::Running, RunState::Succeeded, Some("done")).await);
     let second = store
         .create_run(&new(RunState::Running))
         .await
@@ -330,10 +298,7 @@ async fn runs(store: Store) {
 both!(votes_are_one_per_person, votes);
 async fn votes(store: Store) {
     let at = Utc::now();
-    let inc = store
-        .create_incident("v", "P0", "C", "console", at)
-        .await
-        .unwrap();
+    let inc = open(&store, "v", at).await;
     let user = UserId::new("console", "U_ONCALL");
     let args = json!({});
     let run = store

@@ -6,6 +6,7 @@
 pub mod fake_app;
 pub mod fake_discord;
 pub mod fake_slack;
+pub mod scenario;
 pub mod serve;
 pub mod standins;
 
@@ -14,9 +15,13 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 use warroom::app::{App, Incoming, Outcome};
-use warroom::chat::recording::RecordingChat;
 use warroom::config::Settings;
 use warroom::model::user::UserId;
+
+// The crate's paths the tests use, named once here so a move in `src/` is a one-line fix.
+pub use warroom::chat::recording::{Recorded, RecordingChat};
+#[allow(unused_imports)]
+pub use warroom::model::run::{Phase, RunState, StepState};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -171,17 +176,27 @@ pub async fn say(app: &App, user: &str, text: &str) -> Outcome {
 
 /// Number of demo companies with Kanban V2 on.
 pub async fn kanban_enabled(env: &Env) -> i64 {
+    demo_value(
+        env,
+        "SELECT COALESCE(SUM(CASE WHEN json_extract(settings, '$.kanbanV2Enabled') THEN 1 ELSE 0 END), 0) FROM Companies",
+    )
+    .await
+}
+
+/// One value from the embedded demo database (the demo target's SQLite file).
+pub async fn demo_value<T>(env: &Env, sql: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
+{
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.demo_db().display()))
         .await
         .expect("demo db");
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(CASE WHEN json_extract(settings, '$.kanbanV2Enabled') THEN 1 ELSE 0 END), 0) FROM Companies",
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("count");
+    let v: T = sqlx::query_scalar(sql)
+        .fetch_one(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     pool.close().await;
-    n
+    v
 }
 
 /// A runbook pack wired to real services: a fresh PostgreSQL database loaded with the
