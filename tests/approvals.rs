@@ -179,14 +179,21 @@ async fn a_duration_past_its_bound_is_refused_before_anything_is_recorded_as_acc
     );
 }
 
+/// The test matrix's `/corrupt` (a DevSecOps lead and a DBA must approve), asked
+/// for by the on-call engineer on SQLite.
+async fn corrupt_requested() -> (Env, App, Arc<RecordingChat>) {
+    let env = Env::fixtures(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    assert_eq!(say(&app, "U_ONCALL", "/corrupt").await, Outcome::Waiting);
+    (env, app, chat)
+}
+
 /// Regression: a person holding two roles (U_BOTH: DevSecOps Lead and DBA)
 /// approved first; the second approver, U_LEAD, who holds only DevSecOps Lead,
 /// was recorded "as Database Admin", the slot the matching had freed.
 #[tokio::test]
 async fn each_vote_records_the_role_its_voter_holds() {
-    let env = Env::fixtures(StateDb::Sqlite).await;
-    let (app, _chat) = env.app().await;
-    assert_eq!(say(&app, "U_ONCALL", "/corrupt").await, Outcome::Waiting);
+    let (_env, app, _chat) = corrupt_requested().await;
     assert_eq!(
         say(&app, "U_BOTH", "/approve RUN-1").await,
         Outcome::Waiting
@@ -221,9 +228,7 @@ async fn each_vote_records_the_role_its_voter_holds() {
 /// run to people who hold no role.
 #[tokio::test]
 async fn decisions_are_taken_in_the_requests_channel_and_status_is_for_the_matrix() {
-    let env = Env::fixtures(StateDb::Sqlite).await;
-    let (app, chat) = env.app().await;
-    assert_eq!(say(&app, "U_ONCALL", "/corrupt").await, Outcome::Waiting);
+    let (_env, app, chat) = corrupt_requested().await;
     let mut elsewhere = msg("U_LEAD", "/approve RUN-1");
     elsewhere.channel = "C_OTHER".into();
     assert_eq!(app.handle(&elsewhere).await, Outcome::Invalid);

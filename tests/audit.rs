@@ -74,67 +74,77 @@ async fn entry_of(app: &App, text: &str) -> i64 {
         .expect("the event is in the chain")
 }
 
-async fn tampering_is_named(db: fn() -> StateDb) {
+/// One way of tampering: the statements an attacker runs, where the break must be
+/// named (a chain position, or the entry covering the timeline row with this text),
+/// and what `verify` must say.
+struct Tampering {
+    sql: &'static [&'static str],
+    at: At,
+    says: &'static str,
+}
+
+enum At {
+    Seq(i64),
+    EventWith(&'static str),
+}
+
+const TAMPERING: &[Tampering] = &[
     // A timeline row edited after it was sealed.
-    let (env, app) = sealed(db()).await;
-    let seq = entry_of(&app, "rollback done").await;
-    sqlx::query(
-        "UPDATE timeline SET text = 'U_IC: nothing happened' WHERE text LIKE '%rollback done%'",
-    )
-    .execute(&raw(&env).await)
-    .await
-    .unwrap();
-    let (at, what) = broken_at(app.store.verify_audit().await.unwrap());
-    assert_eq!(at, seq, "{what}");
-    assert!(what.contains("was changed after it was sealed"), "{what}");
-
+    Tampering {
+        sql: &[
+            "UPDATE timeline SET text = 'U_IC: nothing happened' WHERE text LIKE '%rollback done%'",
+        ],
+        at: At::EventWith("rollback done"),
+        says: "was changed after it was sealed",
+    },
     // A timeline row deleted.
-    let (env, app) = sealed(db()).await;
-    let seq = entry_of(&app, "fully approved").await;
-    sqlx::query("DELETE FROM timeline WHERE text LIKE '%fully approved%'")
-        .execute(&raw(&env).await)
-        .await
-        .unwrap();
-    let (at, what) = broken_at(app.store.verify_audit().await.unwrap());
-    assert_eq!(at, seq, "{what}");
-    assert!(what.contains("was deleted"), "{what}");
-
+    Tampering {
+        sql: &["DELETE FROM timeline WHERE text LIKE '%fully approved%'"],
+        at: At::EventWith("fully approved"),
+        says: "was deleted",
+    },
     // Two chain entries swapped (their places in the order exchanged).
-    let (env, app) = sealed(db()).await;
-    let pool = raw(&env).await;
-    for sql in [
-        "UPDATE audit SET seq = -1 WHERE seq = 3",
-        "UPDATE audit SET seq = 3 WHERE seq = 4",
-        "UPDATE audit SET seq = 4 WHERE seq = -1",
-    ] {
-        sqlx::query(sql).execute(&pool).await.unwrap();
-    }
-    let (at, what) = broken_at(app.store.verify_audit().await.unwrap());
-    assert_eq!(at, 3, "{what}");
-    assert!(what.contains("removed or reordered"), "{what}");
+    Tampering {
+        sql: &[
+            "UPDATE audit SET seq = -1 WHERE seq = 3",
+            "UPDATE audit SET seq = 3 WHERE seq = 4",
+            "UPDATE audit SET seq = 4 WHERE seq = -1",
+        ],
+        at: At::Seq(3),
+        says: "removed or reordered",
+    },
+    // Two chain entries' own content edited: the first is named.
+    Tampering {
+        sql: &[
+            "UPDATE audit SET content = REPLACE(content, 'U_DBA', 'U_LEAD') WHERE seq = 5",
+            "UPDATE audit SET content = content || ' ' WHERE seq = 2",
+        ],
+        at: At::Seq(2),
+        says: "was changed in the audit table",
+    },
+    // A chain entry deleted.
+    Tampering {
+        sql: &["DELETE FROM audit WHERE seq = 6"],
+        at: At::Seq(6),
+        says: "missing",
+    },
+];
 
-    // A chain entry's own content edited, and one deleted.
-    let (env, app) = sealed(db()).await;
-    let pool = raw(&env).await;
-    sqlx::query("UPDATE audit SET content = REPLACE(content, 'U_DBA', 'U_LEAD') WHERE seq = 5")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE audit SET content = content || ' ' WHERE seq = 2")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let (at, what) = broken_at(app.store.verify_audit().await.unwrap());
-    assert_eq!(at, 2, "the first broken entry is named: {what}");
-    assert!(what.contains("was changed in the audit table"), "{what}");
-    let (env, app) = sealed(db()).await;
-    sqlx::query("DELETE FROM audit WHERE seq = 6")
-        .execute(&raw(&env).await)
-        .await
-        .unwrap();
-    let (at, what) = broken_at(app.store.verify_audit().await.unwrap());
-    assert_eq!(at, 6, "{what}");
-    assert!(what.contains("missing"), "{what}");
+async fn tampering_is_named(db: fn() -> StateDb) {
+    for t in TAMPERING {
+        let (env, app) = sealed(db()).await;
+        let seq = match t.at {
+            At::Seq(n) => n,
+            At::EventWith(text) => entry_of(&app, text).await,
+        };
+        let pool = raw(&env).await;
+        for sql in t.sql {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        let (at, what) = broken_at(app.store.verify_audit().await.unwrap());
+        assert_eq!(at, seq, "{:?}: {what}", t.sql);
+        assert!(what.contains(t.says), "{:?}: {what}", t.sql);
+    }
 }
 
 #[tokio::test]

@@ -78,7 +78,7 @@ async fn hostile_text_is_inert_in_every_post_and_in_the_exported_post_mortem() {
             .open_incident(&format!("C_HOSTILE_{i}"))
             .await
             .unwrap()
-            .unwrap();
+            .expect("each hostile title opened its incident");
         let md = warroom::export::export(
             &app.store,
             &incident.id,
@@ -92,15 +92,7 @@ async fn hostile_text_is_inert_in_every_post_and_in_the_exported_post_mortem() {
             "report.md carries {never:?} from {typed:?}:\n{md}"
         );
         assert!(md.contains(&format!("# Incident Post-Mortem: {}", incident.id)));
-    }
-    // Nothing was dropped to get there: every note is on its timeline.
-    for i in 0..HOSTILE.len() {
-        let incident = app
-            .store
-            .open_incident(&format!("C_HOSTILE_{i}"))
-            .await
-            .unwrap()
-            .unwrap();
+        // Nothing was dropped to get there: the note is on its timeline.
         let timeline = app.store.timeline(&incident.id).await.unwrap();
         assert!(timeline.iter().any(|e| e.kind == "note"), "{timeline:#?}");
     }
