@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 
-use super::ingress::{self, PLATFORM};
 use super::web::SlackWeb;
+use super::{ingress, PLATFORM};
 use crate::app::App;
 
 /// How much of a channel to fetch per call, and how often to call.
