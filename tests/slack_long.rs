@@ -199,6 +199,7 @@ async fn a_30_column_sql_table_and_a_15000_character_resolution_arrive_whole() {
     let s = start().await;
     s.command("U_IC", "/incident", "declare P2 \"Search is slow\"")
         .await;
+    until("the declaration", || s.transcript(INC).contains("declared")).await;
     let ack = s.command("U_ONCALL", "/wide-table", "").await;
     assert!(ack.contains("accepted"), "{ack}");
     until("the table's last row", || {
@@ -207,6 +208,18 @@ async fn a_30_column_sql_table_and_a_15000_character_resolution_arrive_whole() {
     .await;
     let rows: Vec<String> = (1..=20).map(|r| format!("r{r:02}-c01")).collect();
     assert_in_order(&s.transcript(INC), &rows);
+    let table: Vec<String> = s
+        .fake
+        .messages(INC)
+        .iter()
+        .map(text_of)
+        .filter(|t| t.contains("-c01-") || t.contains("col_01"))
+        .collect();
+    eprintln!(
+        "30-column table on Slack: {} chars in {} messages",
+        table.iter().map(|t| t.chars().count()).sum::<usize>(),
+        table.len()
+    );
     assert!(s.transcript(INC).contains("col_30"));
 
     // Eight long updates make the INCIDENT RESOLVED timeline ~15,000 characters.
@@ -222,6 +235,23 @@ async fn a_30_column_sql_table_and_a_15000_character_resolution_arrive_whole() {
         s.command("U_IC", "/incident", &format!("update \"{u}\""))
             .await;
     }
+    // Commands run concurrently: resolve once all eight updates are on the timeline.
+    let app = s.served.app("slack").clone();
+    eventually("the eight updates on the timeline", || {
+        let app = app.clone();
+        async move {
+            let Some(i) = app.store.open_incident(INC).await.unwrap() else {
+                return false;
+            };
+            let timeline = app.store.timeline(&i.id).await.unwrap();
+            timeline
+                .iter()
+                .filter(|e| e.text.contains("mitigation proceeding"))
+                .count()
+                == 8
+        }
+    })
+    .await;
     s.command("U_IC", "/incident", "resolve").await;
     until("INCIDENT RESOLVED", || {
         s.transcript("C_STATUS").contains("INCIDENT RESOLVED")
@@ -230,7 +260,8 @@ async fn a_30_column_sql_table_and_a_15000_character_resolution_arrive_whole() {
     s.all_delivered().await;
     let status = s.transcript("C_STATUS");
     let resolved = &status[status.find("INCIDENT RESOLVED").unwrap()..];
-    let heads: Vec<String> = (1..=8).map(|u| format!("update {u} mitigation")).collect();
+    // In the timeline's order (the updates ran concurrently).
+    let heads = update_order(&app, INC).await;
     assert_in_order(resolved, &heads);
     assert!(
         resolved.contains("Affected Users"),
@@ -304,4 +335,33 @@ fn text_of_ephemeral(e: &common::fake_slack::Ephemeral) -> String {
     } else {
         sections.join("\n")
     }
+}
+
+/// "update N mitigation" as the timeline has them, in its order.
+async fn update_order(app: &warroom::app::App, channel: &str) -> Vec<String> {
+    let id = sqlx::query_scalar::<_, String>(
+        "SELECT id FROM incidents WHERE channel = $1 ORDER BY declared_at DESC LIMIT 1",
+    )
+    .bind(channel)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
+    let heads: Vec<String> = app
+        .store
+        .timeline(&id)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let at = e.text.find("update ")?;
+            let head: String = e.text[at..]
+                .split(' ')
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ");
+            head.ends_with("mitigation").then_some(head)
+        })
+        .collect();
+    assert_eq!(heads.len(), 8, "{heads:?}");
+    heads
 }
