@@ -35,9 +35,16 @@ pub const GROUP_PREFIX: &str = "slack-group:";
 
 type Cache<T> = Mutex<HashMap<String, (Instant, T)>>;
 
+/// What `conversations.info` said of a channel.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    can_post: bool,
+    member: bool,
+}
+
 pub struct Members {
     web: Arc<SlackWeb>,
-    channels: Cache<bool>,
+    channels: Cache<Seen>,
     groups: Cache<Vec<String>>,
 }
 
@@ -71,27 +78,43 @@ impl Members {
             return true;
         }
         if let Some(known) = cached(&self.channels, channel) {
-            return known;
+            return known.can_post;
         }
         let session = self.web.client().open_session(self.web.token());
         let request = SlackApiConversationsInfoRequest::new(channel.to_string().into());
         let asked = tokio::time::timeout(ASK_BUDGET, session.conversations_info(&request)).await;
-        let can = match asked {
+        let seen = match asked {
             Ok(Ok(info)) => {
                 let c = &info.channel;
                 let private = c.flags.is_private.unwrap_or(false);
-                c.flags.is_member.unwrap_or(false) || !private
+                let member = c.flags.is_member.unwrap_or(false);
+                Seen {
+                    can_post: member || !private,
+                    member,
+                }
             }
-            Ok(Err(SlackClientError::ApiError(e))) if e.code == "channel_not_found" => false,
+            Ok(Err(SlackClientError::ApiError(e))) if e.code == "channel_not_found" => Seen {
+                can_post: false,
+                member: false,
+            },
             Ok(Err(e)) => {
                 tracing::info!(error = %e, channel, "conversations.info failed; assuming warroom is in");
                 return true;
             }
             Err(_) => return true,
         };
-        let ttl = if can { MEMBER_TTL } else { OUTSIDER_TTL };
-        remember(&self.channels, channel, ttl, can);
-        can
+        let ttl = if seen.can_post {
+            MEMBER_TTL
+        } else {
+            OUTSIDER_TTL
+        };
+        remember(&self.channels, channel, ttl, seen);
+        seen.can_post
+    }
+
+    /// Whether Slack said warroom is in `channel` (then there is nothing to join).
+    pub fn known_member(&self, channel: &str) -> bool {
+        cached(&self.channels, channel).is_some_and(|s| s.member)
     }
 
     /// The groups among `wanted` (`S…` ids) that `user` is in.

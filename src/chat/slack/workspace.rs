@@ -50,7 +50,10 @@ impl Workspace {
     /// join into `not_in_channel`.
     pub async fn join(&self, channel: &str) {
         // Direct messages and group DMs are not channels one joins.
-        if channel.starts_with('D') || !first_time(&self.joined, channel) {
+        if channel.starts_with('D')
+            || self.members.known_member(channel)
+            || !first_time(&self.joined, channel)
+        {
             return;
         }
         let session = self.web.client().open_session(self.web.token());
