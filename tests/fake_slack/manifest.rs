@@ -177,3 +177,40 @@ fn a_grouped_command_is_described_by_all_its_subcommands() {
     }
     assert!(!find("/approve")["usage_hint"].as_str().unwrap().is_empty());
 }
+
+/// `warroom check` says which runbook name Slack would refuse, at its `file:line`,
+/// before anyone pastes a manifest (the manifest leaves it out; `/warroom invite`
+/// still reaches it).
+#[test]
+fn warroom_check_reports_a_command_name_slack_refuses_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(&repo().join("commands"), &dir.path().join("commands"));
+    crate::common::copy_dir(&repo().join("templates"), &dir.path().join("templates"));
+    std::fs::copy(repo().join("warroom.toml"), dir.path().join("warroom.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("commands/invite.toml"),
+        "# Slack keeps /invite for itself.\n[command]\nname = \"invite\"\nhelp = \"x\"\nscenario = \"production-p0\"\n[[steps]]\nname = \"w\"\n[steps.wait]\nduration = \"1s\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l
+            .starts_with("commands/invite.toml:3: `/invite` is one of Slack's built-in commands")),
+        "{stdout}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .current_dir(dir.path())
+        .args(["manifest", "slack"])
+        .output()
+        .unwrap();
+    // The manifest is still printed, without /invite, so Slack accepts it.
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("\"/invite\""), "{text}");
+}

@@ -421,6 +421,30 @@ mod tests {
         assert_eq!(core_name("/kanban-off"), "/kanban-off");
     }
 
+    /// README's "Connect Slack" lists exactly the scopes the manifest asks for.
+    #[test]
+    fn the_readme_lists_exactly_the_manifests_scopes() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("## Connect Slack")
+            .expect("a Connect Slack section");
+        let end = readme[start..]
+            .find("\n## ")
+            .map_or(readme.len(), |e| start + e);
+        let section = &readme[start..end];
+        let table: Vec<&str> = section
+            .lines()
+            .filter(|l| l.trim_start().starts_with("| `"))
+            .flat_map(|l| l.split('|').nth(1).unwrap_or("").split(','))
+            .map(|s| s.trim().trim_matches('`'))
+            .collect();
+        let mut listed = table.clone();
+        listed.sort();
+        let mut asked: Vec<&str> = SCOPES.iter().map(|(s, _)| *s).collect();
+        asked.sort();
+        assert_eq!(listed, asked);
+    }
+
     /// Every Web API call in the Slack adapter is in [`METHODS`], every method
     /// there is called, and the manifest asks for exactly their scopes plus
     /// `commands` and the events' scopes (scopes per method from
