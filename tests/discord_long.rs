@@ -127,12 +127,15 @@ fn assert_in_order(haystack: &str, needles: &[String]) {
     }
 }
 
-/// Nothing went out as an embed, and nothing over 2,000 characters.
+/// Nothing went out as an embed, nothing over 2,000 characters, no code block
+/// left open.
 fn plain_and_within_limits(messages: &[FakeMessage]) -> usize {
     for m in messages {
         assert!(m.embeds.is_empty(), "an embed: {:?}", m.embeds);
         assert!(m.content.chars().count() <= 2000);
         assert!(!m.content.contains("truncated"), "{}", m.content);
+        // A code block cut in two is closed and reopened: each message reads alone.
+        assert_eq!(m.content.matches("```").count() % 2, 0, "{}", m.content);
     }
     messages
         .iter()
@@ -362,4 +365,34 @@ async fn update_order(app: &warroom::app::App, channel: &str) -> Vec<String> {
         .collect();
     assert_eq!(heads.len(), 8, "{heads:?}");
     heads
+}
+
+/// Issue 11: `/help` was cut at 6,000 characters with "(truncated; the timeline has
+/// it all)", which it did not. Now every pack's commands arrive, privately, in
+/// follow-ups of at most 2,000 characters.
+#[tokio::test]
+async fn help_arrives_whole_in_private_follow_ups() {
+    let d = start().await;
+    let token = d.command(ONCALL, "help", None).await;
+    until("the help's last pack", || {
+        d.fake
+            .followups(&token)
+            .iter()
+            .any(|m| m.content.contains("processpilot"))
+    })
+    .await;
+    d.all_delivered().await;
+    let followups = d.fake.followups(&token);
+    let longest = plain_and_within_limits(&followups);
+    let total: usize = followups.iter().map(|m| m.content.chars().count()).sum();
+    eprintln!(
+        "/help on Discord: {total} chars in {} follow-ups, longest {longest}",
+        followups.len()
+    );
+    let text: String = followups.iter().map(|m| m.content.clone()).collect();
+    for pack in ["chatia", "legalflow", "pfa", "webapp", "processpilot"] {
+        assert!(text.contains(pack), "{pack} missing from /help");
+    }
+    assert!(d.fake.rejections().is_empty(), "{:#?}", d.fake.rejections());
+    d.served.stop().await;
 }

@@ -151,6 +151,11 @@ fn assert_in_order(haystack: &str, needles: &[String]) {
 /// The longest message's block text, and how many messages `channel` has.
 fn sizes(fake: &FakeSlack, channel: &str) -> (usize, usize) {
     let messages = fake.messages(channel);
+    for m in &messages {
+        // A code block cut in two is closed and reopened: each message reads alone.
+        let text = text_of(m);
+        assert_eq!(text.matches("```").count() % 2, 0, "{text}");
+    }
     let longest = messages
         .iter()
         .map(|m| text_of(m).chars().count())
@@ -208,6 +213,7 @@ async fn a_30_column_sql_table_and_a_15000_character_resolution_arrive_whole() {
     .await;
     let rows: Vec<String> = (1..=20).map(|r| format!("r{r:02}-c01")).collect();
     assert_in_order(&s.transcript(INC), &rows);
+    sizes(&s.fake, INC);
     let table: Vec<String> = s
         .fake
         .messages(INC)
