@@ -22,7 +22,11 @@ use crate::store::{NewOutbox, OutboxRow, Store, StoreError};
 /// Prefix of the message ids the outbox hands out before delivery.
 const LOCAL: &str = "out:";
 
-/// Attempts before a message is given up (and logged).
+/// Why an edit is dropped when its post was refused (and reported) already.
+const NEVER_DELIVERED: &str = "the message to edit was never delivered";
+
+/// Attempts before a message is given up (told to its requester, noted on the
+/// timeline, logged).
 pub const MAX_ATTEMPTS: i64 = 8;
 
 /// How long a deliverer holds a row before another may take it over.
@@ -217,8 +221,12 @@ pub async fn deliver_due_noting(
                     tracing::error!(id = row.id, channel = %row.channel, error = %e, "message given up");
                     store.outbox_failed(row.id, &e.message).await?;
                     done.failed += 1;
-                    let told =
-                        super::undelivered::report(store, platform_name, &row, &post, &e).await;
+                    // The post an edit was for has been reported already.
+                    let told = if e.message == NEVER_DELIVERED {
+                        None
+                    } else {
+                        super::undelivered::report(store, platform_name, &row, &post, &e).await
+                    };
                     if e.shut_out {
                         notice_shut_out(store, platform_name, &row.channel, &e, told, notices)
                             .await;
@@ -297,9 +305,7 @@ async fn deliver(
                 });
             }
             Some((state, _)) if state == "failed" => {
-                return Ok(Step::Failed(ChatError::permanent(
-                    "the message to edit was never delivered",
-                )))
+                return Ok(Step::Failed(ChatError::permanent(NEVER_DELIVERED)))
             }
             // Its post is not delivered yet: edits queue behind it.
             _ => return Ok(Step::Wait(now + chrono::Duration::milliseconds(200))),
