@@ -277,11 +277,17 @@ fn family(name: &str, members: &[(Option<String>, String, String)]) -> (String, 
         .iter()
         .filter_map(|(sub, _, _)| sub.as_deref())
         .collect();
-    let description = format!(
-        "{} ({}); /help {name} says what each does",
-        subs.join(", "),
-        members.len()
-    );
+    // "Rollback: full, migration-down, partial or quick; /help rollback describes each"
+    let mut title: String = name.replace('-', " ");
+    if let Some(first) = title.get(..1) {
+        title = format!("{}{}", first.to_uppercase(), &title[1..]);
+    }
+    let listed = match subs.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let description = format!("{title}: {listed}; /help {name} describes each");
     let full: Vec<&str> = members.iter().map(|(_, _, u)| u.as_str()).collect();
     let usage = full.join(" | ");
     // Whole, or a shorter form that is still whole: never cut mid-word.
