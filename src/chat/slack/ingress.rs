@@ -48,17 +48,25 @@ pub async fn command(
     workspace: Option<&Arc<Workspace>>,
     c: SlashCommand<'_>,
 ) -> (Option<Ack>, String) {
-    if let Some(workspace) = workspace {
-        if !workspace.members.can_post(c.channel).await {
-            return (None, NOT_A_MEMBER.to_string());
+    // Membership and user groups are asked at once: the ack waits for one answer.
+    let can_post = async {
+        match workspace {
+            Some(workspace) => workspace.members.can_post(c.channel).await,
+            None => true,
         }
+    };
+    let (can_post, user) = tokio::join!(can_post, acting(workspace, app, c.user));
+    if !can_post {
+        return (None, NOT_A_MEMBER.to_string());
+    }
+    if let Some(workspace) = workspace {
         workspace.learn(app, c.user);
     }
     // `/incident-status` is `/status` to the core: Slack keeps `/status` for itself.
     let command = super::manifest::core_name(c.command);
     let line = format!("{command} {}", c.text).trim().to_string();
     let msg = Incoming {
-        user: acting(workspace, app, c.user).await,
+        user,
         channel: c.channel.to_string(),
         text: line.clone(),
         dedup_key: c.trigger_id.map(|t| format!("slack:command:{t}")),

@@ -19,8 +19,13 @@ use slack_morphism::prelude::*;
 
 use super::web::SlackWeb;
 
-/// The longest the ack waits on Slack for one answer.
-pub const ASK_BUDGET: Duration = Duration::from_millis(700);
+/// The longest the ack waits on Slack for membership and groups (asked together).
+/// With the record's own budget (2 s) and [`JOIN_BUDGET`], Slack hears back within
+/// its 3 s.
+pub const ASK_BUDGET: Duration = Duration::from_millis(400);
+/// The longest the ack waits for `conversations.join`; past it, the first post
+/// joins (see `web.rs`).
+pub const JOIN_BUDGET: Duration = Duration::from_millis(300);
 /// How long a group's members are trusted: someone removed from a group loses
 /// what it granted within this.
 pub const GROUP_TTL: Duration = Duration::from_secs(60);
@@ -117,15 +122,16 @@ impl Members {
         cached(&self.channels, channel).is_some_and(|s| s.member)
     }
 
-    /// The groups among `wanted` (`S…` ids) that `user` is in.
+    /// The groups among `wanted` (`S…` ids) that `user` is in. Asked all at once, so
+    /// the ack waits [`ASK_BUDGET`] at most however many groups the matrix names.
     pub async fn groups_of(&self, user: &str, wanted: &[String]) -> Vec<String> {
-        let mut held = Vec::new();
-        for group in wanted {
-            if self.members(group).await.iter().any(|m| m == user) {
-                held.push(group.clone());
-            }
-        }
-        held
+        let lists = futures_util::future::join_all(wanted.iter().map(|g| self.members(g))).await;
+        wanted
+            .iter()
+            .zip(lists)
+            .filter(|(_, members)| members.iter().any(|m| m == user))
+            .map(|(group, _)| group.clone())
+            .collect()
     }
 
     async fn members(&self, group: &str) -> Vec<String> {

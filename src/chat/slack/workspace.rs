@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use slack_morphism::prelude::*;
 
-use super::members::{matrix_groups, Members, ASK_BUDGET};
+use super::members::{matrix_groups, Members, JOIN_BUDGET};
 use super::web::SlackWeb;
 use super::PLATFORM;
 use crate::app::App;
@@ -46,7 +46,7 @@ impl Workspace {
 
     /// Joins `channel` unless this process already did (or tried). Only public
     /// channels can be joined; elsewhere Slack says so and nothing changes. Awaited
-    /// (for at most [`ASK_BUDGET`]) so the command's first post does not race the
+    /// (for at most [`JOIN_BUDGET`]) so the command's first post does not race the
     /// join into `not_in_channel`.
     pub async fn join(&self, channel: &str) {
         // Direct messages and group DMs are not channels one joins.
@@ -58,7 +58,7 @@ impl Workspace {
         }
         let session = self.web.client().open_session(self.web.token());
         let request = SlackApiConversationsJoinRequest::new(channel.to_string().into());
-        match tokio::time::timeout(ASK_BUDGET, session.conversations_join(&request)).await {
+        match tokio::time::timeout(JOIN_BUDGET, session.conversations_join(&request)).await {
             Ok(Ok(_)) => tracing::info!(channel, "joined the channel"),
             Ok(Err(e)) => tracing::info!(
                 error = %e,
