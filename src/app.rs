@@ -22,7 +22,6 @@ use secrecy::ExposeSecret;
 use crate::chat::Post;
 use crate::chat::{Chat, PostKind};
 use crate::config::Settings;
-use crate::failure::Failure;
 use crate::model::user::UserId;
 use crate::render::escape;
 use crate::services::{Services, StartError};

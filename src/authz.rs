@@ -18,7 +18,8 @@ pub struct Role {
     pub title: String,
     /// Platform user ids: `U_ONCALL` matches on every platform, `slack:U123` or
     /// `discord:1234` only there; `discord-role:5678` is every holder of that
-    /// Discord guild role.
+    /// Discord guild role, `slack-group:S0123ABC` every member of that Slack user
+    /// group.
     #[serde(default)]
     pub members: Vec<String>,
     #[serde(default)]
@@ -93,18 +94,28 @@ impl Matrix {
     /// Role ids `user` holds.
     pub fn roles_of(&self, user: &UserId) -> BTreeSet<&str> {
         let scoped = format!("{}:{}", user.platform, user.id);
-        let group_prefix = format!("{}-role:", user.platform);
+        // Slack calls its groups user groups, Discord guild roles.
+        let group_prefix = match user.platform.as_str() {
+            "slack" => "slack-group:".to_string(),
+            platform => format!("{platform}-role:"),
+        };
         let in_group = |m: &str| {
             m.strip_prefix(&group_prefix)
                 .is_some_and(|g| user.groups.iter().any(|held| held == g))
         };
+        // A member with a platform prefix (`discord-role:999`, `slack:U1`) matches
+        // only on that platform, exactly: `--as discord-role:999` on the console is
+        // not that role. A bare id (`U_ONCALL`) matches on every platform.
+        let matches = |m: &str| {
+            if m.contains(':') {
+                m == scoped || in_group(m)
+            } else {
+                m == user.id
+            }
+        };
         self.roles
             .iter()
-            .filter(|(_, r)| {
-                r.members
-                    .iter()
-                    .any(|m| *m == user.id || *m == scoped || in_group(m))
-            })
+            .filter(|(_, r)| r.members.iter().any(|m| matches(m)))
             .map(|(id, _)| id.as_str())
             .collect()
     }

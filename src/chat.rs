@@ -9,6 +9,8 @@ pub mod discord;
 pub mod outbox;
 pub mod recording;
 pub mod slack;
+pub mod split;
+pub mod undelivered;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -181,4 +183,11 @@ impl ChatError {
 pub trait Chat: Send + Sync {
     async fn post(&self, post: &Post) -> Result<MessageRef, ChatError>;
     async fn update(&self, message: &MessageRef, post: &Post) -> Result<(), ChatError>;
+
+    /// The messages `post` goes out as, in order: itself, unless it is longer than
+    /// the platform takes in one message. The outbox sends them one by one and
+    /// remembers how many went out, so a retry never repeats one.
+    fn split(&self, post: &Post) -> Vec<Post> {
+        vec![post.clone()]
+    }
 }

@@ -69,6 +69,7 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
         return problems;
     };
     check_matrix(&catalog, settings, &mut problems);
+    problems.extend(crate::chat::slack::manifest::check_names(&catalog));
     let targets: BTreeMap<&str, &str> = settings
         .targets
         .iter()

@@ -8,8 +8,12 @@ mod common;
 // A test crate's root resolves `mod` next to itself (`tests/`), hence the paths.
 #[path = "fake_slack/blocks.rs"]
 mod blocks;
+#[path = "fake_slack/channels.rs"]
+mod channels;
 #[path = "fake_slack/history.rs"]
 mod history;
+#[path = "fake_slack/manifest.rs"]
+mod manifest;
 #[path = "fake_slack/messages.rs"]
 mod messages;
 #[path = "fake_slack/requests.rs"]

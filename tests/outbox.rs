@@ -327,3 +327,76 @@ async fn a_channel_closed_to_warroom_is_said_once_in_the_stakeholder_channel() {
         .unwrap();
     assert!(platform.log().is_empty(), "{:?}", platform.log());
 }
+
+/// A platform that takes at most one line a message (as Slack takes ~12,000
+/// characters and Discord 2,000), and fails its `fail_on`th post once.
+struct Narrow {
+    inner: Platform,
+    calls: Mutex<usize>,
+    fail_on: usize,
+}
+
+#[async_trait]
+impl Chat for Narrow {
+    async fn post(&self, post: &Post) -> Result<MessageRef, ChatError> {
+        let n = {
+            let mut calls = self.calls.lock().unwrap();
+            *calls += 1;
+            *calls
+        };
+        if n == self.fail_on {
+            return Err(ChatError::transient("502 on the second piece"));
+        }
+        self.inner.post(post).await
+    }
+    async fn update(&self, m: &MessageRef, post: &Post) -> Result<(), ChatError> {
+        self.inner.update(m, post).await
+    }
+    fn split(&self, post: &Post) -> Vec<Post> {
+        post.text
+            .lines()
+            .map(|l| Post::new(&post.channel, post.kind, l))
+            .collect()
+    }
+}
+
+/// Issue 11: a post longer than one message goes out as several, in order, before
+/// the channel's next post; a failure on a later piece resumes there, so no piece is
+/// sent twice; the post's id is its first message (edits go there).
+#[tokio::test]
+async fn a_post_too_long_for_one_message_goes_out_in_pieces_and_resumes_after_a_failure() {
+    let (store, _dir) = sqlite().await;
+    let outbox = OutboxChat::new(store.clone(), "test");
+    let m = outbox
+        .post(&post("C1", "part one\npart two\npart three"))
+        .await
+        .unwrap();
+    outbox.post(&post("C1", "next")).await.unwrap();
+    let platform = Narrow {
+        inner: Platform::default(),
+        calls: Mutex::new(0),
+        fail_on: 2,
+    };
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    for s in 0..10 {
+        deliver_due(&store, "test", &platform, at(t0, s * 1000), PACE)
+            .await
+            .unwrap();
+    }
+    outbox.update(&m, &post("C1", "edited")).await.unwrap();
+    for s in 10..14 {
+        deliver_due(&store, "test", &platform, at(t0, s * 1000), PACE)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        platform.inner.log(),
+        [
+            "post C1 part one",
+            "post C1 part two",
+            "post C1 part three",
+            "post C1 next",
+            "edit C1 ts.1 edited"
+        ]
+    );
+}

@@ -366,3 +366,30 @@ async fn url_verification_is_answered_and_channel_messages_are_recorded_once() {
         ("U_DBA", "replica lag is 40s <!channel>")
     );
 }
+
+/// Slack checks a slash command URL's certificate with `ssl_check=1` (plus a
+/// `token`) and expects 200 (api.slack.com, "Implementing slash commands": "respond
+/// with an HTTP 200 OK"). Issue 11: it was answered 400/401. Nothing is recorded.
+#[tokio::test]
+async fn slacks_ssl_check_is_answered_200_and_runs_nothing() {
+    let slack = start(Env::shipped(StateDb::Sqlite).await).await;
+    let check = slack
+        .http
+        .post(format!("{}/slack/commands", slack.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("ssl_check=1&token=legacy-verification-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check.status(), 200);
+    // A command carrying ssl_check is still a command: unsigned, it is refused.
+    let sneaky = slack
+        .http
+        .post(format!("{}/slack/commands", slack.base))
+        .body("ssl_check=1&command=%2Fkanban-off&text=reason%3Dx&user_id=U_ONCALL&channel_id=C_INC")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sneaky.status(), 401);
+    assert!(slack.app.store.commands().await.unwrap().is_empty());
+}

@@ -250,6 +250,45 @@ fn platform_scoped_members_match_only_on_their_platform() {
     assert!(m.roles_of(&UserId::new("discord", "U_DBA")).contains("dba"));
 }
 
+/// Issue 11: `members = ["discord-role:999"]` let `--as discord-role:999` approve on
+/// the console. Prefixed members match only on their platform; groups only as held.
+#[test]
+fn a_platform_scoped_member_string_is_never_a_user_id_elsewhere() {
+    let m: Matrix = toml::from_str(
+        r#"
+        [roles.dba]
+        title = "DBA"
+        members = ["discord-role:999", "slack-group:S0DBA", "slack:U1"]
+        [scenarios.s]
+        title = "S"
+        request = ["dba"]
+    "#,
+    )
+    .expect("matrix parses");
+    for (platform, id) in [
+        ("console", "discord-role:999"),
+        ("console", "slack-group:S0DBA"),
+        ("console", "slack:U1"),
+        ("discord", "discord-role:999"),
+        ("slack", "slack-group:S0DBA"),
+        ("slack", "S0DBA"),
+    ] {
+        assert!(
+            m.roles_of(&UserId::new(platform, id)).is_empty(),
+            "{platform} {id}"
+        );
+    }
+    let held = |platform: &str, group: &str| {
+        UserId::new(platform, "U9").with_groups(vec![group.to_string()])
+    };
+    assert!(m.roles_of(&held("slack", "S0DBA")).contains("dba"));
+    assert!(m.roles_of(&held("discord", "999")).contains("dba"));
+    // A Slack group id held on Discord (or a role id on Slack) grants nothing.
+    assert!(m.roles_of(&held("discord", "S0DBA")).is_empty());
+    assert!(m.roles_of(&held("slack", "999")).is_empty());
+    assert!(m.roles_of(&UserId::new("slack", "U1")).contains("dba"));
+}
+
 #[test]
 fn confirm_defaults_to_the_request_roles() {
     let m = m();

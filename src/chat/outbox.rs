@@ -22,7 +22,11 @@ use crate::store::{NewOutbox, OutboxRow, Store, StoreError};
 /// Prefix of the message ids the outbox hands out before delivery.
 const LOCAL: &str = "out:";
 
-/// Attempts before a message is given up (and logged).
+/// Why an edit is dropped when its post was refused (and reported) already.
+const NEVER_DELIVERED: &str = "the message to edit was never delivered";
+
+/// Attempts before a message is given up (told to its requester, noted on the
+/// timeline, logged).
 pub const MAX_ATTEMPTS: i64 = 8;
 
 /// How long a deliverer holds a row before another may take it over.
@@ -190,7 +194,18 @@ pub async fn deliver_due_noting(
                 }
             }
         }
-        match deliver(store, platform, &row, now).await? {
+        let post: Post = match serde_json::from_str(&row.payload) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(id = row.id, error = %e, "unreadable outbox payload given up");
+                store
+                    .outbox_failed(row.id, &format!("unreadable payload: {e}"))
+                    .await?;
+                done.failed += 1;
+                continue;
+            }
+        };
+        match deliver(store, platform, &row, &post, now).await? {
             Step::Sent(platform_ref) => {
                 store
                     .outbox_sent(row.id, platform_ref.as_deref(), now)
@@ -206,8 +221,15 @@ pub async fn deliver_due_noting(
                     tracing::error!(id = row.id, channel = %row.channel, error = %e, "message given up");
                     store.outbox_failed(row.id, &e.message).await?;
                     done.failed += 1;
+                    // The post an edit was for has been reported already.
+                    let told = if e.message == NEVER_DELIVERED {
+                        None
+                    } else {
+                        super::undelivered::report(store, platform_name, &row, &post, &e).await
+                    };
                     if e.shut_out {
-                        notice_shut_out(store, platform_name, &row.channel, &e, notices).await;
+                        notice_shut_out(store, platform_name, &row.channel, &e, told, notices)
+                            .await;
                     }
                 } else {
                     let wait = e.retry_after.unwrap_or_else(|| backoff(row.attempts));
@@ -227,6 +249,7 @@ async fn notice_shut_out(
     platform_name: &str,
     channel: &str,
     e: &ChatError,
+    requester: Option<String>,
     notices: &mut Notices,
 ) {
     let Some(to) = notices.channel.clone() else {
@@ -235,10 +258,16 @@ async fn notice_shut_out(
     if to == channel || !notices.told.insert(channel.to_string()) {
         return;
     }
+    let asked = requester.map_or(String::new(), |u| {
+        format!(
+            " It was answering {}.",
+            crate::render::escape::inline_code(&u)
+        )
+    });
     let text = format!(
         "⚠️ warroom cannot post in channel {channel}. {}. Until it is let in there, \
          what it posts there (run progress, results, replies to people) is not seen; \
-         commands typed there still run.",
+         commands typed there still run.{asked}",
         e.message
     );
     let post = Post::new(&to, crate::chat::PostKind::Error, text);
@@ -260,40 +289,58 @@ async fn deliver(
     store: &Store,
     platform: &dyn Chat,
     row: &OutboxRow,
+    post: &Post,
     now: DateTime<Utc>,
 ) -> Result<Step, StoreError> {
-    let post: Post = match serde_json::from_str(&row.payload) {
-        Ok(p) => p,
-        Err(e) => {
-            return Ok(Step::Failed(ChatError::permanent(format!(
-                "unreadable payload: {e}"
-            ))))
-        }
-    };
+    let parts = platform.split(post);
+    let total = parts.len();
+    let mut edited: Option<MessageRef> = None;
     if row.op == "update" {
         let target = row.target.unwrap_or_default();
-        return Ok(match store.outbox_state(target).await? {
+        match store.outbox_state(target).await? {
             Some((state, Some(platform_id))) if state == "sent" => {
-                let m = MessageRef {
+                edited = Some(MessageRef {
                     channel: row.channel.clone(),
                     id: platform_id,
-                };
-                match platform.update(&m, &post).await {
-                    Ok(()) => Step::Sent(None),
-                    Err(e) => Step::Failed(e),
+                });
+            }
+            Some((state, _)) if state == "failed" => {
+                return Ok(Step::Failed(ChatError::permanent(NEVER_DELIVERED)))
+            }
+            // Its post is not delivered yet: edits queue behind it.
+            _ => return Ok(Step::Wait(now + chrono::Duration::milliseconds(200))),
+        }
+    }
+    let mut first = row.platform_ref.clone();
+    let start = usize::try_from(row.parts_done).unwrap_or(0);
+    // The pieces go out back to back, in order: a short burst Slack and Discord
+    // allow, and nothing else of this channel gets between them.
+    for (i, part) in parts.iter().enumerate().skip(start) {
+        let sent = match (&edited, i) {
+            // An edit that grew past one message edits the message and posts the rest.
+            (Some(m), 0) => platform.update(m, part).await.map(|()| None),
+            _ => platform.post(part).await.map(|m| Some(m.id)),
+        };
+        match sent {
+            Ok(id) => {
+                let id = if i == 0 && edited.is_none() { id } else { None };
+                if id.is_some() {
+                    first.clone_from(&id);
+                }
+                if i + 1 < total {
+                    store
+                        .outbox_part_sent(row.id, i as i64 + 1, id.as_deref(), now)
+                        .await?;
                 }
             }
-            Some((state, _)) if state == "failed" => Step::Failed(ChatError::permanent(
-                "the message to edit was never delivered",
-            )),
-            // Its post is not delivered yet: edits queue behind it.
-            _ => Step::Wait(now + chrono::Duration::milliseconds(200)),
-        });
+            Err(mut e) if total > 1 => {
+                e.message = format!("message {} of {total}: {}", i + 1, e.message);
+                return Ok(Step::Failed(e));
+            }
+            Err(e) => return Ok(Step::Failed(e)),
+        }
     }
-    Ok(match platform.post(&post).await {
-        Ok(m) => Step::Sent(Some(m.id)),
-        Err(e) => Step::Failed(e),
-    })
+    Ok(Step::Sent(if edited.is_some() { None } else { first }))
 }
 
 /// Delivers `platform_name`'s rows every `tick` until `stop` fires.

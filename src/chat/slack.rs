@@ -7,11 +7,12 @@ pub mod history;
 pub mod http;
 pub mod ingress;
 pub mod manifest;
+pub mod members;
 pub mod mrkdwn;
 pub mod signature;
 pub mod socket;
 pub mod web;
 pub mod workspace;
 
-/// The platform name Slack users and records carry.
+/// The platform name on rows, user ids and the outbox.
 pub const PLATFORM: &str = "slack";

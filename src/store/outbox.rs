@@ -19,6 +19,10 @@ pub struct OutboxRow {
     pub payload: String,
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
+    /// How many messages of a split post the platform has taken already.
+    pub parts_done: i64,
+    /// The platform's id of the first message, once it went out.
+    pub platform_ref: Option<String>,
 }
 
 /// A post or edit to queue.
@@ -71,7 +75,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = self.sql(
-            "SELECT id, channel, op, target, payload, attempts, created_at, paced FROM outbox
+            "SELECT id, channel, op, target, payload, attempts, created_at, paced, parts_done,
+                    platform_ref FROM outbox
              WHERE platform = $3 AND not_before <= $1
                AND (state = 'pending' OR (state = 'sending' AND lease_until < $1))
              ORDER BY id LIMIT $2",
@@ -93,6 +98,8 @@ impl Store {
                 attempts: r.get(5),
                 created_at: from_millis(r.get(6)),
                 paced: r.get::<i64, _>(7) != 0,
+                parts_done: r.get(8),
+                platform_ref: r.get(9),
             })
             .collect())
     }
@@ -131,6 +138,61 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// One more message of a split post went out (the first one's id with it), and
+    /// counts toward the channel's pace.
+    pub async fn outbox_part_sent(
+        &self,
+        id: i64,
+        parts_done: i64,
+        platform_ref: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "UPDATE outbox SET parts_done = $1, platform_ref = COALESCE($2, platform_ref),
+                    sent_at = $3 WHERE id = $4",
+        );
+        sqlx::query(&sql)
+            .bind(parts_done)
+            .bind(platform_ref)
+            .bind(millis(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Who to tell that a post in `channel` was refused for good: whoever typed the
+    /// newest command there on `platform` up to `at` (the post answers it, or comes
+    /// from the run it started), and the channel's newest incident, open or not.
+    pub async fn undelivered_context(
+        &self,
+        platform: &str,
+        channel: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(Option<String>, Option<String>), StoreError> {
+        let sql = self.sql(
+            "SELECT user_id FROM commands_received
+             WHERE platform = $1 AND channel = $2 AND received_at <= $3
+             ORDER BY received_at DESC, id DESC LIMIT 1",
+        );
+        let user: Option<String> = sqlx::query_scalar(&sql)
+            .bind(platform)
+            .bind(channel)
+            .bind(millis(at))
+            .fetch_optional(&self.pool)
+            .await?;
+        let sql = self.sql(
+            "SELECT id FROM incidents WHERE platform = $1 AND channel = $2
+             ORDER BY declared_at DESC LIMIT 1",
+        );
+        let incident: Option<String> = sqlx::query_scalar(&sql)
+            .bind(platform)
+            .bind(channel)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok((user, incident))
     }
 
     /// Puts a row back for another attempt at `not_before` (counts an attempt).

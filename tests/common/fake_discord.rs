@@ -33,10 +33,18 @@
 //!   filtered by intents and message content blanked without `MESSAGE_CONTENT`.
 //! - Ed25519 signatures of interactions delivered over HTTP (`X-Signature-*`).
 //!
+//! - The *Embed Links* permission: a channel message (or edit) with embeds, in a
+//!   channel where the bot lacks it, is 403 `50013 Missing Permissions`
+//!   (discord/discord-api-docs: `EMBED_LINKS (1 << 14)` in
+//!   `developers/topics/permissions.mdx`, 50013 "You lack permissions to perform that
+//!   action" in `developers/topics/opcodes-and-status-codes.mdx`; the error body
+//!   `{code, message}` is `ErrorResponse` in discord/discord-api-spec
+//!   `specs/openapi.json`). The bot holds it nowhere unless granted.
+//!
 //! Not reproduced: real rate-limit buckets (429s only when injected), attachments and
 //! multipart uploads (refused), modals, autocomplete and premium responses (type 8, 9,
-//! 10, 12 are refused), Components V2, threads, reactions, permissions (the bot may post
-//! in every known channel), gateway compression (frames are plain text, which serenity
+//! 10, 12 are refused), Components V2, threads, reactions, permissions other than Embed
+//! Links (the bot may post in every known channel), gateway compression (frames are plain text, which serenity
 //! accepts even though it identifies with `compress: true`), identify rate limits and
 //! sharding beyond one shard. Error codes and messages follow Discord's where known;
 //! a few form-error codes for rarer rules are close approximations.
@@ -205,6 +213,7 @@ impl FakeDiscord {
             failures: Vec::new(),
             last_snowflake: 0,
             channels: BTreeSet::from([CHANNEL_ID]),
+            embed_links: BTreeSet::new(),
             messages: BTreeMap::new(),
             interactions: HashMap::new(),
             tokens: HashMap::new(),
@@ -356,6 +365,13 @@ impl FakeDiscord {
     /// Makes a channel exist (posting elsewhere is `10003 Unknown Channel`).
     pub fn add_channel(&self, channel_id: u64) {
         self.state().channels.insert(channel_id);
+    }
+
+    /// Grants the bot *Embed Links* in `channel`. Without it (the default, as in a
+    /// channel where `@everyone` lacks it and the bot was invited with the
+    /// permissions README lists), a message with embeds is refused: 403, code 50013.
+    pub fn allow_embed_links(&self, channel_id: u64) {
+        self.state().embed_links.insert(channel_id);
     }
 
     /// Adds a message by someone else to a channel's history; returns its id.

@@ -15,7 +15,8 @@
 //!   string.
 //! - `auth.test`, `chat.postMessage`, `chat.update`, `chat.postEphemeral`,
 //!   `conversations.history` (newest first, `limit`, `cursor`, `oldest`, `latest`,
-//!   `inclusive`), `users.info`, `apps.connections.open`; anything else is
+//!   `inclusive`), `users.info`, `conversations.join`, `conversations.info`,
+//!   `usergroups.users.list`, `apps.connections.open`; anything else is
 //!   `unknown_method`.
 //! - `ts` values shaped like Slack's (`1763900000.000100`), strictly increasing, and
 //!   always later than any seeded history.
@@ -27,9 +28,16 @@
 //!   redelivery with `retry_attempt`, acks, `disconnect` with `refresh_requested`,
 //!   pings answered.
 //!
+//! - Channels and membership: the bot is in a channel it joined
+//!   (`conversations.join`, public channels only) or was invited to
+//!   ([`FakeSlack::invite`]). Posting elsewhere is `not_in_channel` (public) or
+//!   `channel_not_found` (private: `G…` ids or [`FakeSlack::private_channel`]), as the
+//!   Web API spec lists them. `conversations.info` answers `is_member`.
+//! - `msg_blocks_too_long` past 12,000 characters of block text in one message.
+//! - User groups: `usergroups.users.list` ([`FakeSlack::add_user_group`]).
+//!
 //! # What it does not
-//! - Channels and membership: any channel id is accepted, so `channel_not_found` only
-//!   answers a missing `channel`, and `not_in_channel` never happens.
+//! - Channel names, archiving, and members other than the bot.
 //! - Rate limits of its own: it throttles only when told to.
 //! - Block Kit beyond the block types listed in [`blocks`]; other block types are
 //!   refused with an error saying the fake does not model them. A button must have an
@@ -40,6 +48,7 @@
 //!   broadcast), files, reactions, multipart bodies, `response_url` posts.
 
 mod blocks;
+mod manifest;
 mod methods;
 mod payloads;
 mod socket;
@@ -54,6 +63,8 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 // Each test binary compiles `common` whole, and most use none of these.
+#[allow(unused_imports)]
+pub use manifest::validate_manifest;
 #[allow(unused_imports)]
 pub use payloads::{block_actions, message_event, slash_command, user};
 
@@ -164,9 +175,25 @@ struct State {
     users: HashMap<String, Value>,
     /// Channels the bot joined with `conversations.join`, in order.
     joined: Vec<String>,
+    /// Channels the bot was invited to ([`FakeSlack::invite`]).
+    invited: std::collections::HashSet<String>,
+    /// Channels marked private besides `G…` ids ([`FakeSlack::private_channel`]).
+    private: std::collections::HashSet<String>,
+    /// User groups (`S…`) and their members, for `usergroups.users.list`.
+    user_groups: HashMap<String, Vec<String>>,
     /// The latest `ts` handed out or seeded, in microseconds.
     clock: u64,
     socket: socket::SocketState,
+}
+
+impl State {
+    fn is_member(&self, channel: &str) -> bool {
+        self.invited.contains(channel) || self.joined.iter().any(|c| c == channel)
+    }
+
+    fn is_private(&self, channel: &str) -> bool {
+        channel.starts_with('G') || self.private.contains(channel)
+    }
 }
 
 impl FakeSlack {
@@ -294,6 +321,24 @@ impl FakeSlack {
     /// Channels the bot joined (`conversations.join`), in order.
     pub fn joined(&self) -> Vec<String> {
         self.state().joined.clone()
+    }
+
+    /// Someone invited the bot to `channel`: it may post there from now on.
+    pub fn invite(&self, channel: &str) {
+        self.state().invited.insert(channel.to_string());
+    }
+
+    /// Marks `channel` private (as `G…` ids are): it cannot be joined, only invited to.
+    pub fn private_channel(&self, channel: &str) {
+        self.state().private.insert(channel.to_string());
+    }
+
+    /// A user group (`S…`) with these members, for `usergroups.users.list`.
+    pub fn add_user_group(&self, id: &str, members: &[&str]) {
+        self.state().user_groups.insert(
+            id.to_string(),
+            members.iter().map(|m| m.to_string()).collect(),
+        );
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

@@ -81,6 +81,8 @@ pub fn slack_team(fake: &super::fake_slack::FakeSlack) {
     ] {
         fake.add_user(super::fake_slack::user(id, &id.to_lowercase(), name));
     }
+    // README's setup: warroom is invited to the stakeholder channel.
+    fake.invite("C_STATUS");
 }
 
 pub const SLACK_SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";

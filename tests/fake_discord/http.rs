@@ -6,6 +6,7 @@ use super::*;
 #[tokio::test]
 async fn a_message_with_embeds_buttons_and_allowed_mentions_comes_back_as_a_serenity_message() {
     let fake = FakeDiscord::start().await;
+    fake.allow_embed_links(CHANNEL_ID);
     let http = fake.http();
     let builder = CreateMessage::new()
         .content("RUN-7 needs approval from <@42>; cc <@43> and @everyone")

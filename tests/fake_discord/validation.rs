@@ -293,6 +293,7 @@ async fn command_validation_follows_discords_rules() {
 #[tokio::test]
 async fn message_limits_are_enforced_as_discord_enforces_them() {
     let fake = FakeDiscord::start().await;
+    fake.allow_embed_links(CHANNEL_ID);
     let http = fake.http();
     let button = |id: &str| json!({"type": 2, "style": 1, "label": "Go", "custom_id": id});
     let rows = |rows: usize, per_row: usize| -> Value {
@@ -501,4 +502,41 @@ async fn message_limits_are_enforced_as_discord_enforces_them() {
             .expect_err("no such channel"),
     );
     assert_eq!((error.status_code.as_u16(), error.error.code), (404, 10003));
+}
+
+/// Embeds need the bot's *Embed Links* permission (discord/discord-api-docs
+/// `developers/topics/permissions.mdx`: `EMBED_LINKS (1 << 14)`); without it Discord
+/// answers 403 with code 50013 (`developers/topics/opcodes-and-status-codes.mdx`).
+/// Plain content needs no such permission.
+#[tokio::test]
+async fn embeds_without_the_embed_links_permission_are_refused_with_50013() {
+    let fake = FakeDiscord::start().await;
+    let http = fake.http();
+    let with_embed = json!({"content": "", "embeds": [{"description": "a long report"}]});
+    let error = refused(
+        http.send_message(ChannelId::new(CHANNEL_ID), vec![], &with_embed)
+            .await
+            .map(|_| ())
+            .expect_err("no Embed Links"),
+    );
+    assert_eq!((error.status_code.as_u16(), error.error.code), (403, 50013));
+    let plain = http
+        .send_message(
+            ChannelId::new(CHANNEL_ID),
+            vec![],
+            &json!({"content": "plain"}),
+        )
+        .await
+        .expect("content needs no Embed Links");
+    // An edit that adds embeds is refused the same way.
+    let edit = http
+        .edit_message(ChannelId::new(CHANNEL_ID), plain.id, &with_embed, vec![])
+        .await
+        .map(|_| ())
+        .expect_err("no Embed Links for an edit either");
+    assert_eq!(refused(edit).error.code, 50013);
+    fake.allow_embed_links(CHANNEL_ID);
+    http.send_message(ChannelId::new(CHANNEL_ID), vec![], &with_embed)
+        .await
+        .expect("granted");
 }

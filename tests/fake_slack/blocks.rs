@@ -9,6 +9,7 @@ use super::*;
 #[tokio::test]
 async fn a_button_with_a_76_character_label_is_refused_as_invalid_blocks() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
 
     let err = client
@@ -43,6 +44,7 @@ async fn a_button_with_a_76_character_label_is_refused_as_invalid_blocks() {
 #[tokio::test]
 async fn malformed_blocks_are_refused_as_slack_refuses_them() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let button = |extra: Value| {
         let mut b = json!({"type": "button", "text": {"type": "plain_text", "text": "Go"}, "action_id": "go"});
         for (k, v) in extra.as_object().unwrap() {
@@ -189,6 +191,7 @@ async fn malformed_blocks_are_refused_as_slack_refuses_them() {
 #[tokio::test]
 async fn missing_text_and_overlong_text_are_refused() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let post = |body: Value| {
         let request = reqwest::Client::new()
             .post(format!("{}/chat.postMessage", fake.api_url()))

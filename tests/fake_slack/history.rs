@@ -9,6 +9,7 @@ use super::*;
 #[tokio::test]
 async fn conversations_history_pages_through_three_pages_of_two_with_a_cursor() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     let history: Vec<Value> = (1..=6)
         .map(|i| json!({"type": "message", "user": "U_ALICE", "text": format!("m{i}"), "ts": format!("1763000000.00000{i}")}))
@@ -65,6 +66,7 @@ async fn conversations_history_pages_through_three_pages_of_two_with_a_cursor() 
 #[tokio::test]
 async fn conversations_history_honours_oldest_and_latest_and_shows_what_the_bot_posted() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     let token = bot_token();
     let session = client.open_session(&token);
@@ -122,6 +124,7 @@ async fn conversations_history_honours_oldest_and_latest_and_shows_what_the_bot_
 #[tokio::test]
 async fn users_info_finds_added_users_and_refuses_unknown_ones() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     fake.add_user(user("U_ALICE", "alice", "Alice Martin"));
     let token = bot_token();

@@ -12,6 +12,7 @@ use super::*;
 #[tokio::test]
 async fn auth_test_answers_as_the_warroom_bot() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
 
     let me = client.open_session(&bot_token()).auth_test().await.unwrap();
@@ -27,6 +28,7 @@ async fn auth_test_answers_as_the_warroom_bot() {
 #[tokio::test]
 async fn a_message_with_blocks_is_posted_then_updated_in_place_and_an_ephemeral_is_kept_apart() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     let token = bot_token();
     let session = client.open_session(&token);
@@ -92,6 +94,7 @@ async fn a_message_with_blocks_is_posted_then_updated_in_place_and_an_ephemeral_
 #[tokio::test]
 async fn slack_morphism_gets_with_a_query_and_posts_json_with_the_token_in_the_header() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     let token = bot_token();
     let session = client.open_session(&token);
@@ -198,6 +201,7 @@ async fn slack_morphism_gets_with_a_query_and_posts_json_with_the_token_in_the_h
 #[tokio::test]
 async fn an_injected_429_surfaces_as_a_rate_limit_error_with_its_retry_after() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     fake.fail_next(
         "chat.postMessage",
@@ -234,6 +238,7 @@ async fn an_injected_429_surfaces_as_a_rate_limit_error_with_its_retry_after() {
 #[tokio::test]
 async fn an_injected_500_surfaces_as_an_http_error() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     fake.fail_next("chat.update", Failure::ServerError);
 
@@ -256,6 +261,7 @@ async fn an_injected_500_surfaces_as_an_http_error() {
 #[tokio::test]
 async fn an_injected_api_error_surfaces_with_its_code_and_only_the_next_call_fails() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_GONE");
     let client = client(&fake);
     let token = bot_token();
     let session = client.open_session(&token);
@@ -281,6 +287,7 @@ async fn an_injected_api_error_surfaces_with_its_code_and_only_the_next_call_fai
 #[tokio::test]
 async fn updating_a_message_the_bot_never_posted_is_refused() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     fake.set_history(
         "C_INC",

@@ -9,6 +9,7 @@ use super::*;
 #[tokio::test]
 async fn tokens_are_read_where_slack_reads_them() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let form = [("channel", "C_INC"), ("text", "hi")];
 
     let none = answer(raw(&fake, "chat.postMessage").form(&form)).await;
@@ -64,6 +65,7 @@ async fn tokens_are_read_where_slack_reads_them() {
 #[tokio::test]
 async fn a_form_post_has_its_blocks_decoded_in_the_record() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}]);
 
     let body = answer(
@@ -82,6 +84,7 @@ async fn a_form_post_has_its_blocks_decoded_in_the_record() {
 #[tokio::test]
 async fn json_without_a_charset_is_served_with_slacks_warning() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
 
     let body = answer(
         raw(&fake, "auth.test")
@@ -106,6 +109,7 @@ async fn json_without_a_charset_is_served_with_slacks_warning() {
 #[tokio::test]
 async fn unknown_methods_are_refused_as_unknown_method() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
 
     let body = answer(
         raw(&fake, "chat.postMesage")
@@ -121,6 +125,7 @@ async fn unknown_methods_are_refused_as_unknown_method() {
 #[tokio::test]
 async fn apps_connections_open_refuses_the_bot_token_and_gives_the_app_token_a_websocket_url() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
 
     let refused = client

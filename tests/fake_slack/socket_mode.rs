@@ -60,6 +60,7 @@ fn the_payload_builders_deserialize_into_slack_morphisms_types() {
 #[tokio::test]
 async fn a_button_press_is_built_from_the_message_the_bot_posted() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let client = client(&fake);
     let posted = client
         .open_session(&bot_token())
@@ -170,6 +171,7 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
 #[tokio::test]
 async fn socket_mode_delivers_commands_buttons_and_messages_to_slack_morphism_and_gets_acks() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     let (listener, mut seen) = listen(
         &fake,
         SlackClientSocketModeConfig::new().with_max_connections_count(1),
@@ -232,6 +234,7 @@ async fn socket_mode_delivers_commands_buttons_and_messages_to_slack_morphism_an
 #[tokio::test]
 async fn the_socket_listener_keeps_its_connection_because_pings_are_answered() {
     let fake = FakeSlack::start().await;
+    fake.invite("C_INC");
     // A ping a second, and the client gives up after 2 s without a pong.
     let config = SlackClientSocketModeConfig::new()
         .with_max_connections_count(1)

@@ -2,10 +2,11 @@
 //! targets are not configured; `/help NAME` explains one command and who may
 //! authorize it.
 
-use crate::app::{App, Failure, Handled, Incoming};
+use crate::app::{App, Handled, Incoming};
 use crate::chat::{Post, PostKind};
 use crate::command::parse::CommandLine;
 use crate::command::spec::CommandSpec;
+use crate::failure::Failure;
 use crate::render::escape;
 
 pub async fn help(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {

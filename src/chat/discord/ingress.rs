@@ -28,6 +28,7 @@ use super::render::EPHEMERAL;
 use super::PLATFORM;
 use crate::app::pipeline::Ack;
 use crate::app::{App, Incoming};
+use crate::chat::{Post, PostKind};
 use crate::model::user::UserId;
 
 /// How long Discord keeps an interaction token valid.
@@ -80,6 +81,19 @@ fn private(text: &str) -> Value {
             "allowed_mentions": { "parse": [] },
         },
     })
+}
+
+/// [`private`], whole: an answer longer than one message (2,000 characters) is its
+/// first piece, and the rest follows as private follow-ups through the outbox,
+/// in order, rather than being cut.
+async fn private_whole(app: &App, channel: &str, user: &UserId, text: &str) -> Value {
+    let mut pieces = crate::chat::split::split_text(text, super::render::CONTENT_LIMIT - 100);
+    let first = pieces.remove(0);
+    for rest in pieces {
+        let post = Post::new(channel, PostKind::Info, rest).ephemeral(user);
+        app.send(&post).await;
+    }
+    private(&first)
 }
 
 async fn save_handle(app: &App, channel: &str, user: &UserId, token: &str) {
@@ -139,7 +153,9 @@ async fn command(app: &Arc<App>, c: &CommandInteraction) -> Value {
         &line,
     )
     .await;
-    private(&app.acknowledge(msg).await.text(&line))
+    let (channel, user) = (msg.channel.clone(), msg.user.clone());
+    let text = app.acknowledge(msg).await.text(&line);
+    private_whole(app, &channel, &user, &text).await
 }
 
 /// What Discord shows for a user: their global display name, else their username.
@@ -163,8 +179,9 @@ async fn component(app: &Arc<App>, c: &ComponentInteraction) -> Option<Value> {
         line,
     )
     .await;
+    let (channel, user) = (msg.channel.clone(), msg.user.clone());
     Some(match app.acknowledge(msg).await {
         Ack::Accepted(_) | Ack::Duplicate => json!({ "type": 6 }),
-        refused => private(&refused.text(line)),
+        refused => private_whole(app, &channel, &user, &refused.text(line)).await,
     })
 }

@@ -1,18 +1,18 @@
 //! A [`Post`] as a Discord message body: Markdown content (the core's dialect is
-//! Discord's), embeds when it is too long for content, buttons as components, and
-//! `allowed_mentions` that lets nothing ping but the members a page names.
+//! Discord's), buttons as components, and `allowed_mentions` that lets nothing ping
+//! but the members a page names.
 //!
 //! Built as the JSON Discord receives. Discord's limits shape it: content 2000
-//! characters, an embed description 4096, 6000 for all embeds, 10 embeds, 5 rows of
-//! 5 buttons, a `custom_id` of 100.
+//! characters (discord/discord-api-docs `developers/resources/message.mdx`), 5 rows of
+//! 5 buttons, a `custom_id` of 100. A longer post goes out as several messages
+//! ([`split`]), never as embeds: embeds need the *Embed Links* permission, which a
+//! locked-down channel often denies (403, code 50013), and are cut at 6000.
 
 use serde_json::{json, Value};
 
-use crate::chat::{Post, PostKind};
+use crate::chat::Post;
 
 pub const CONTENT_LIMIT: usize = 2000;
-pub const EMBED_LIMIT: usize = 4096;
-pub const EMBEDS_TOTAL: usize = 6000;
 /// Discord's EPHEMERAL message flag.
 pub const EPHEMERAL: u64 = 1 << 6;
 
@@ -44,15 +44,6 @@ pub fn discord_mentions(mentions: &[String]) -> Mentions {
     out
 }
 
-fn color(kind: PostKind) -> u32 {
-    match kind {
-        PostKind::Error | PostKind::Denied => 0xC0_39_2B,
-        PostKind::Approval | PostKind::Checkpoint | PostKind::Page => 0xE6_7E_22,
-        PostKind::Template | PostKind::Status => 0x27_80_B0,
-        _ => 0x7F_8C_8D,
-    }
-}
-
 /// The message body for `POST /channels/{id}/messages` (and edits, and follow-ups
 /// with `flags` set by the caller).
 pub fn message(post: &Post) -> Value {
@@ -62,17 +53,7 @@ pub fn message(post: &Post) -> Value {
 /// The same, pinging exactly `mentions` (a private reply that cannot be private
 /// names its reader).
 pub fn message_with(post: &Post, mentions: &Mentions) -> Value {
-    let ping: Vec<String> = mentions
-        .users
-        .iter()
-        .map(|u| format!("<@{u}>"))
-        .chain(mentions.roles.iter().map(|r| format!("<@&{r}>")))
-        .collect();
-    let ping = if ping.is_empty() {
-        String::new()
-    } else {
-        format!("📣 {}\n", ping.join(" "))
-    };
+    let ping = ping_line(mentions);
     let mut body = json!({
         // Nothing in the text may ping; only the ids listed here.
         "allowed_mentions": {
@@ -81,46 +62,40 @@ pub fn message_with(post: &Post, mentions: &Mentions) -> Value {
             "roles": mentions.roles,
         },
     });
-    let len = |s: &str| s.chars().count();
-    if len(&ping) + len(&post.text) <= CONTENT_LIMIT {
-        body["content"] = format!("{ping}{}", post.text).into();
-        body["embeds"] = json!([]);
-    } else {
-        body["content"] = ping.trim_end().to_string().into();
-        body["embeds"] = embeds(&post.text, color(post.kind)).into();
-    }
+    // [`split`] has made the text fit; a text that still does not is a bug here,
+    // and Discord refuses it (50035) rather than it being cut unseen.
+    body["content"] = format!("{ping}{}", post.text).into();
+    body["embeds"] = json!([]);
     body["components"] = components(post).into();
     body
 }
 
-/// Long text as embeds of at most 4096 characters each, 6000 in all (past that it
-/// is cut, and says so).
-fn embeds(text: &str, color: u32) -> Vec<Value> {
-    const NOTE: &str = "\n… (truncated; the timeline has it all)";
-    let chars: Vec<char> = text.chars().collect();
-    let chars: Vec<char> = if chars.len() > EMBEDS_TOTAL {
-        let keep = EMBEDS_TOTAL - NOTE.chars().count();
-        chars[..keep].iter().copied().chain(NOTE.chars()).collect()
+fn ping_line(mentions: &Mentions) -> String {
+    let ping: Vec<String> = mentions
+        .users
+        .iter()
+        .map(|u| format!("<@{u}>"))
+        .chain(mentions.roles.iter().map(|r| format!("<@&{r}>")))
+        .collect();
+    if ping.is_empty() {
+        String::new()
     } else {
-        chars
-    };
-    let mut out = Vec::new();
-    let mut rest = &chars[..];
-    while !rest.is_empty() {
-        let mut take = rest.len().min(EMBED_LIMIT);
-        // Cut at a line end when there is one in the last quarter.
-        if take < rest.len() {
-            if let Some(nl) = rest[..take].iter().rposition(|&c| c == '\n') {
-                if nl > take * 3 / 4 {
-                    take = nl + 1;
-                }
-            }
-        }
-        let piece: String = rest[..take].iter().collect();
-        out.push(json!({ "description": piece, "color": color }));
-        rest = &rest[take..];
+        format!("📣 {}\n", ping.join(" "))
     }
-    out
+}
+
+/// Room kept for naming a reader when a private reply has to go to the channel.
+const READER_ROOM: usize = 32;
+
+/// Whether `post` goes out as one Discord message.
+pub fn fits(post: &Post) -> bool {
+    let ping = ping_line(&discord_mentions(&post.mentions));
+    ping.chars().count() + post.text.chars().count() + READER_ROOM <= CONTENT_LIMIT
+}
+
+/// `post` as the Discord messages it goes out as, in order.
+pub fn split(post: &Post) -> Vec<Post> {
+    crate::chat::split::split_post(post, CONTENT_LIMIT - 200, fits)
 }
 
 fn components(post: &Post) -> Vec<Value> {
@@ -148,7 +123,7 @@ fn components(post: &Post) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::Button;
+    use crate::chat::{Button, PostKind};
 
     #[test]
     fn short_text_is_content_and_nothing_can_ping() {
@@ -178,24 +153,24 @@ mod tests {
         assert_eq!(body["allowed_mentions"]["roles"], json!(["77"]));
     }
 
+    /// Content is at most 2000 characters (discord/discord-api-docs
+    /// `developers/resources/message.mdx`). Long text used to become embeds, refused
+    /// without Embed Links and cut at 6000 with "(truncated...)".
     #[test]
-    fn long_text_goes_into_embeds_within_discords_limits() {
+    fn long_text_goes_out_as_several_plain_messages_never_as_embeds() {
         let text: String = (0..900).map(|i| format!("line {i:04}\n")).collect();
-        let body = message(&Post::new("1", PostKind::Template, text));
-        let embeds = body["embeds"].as_array().unwrap();
-        assert!(embeds.len() >= 2);
-        let total: usize = embeds
-            .iter()
-            .map(|e| e["description"].as_str().unwrap().chars().count())
-            .sum();
-        assert!(total <= EMBEDS_TOTAL, "{total}");
-        for e in embeds {
-            assert!(e["description"].as_str().unwrap().chars().count() <= EMBED_LIMIT);
+        let parts = split(&Post::new("1", PostKind::Template, text.clone()));
+        assert!(parts.len() >= 5);
+        let mut joined = String::new();
+        for p in &parts {
+            let body = message(p);
+            assert_eq!(body["embeds"], json!([]));
+            let content = body["content"].as_str().unwrap();
+            assert!(content.chars().count() <= CONTENT_LIMIT);
+            joined.push_str(content);
+            joined.push('\n');
         }
-        assert!(embeds.last().unwrap()["description"]
-            .as_str()
-            .unwrap()
-            .ends_with("(truncated; the timeline has it all)"));
+        assert_eq!(joined.trim_end(), text.trim_end());
     }
 
     #[test]

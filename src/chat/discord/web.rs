@@ -43,7 +43,12 @@ pub fn chat_error(e: SerenityError) -> ChatError {
     match e {
         SerenityError::Http(HttpError::UnsuccessfulRequest(r)) => {
             let status = r.status_code.as_u16();
-            let what = format!("Discord answered {status}: {}", r.error.message);
+            let what = format!(
+                "Discord answered {status} (code {}): {}{}",
+                r.error.code,
+                r.error.message,
+                hint(r.error.code)
+            );
             match status {
                 // serenity's own rate limiter waits before Discord says 429; a 429
                 // that still arrives carries no readable Retry-After here.
@@ -58,6 +63,16 @@ pub fn chat_error(e: SerenityError) -> ChatError {
             }
         }
         other => ChatError::transient(format!("cannot reach Discord: {other}")),
+    }
+}
+
+/// What to do about a refusal, in the words of Discord's permission names.
+fn hint(code: isize) -> &'static str {
+    match code {
+        50001 | 50013 => {
+            " (give warroom's role View Channel, Send Messages and Read Message History here)"
+        }
+        _ => "",
     }
 }
 
@@ -106,6 +121,10 @@ impl Chat for DiscordWeb {
             .await
             .map_err(chat_error)?;
         Ok(())
+    }
+
+    fn split(&self, post: &Post) -> Vec<Post> {
+        render::split(post)
     }
 }
 

@@ -2,8 +2,10 @@
 //! for its buttons, and the plain `text` Slack shows in notifications.
 //!
 //! Built as the JSON Slack receives, so tests read what goes on the wire. Slack's
-//! limits shape it: a section holds at most 3000 characters, a message 50 blocks, a
-//! button value 2000 characters.
+//! limits shape it: a section holds at most 3000 characters, a message 50 blocks and
+//! about 12,000 characters of block text in all (more is `msg_blocks_too_long`), a
+//! button value 2000 characters. A post longer than one message is split first
+//! ([`split`]), so every piece is delivered.
 
 use serde_json::{json, Value};
 
@@ -14,12 +16,54 @@ use crate::chat::Post;
 pub const SECTION_LIMIT: usize = 3000;
 /// Blocks in one message.
 pub const BLOCK_LIMIT: usize = 50;
+/// Characters of block text Slack takes in one message (`msg_blocks_too_long`
+/// past it; the same figure as a `markdown` block's limit in slackapi/node-slack-sdk
+/// `packages/types/src/block-kit/blocks.ts`).
+pub const MESSAGE_LIMIT: usize = 12_000;
+/// What a piece of a split post aims at, in the core's Markdown, before rendering
+/// (entities and mention lines make it grow).
+const PIECE: usize = 10_000;
+
+/// Characters of text in `blocks` (sections' texts, buttons' labels and values),
+/// as Slack counts them against [`MESSAGE_LIMIT`].
+pub fn text_chars(blocks: &[Value]) -> usize {
+    fn walk(v: &Value) -> usize {
+        match v {
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("text" | "value", Value::String(s)) => s.chars().count(),
+                    _ => walk(v),
+                })
+                .sum(),
+            Value::Array(list) => list.iter().map(walk).sum(),
+            _ => 0,
+        }
+    }
+    blocks.iter().map(walk).sum()
+}
+
+/// Whether `post` goes out as one Slack message, whole.
+pub fn fits(post: &Post) -> bool {
+    let m = render(post);
+    let sections = m.blocks.iter().filter(|b| b["type"] == "section").count();
+    sections + usize::from(!post.buttons.is_empty()) < BLOCK_LIMIT
+        && text_chars(&m.blocks) <= MESSAGE_LIMIT
+        && !m.truncated
+}
+
+/// `post` as the Slack messages it goes out as, in order.
+pub fn split(post: &Post) -> Vec<Post> {
+    crate::chat::split::split_post(post, PIECE, fits)
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlackMessage {
     /// The notification and accessibility fallback.
     pub text: String,
     pub blocks: Vec<Value>,
+    /// Some text did not fit in 50 blocks ([`split`] avoids this).
+    pub truncated: bool,
 }
 
 /// Slack user ids among a post's mentions: plain matrix members (`U123`) and
@@ -52,8 +96,9 @@ pub fn render(post: &Post) -> SlackMessage {
     let room = BLOCK_LIMIT - button_blocks;
     let mut blocks: Vec<Value> = Vec::with_capacity(chunks.len().min(room) + button_blocks);
     let total = chunks.len();
+    let truncated = total > room;
     for (i, chunk) in chunks.into_iter().enumerate() {
-        if i + 1 == room && total > room {
+        if i + 1 == room && truncated {
             let note = format!("… {} more part(s) not shown; see the timeline.", total - i);
             blocks.push(section(&note));
             break;
@@ -83,6 +128,7 @@ pub fn render(post: &Post) -> SlackMessage {
     SlackMessage {
         text: clip(&body, SECTION_LIMIT),
         blocks,
+        truncated,
     }
 }
 
@@ -230,5 +276,28 @@ mod tests {
         assert_eq!(m.blocks.len(), BLOCK_LIMIT);
         assert_eq!(m.blocks.last().unwrap()["type"], "actions");
         assert!(m.text.chars().count() <= SECTION_LIMIT);
+    }
+
+    /// The 12,000-character total is Slack's `msg_blocks_too_long` (see
+    /// [`MESSAGE_LIMIT`]): a 15,000-character post used to be one refused message.
+    #[test]
+    fn a_post_longer_than_one_slack_message_is_split_into_messages_that_each_fit() {
+        let lines: Vec<String> = (0..600)
+            .map(|i| format!("{i:04} & <b> said: *bold* `code`"))
+            .collect();
+        let text = format!("**INCIDENT RESOLVED**\n```\n{}\n```", lines.join("\n"));
+        let post = Post::new("C1", PostKind::Template, text);
+        assert!(!fits(&post), "{} chars", post.text.len());
+        let parts = split(&post);
+        assert!(parts.len() >= 2);
+        for p in &parts {
+            let m = render(p);
+            assert!(text_chars(&m.blocks) <= MESSAGE_LIMIT);
+            assert!(!m.truncated);
+        }
+        let joined: String = parts.iter().map(|p| p.text.clone()).collect();
+        for l in &lines {
+            assert!(joined.contains(l.as_str()), "{l} lost");
+        }
     }
 }

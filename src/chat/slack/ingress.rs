@@ -26,19 +26,47 @@ pub struct SlashCommand<'a> {
     pub trigger_id: Option<&'a str>,
 }
 
+/// The ack of a command typed where warroom cannot post: nothing runs.
+pub const NOT_A_MEMBER: &str = "🚪 warroom is not in this channel, so nothing it did here \
+    could be seen. Invite @warroom to this channel first (`/invite @warroom`), then type \
+    the command again. Nothing was run.";
+
+/// Who is acting: their id, and the matrix's Slack user groups they are in.
+async fn acting(workspace: Option<&Arc<Workspace>>, app: &App, user: &str) -> UserId {
+    match workspace {
+        Some(workspace) => workspace.user(app, user).await,
+        None => UserId::new(PLATFORM, user),
+    }
+}
+
 /// Records the command, triages it and returns the ephemeral ack (Markdown) Slack
 /// shows the user: the answer itself for a mistake or a refusal, else "accepted".
+/// A command typed in a channel warroom is not in is refused before it is recorded
+/// (`None`): like a forged request, it never entered warroom, and nothing runs.
 pub async fn command(
     app: &Arc<App>,
     workspace: Option<&Arc<Workspace>>,
     c: SlashCommand<'_>,
-) -> (Ack, String) {
+) -> (Option<Ack>, String) {
+    // Membership and user groups are asked at once: the ack waits for one answer.
+    let can_post = async {
+        match workspace {
+            Some(workspace) => workspace.members.can_post(c.channel).await,
+            None => true,
+        }
+    };
+    let (can_post, user) = tokio::join!(can_post, acting(workspace, app, c.user));
+    if !can_post {
+        return (None, NOT_A_MEMBER.to_string());
+    }
     if let Some(workspace) = workspace {
         workspace.learn(app, c.user);
     }
-    let line = format!("{} {}", c.command, c.text).trim().to_string();
+    // `/incident-status` is `/status` to the core: Slack keeps `/status` for itself.
+    let command = super::manifest::core_name(c.command);
+    let line = format!("{command} {}", c.text).trim().to_string();
     let msg = Incoming {
-        user: UserId::new(PLATFORM, c.user),
+        user,
         channel: c.channel.to_string(),
         text: line.clone(),
         dedup_key: c.trigger_id.map(|t| format!("slack:command:{t}")),
@@ -47,10 +75,10 @@ pub async fn command(
     // Only a command that will post there brings warroom into a channel: a typo or
     // a refusal from someone without a role does not make it join (and record) it.
     if let (Some(workspace), Ack::Accepted(_)) = (workspace, &ack) {
-        workspace.join(c.channel);
+        workspace.join(c.channel).await;
     }
     let text = ack.text(&line);
-    (ack, text)
+    (Some(ack), text)
 }
 
 /// A press of one of warroom's buttons: its value is a command line, run as the
@@ -70,7 +98,7 @@ pub async fn button(
         workspace.learn(app, user);
     }
     let msg = Incoming {
-        user: UserId::new(PLATFORM, user),
+        user: acting(workspace, app, user).await,
         channel: channel.to_string(),
         text: value.to_string(),
         dedup_key: action_ts.map(|ts| format!("slack:action:{user}:{ts}")),

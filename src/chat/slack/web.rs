@@ -156,10 +156,21 @@ impl Chat for SlackWeb {
         let request = SlackApiChatPostMessageRequest::new(channel, content)
             .with_unfurl_links(false)
             .with_unfurl_media(false);
-        let sent = session
-            .chat_post_message(&request)
-            .await
-            .map_err(chat_error)?;
+        let sent = match session.chat_post_message(&request).await {
+            // A public channel nobody asked warroom into yet (the stakeholder
+            // channel, or a post racing the join of a command's first run): join it
+            // and post. A private one answers `channel_not_found` and stays shut.
+            Err(SlackClientError::ApiError(e)) if e.code == "not_in_channel" => {
+                let join = SlackApiConversationsJoinRequest::new(request.channel.clone());
+                session
+                    .conversations_join(&join)
+                    .await
+                    .map_err(chat_error)?;
+                session.chat_post_message(&request).await
+            }
+            other => other,
+        }
+        .map_err(chat_error)?;
         Ok(MessageRef {
             channel: sent.channel.to_string(),
             id: sent.ts.to_string(),
@@ -175,6 +186,10 @@ impl Chat for SlackWeb {
         );
         session.chat_update(&request).await.map_err(chat_error)?;
         Ok(())
+    }
+
+    fn split(&self, post: &Post) -> Vec<Post> {
+        blocks::split(post)
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use slack_morphism::prelude::*;
 
+use super::members::{matrix_groups, Members, JOIN_BUDGET};
 use super::web::SlackWeb;
 use super::PLATFORM;
 use crate::app::App;
@@ -20,6 +21,8 @@ use crate::model::user::UserId;
 
 pub struct Workspace {
     web: Arc<SlackWeb>,
+    /// Channel membership and user groups, asked at the ack.
+    pub members: Members,
     asked: Mutex<HashSet<String>>,
     joined: Mutex<HashSet<String>>,
 }
@@ -34,6 +37,7 @@ fn first_time(set: &Mutex<HashSet<String>>, key: &str) -> bool {
 impl Workspace {
     pub fn new(web: Arc<SlackWeb>) -> Self {
         Workspace {
+            members: Members::new(web.clone()),
             web,
             asked: Mutex::new(HashSet::new()),
             joined: Mutex::new(HashSet::new()),
@@ -41,26 +45,38 @@ impl Workspace {
     }
 
     /// Joins `channel` unless this process already did (or tried). Only public
-    /// channels can be joined; elsewhere Slack says so and nothing changes.
-    pub fn join(&self, channel: &str) {
+    /// channels can be joined; elsewhere Slack says so and nothing changes. Awaited
+    /// (for at most [`JOIN_BUDGET`]) so the command's first post does not race the
+    /// join into `not_in_channel`.
+    pub async fn join(&self, channel: &str) {
         // Direct messages and group DMs are not channels one joins.
-        if channel.starts_with('D') || !first_time(&self.joined, channel) {
+        if channel.starts_with('D')
+            || self.members.known_member(channel)
+            || !first_time(&self.joined, channel)
+        {
             return;
         }
-        let web = self.web.clone();
-        let channel = channel.to_string();
-        tokio::spawn(async move {
-            let session = web.client().open_session(web.token());
-            let request = SlackApiConversationsJoinRequest::new(channel.clone().into());
-            match session.conversations_join(&request).await {
-                Ok(_) => tracing::info!(channel, "joined the channel"),
-                Err(e) => tracing::info!(
-                    error = %e,
-                    channel,
-                    "cannot join the channel (private? then /invite @warroom there)"
-                ),
-            }
-        });
+        let session = self.web.client().open_session(self.web.token());
+        let request = SlackApiConversationsJoinRequest::new(channel.to_string().into());
+        match tokio::time::timeout(JOIN_BUDGET, session.conversations_join(&request)).await {
+            Ok(Ok(_)) => tracing::info!(channel, "joined the channel"),
+            Ok(Err(e)) => tracing::info!(
+                error = %e,
+                channel,
+                "cannot join the channel (private? then /invite @warroom there)"
+            ),
+            Err(_) => tracing::info!(channel, "joining the channel is slow; posting joins it"),
+        }
+    }
+
+    /// `user` with the matrix's Slack user groups they are in (`slack-group:S…`).
+    pub async fn user(&self, app: &App, user: &str) -> UserId {
+        let wanted = matrix_groups(&app.catalog.matrix);
+        let id = UserId::new(PLATFORM, user);
+        if wanted.is_empty() {
+            return id;
+        }
+        id.with_groups(self.members.groups_of(user, &wanted).await)
     }
 
     /// Looks `user` up unless their name is known or was already asked for.

@@ -371,12 +371,23 @@ fn known_channel(state: &State, raw: &str) -> Result<u64, Reply> {
     }
 }
 
+/// Embeds need the *Embed Links* permission in the channel (see the module doc for
+/// the published sources): without it, 403 with code 50013.
+fn embed_links(state: &State, channel: u64, body: &Value) -> Result<(), Reply> {
+    let has_embeds = body["embeds"].as_array().is_some_and(|e| !e.is_empty());
+    if has_embeds && !state.embed_links.contains(&channel) {
+        return Err(Reply::error(403, 50013, "Missing Permissions"));
+    }
+    Ok(())
+}
+
 /// Flags a bot may set on a channel message; Discord ignores the others.
 const CHANNEL_FLAGS: u64 = 4 | 4096;
 
 fn create_message(state: &mut State, channel: &str, body: &Value) -> Answer {
     let channel = known_channel(state, channel)?;
     validate::message(body, validate::Mode::Create)?;
+    embed_links(state, channel, body)?;
     let id = state.snowflake();
     let mut message = messages::new_message(id, channel, BOT_USER_ID, "");
     messages::apply_fields(&mut message, body, CHANNEL_FLAGS);
@@ -417,6 +428,7 @@ fn channel_message(
                 ));
             }
             validate::message(body, validate::Mode::Edit)?;
+            embed_links(state, channel, body)?;
             let edited = edit(current, body, 4)?;
             let json = edited.json();
             state.messages.insert(id, edited);

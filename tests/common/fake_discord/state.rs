@@ -70,6 +70,8 @@ pub(super) struct State {
     pub(super) failures: Vec<(String, Failure)>,
     pub(super) last_snowflake: u64,
     pub(super) channels: BTreeSet<u64>,
+    /// Channels where the bot holds *Embed Links* ([`super::FakeDiscord::allow_embed_links`]).
+    pub(super) embed_links: BTreeSet<u64>,
     pub(super) messages: BTreeMap<u64, FakeMessage>,
     pub(super) interactions: HashMap<u64, KnownInteraction>,
     pub(super) tokens: HashMap<String, u64>,

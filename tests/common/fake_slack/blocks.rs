@@ -45,6 +45,22 @@ const OTHER_ELEMENTS: &[&str] = &[
     "workflow_button",
 ];
 
+/// Characters of text in `blocks`, as counted against a message's total: every
+/// `text` string (sections, fields, headers, buttons' labels) and button `value`.
+pub(super) fn text_chars(blocks: &Value) -> usize {
+    match blocks {
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, v)| match (key.as_str(), v) {
+                ("text" | "value", Value::String(s)) => s.chars().count(),
+                _ => text_chars(v),
+            })
+            .sum(),
+        Value::Array(list) => list.iter().map(text_chars).sum(),
+        _ => 0,
+    }
+}
+
 /// `Ok` if Slack would take these blocks, else every problem found.
 pub(super) fn check(blocks: &Value) -> Result<(), Vec<String>> {
     let mut found = Problems::default();

@@ -11,6 +11,13 @@ use super::{APP_ID, APP_TOKEN, BOT_ID, BOT_TOKEN, BOT_USER_ID, TEAM_DOMAIN, TEAM
 pub(super) const CLOCK_START: u64 = 1_763_900_000_000_000;
 /// Slack's ceiling on a message's `text`.
 const MAX_TEXT: usize = 40_000;
+/// Slack's ceiling on the text of all of a message's blocks together: past it,
+/// `msg_blocks_too_long`, whatever each section holds. The figure is the one
+/// slackapi/node-slack-sdk publishes for a message's markdown
+/// (`packages/types/src/block-kit/blocks.ts`, MarkdownBlock: "Limit 12,000
+/// characters"), which Slack applies to the blocks of `chat.postMessage` and
+/// `chat.update` alike.
+const MAX_BLOCKS_TEXT: usize = 12_000;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum TokenKind {
@@ -44,6 +51,8 @@ pub(super) fn call(state: &mut State, socket_url: &str, method: &str, request: &
         "conversations.history" => (history, TokenKind::Bot),
         "users.info" => (users_info, TokenKind::Bot),
         "conversations.join" => (conversations_join, TokenKind::Bot),
+        "conversations.info" => (conversations_info, TokenKind::Bot),
+        "usergroups.users.list" => (usergroups_users_list, TokenKind::Bot),
         "apps.connections.open" => (connections_open, TokenKind::App),
         _ => return json!({"ok": false, "error": "unknown_method"}),
     };
@@ -132,6 +141,9 @@ fn content(args: &Args) -> Result<Content, Refusal> {
             error: "invalid_blocks".into(),
             errors,
         })?;
+        if blocks::text_chars(blocks) > MAX_BLOCKS_TEXT {
+            return Err(refuse("msg_blocks_too_long"));
+        }
     }
     let has_blocks = blocks
         .as_ref()
@@ -168,8 +180,25 @@ fn auth_test(_: &mut State, _: &Args, _: &str) -> Outcome {
     }))
 }
 
+/// Whether the bot may post in `channel`. Slack's Web API spec
+/// (slackapi/slack-api-specs `web-api/slack_web_openapi_v2.json`) lists
+/// `not_in_channel` among `chat.postMessage`'s errors: a public channel the bot is
+/// not in. A private one it is not in it cannot even see: `channel_not_found`.
+/// A user id (`U…`) posts to the bot's DM with that user, which always works.
+fn member(state: &State, channel: &str) -> Result<(), Refusal> {
+    if looks_like_user_id(channel) || channel.starts_with('D') || state.is_member(channel) {
+        return Ok(());
+    }
+    Err(refuse(if state.is_private(channel) {
+        "channel_not_found"
+    } else {
+        "not_in_channel"
+    }))
+}
+
 fn post_message(state: &mut State, args: &Args, _: &str) -> Outcome {
     let channel = args.required("channel", "channel_not_found")?;
+    member(state, &channel)?;
     let content = content(args)?;
     let message = FakeMessage {
         channel: channel.clone(),
@@ -236,6 +265,11 @@ fn post_ephemeral(state: &mut State, args: &Args, _: &str) -> Outcome {
     let user = args.required("user", "user_not_found")?;
     if !looks_like_user_id(&user) {
         return Err(refuse("user_not_found"));
+    }
+    // The spec's `chat.postEphemeral` errors have no `not_in_channel`: a channel the
+    // bot is not in is one it cannot post in at all, `channel_not_found`.
+    if member(state, &channel).is_err() {
+        return Err(refuse("channel_not_found"));
     }
     let content = content(args)?;
     let ts = state.next_ts();
@@ -328,9 +362,18 @@ fn users_info(state: &mut State, args: &Args, _: &str) -> Outcome {
     Ok(json!({"ok": true, "user": user}))
 }
 
-/// Public channels (`C…`) can be joined; private ones (`G…`) and DMs cannot.
+/// Public channels (`C…`) can be joined; private ones (`G…`, or marked private)
+/// and DMs cannot.
 fn conversations_join(state: &mut State, args: &Args, _: &str) -> Outcome {
     let channel = args.required("channel", "channel_not_found")?;
+    if state.is_private(&channel) {
+        // A private channel the bot is not in does not exist for it.
+        return Err(refuse(if state.is_member(&channel) {
+            "method_not_supported_for_channel_type"
+        } else {
+            "channel_not_found"
+        }));
+    }
     if !channel.starts_with('C') {
         return Err(refuse("method_not_supported_for_channel_type"));
     }
@@ -350,6 +393,41 @@ fn conversations_join(state: &mut State, args: &Args, _: &str) -> Outcome {
             "num_members": 3,
         },
     }))
+}
+
+/// `conversations.info`: `is_member` and `is_private` as Slack answers them; a
+/// private channel the bot is not in is `channel_not_found` (spec error list).
+fn conversations_info(state: &mut State, args: &Args, _: &str) -> Outcome {
+    let channel = args.required("channel", "channel_not_found")?;
+    let private = state.is_private(&channel);
+    let is_member = state.is_member(&channel);
+    if private && !is_member {
+        return Err(refuse("channel_not_found"));
+    }
+    let created = state.clock / 1_000_000;
+    Ok(json!({
+        "ok": true,
+        "channel": {
+            "id": channel, "name": channel.to_lowercase(), "is_channel": !private,
+            "is_group": private, "is_im": false, "is_private": private,
+            "is_archived": false, "is_general": false, "is_member": is_member,
+            "created": created, "creator": "U_CREATOR",
+            "name_normalized": channel.to_lowercase(),
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+        },
+    }))
+}
+
+/// `usergroups.users.list`: the user ids of a user group (`S…`). An unknown group is
+/// `no_such_subteam`, Slack's answer for it (the spec's list is generic).
+fn usergroups_users_list(state: &mut State, args: &Args, _: &str) -> Outcome {
+    let group = args.required("usergroup", "no_such_subteam")?;
+    let users = state
+        .user_groups
+        .get(&group)
+        .ok_or_else(|| refuse("no_such_subteam"))?;
+    Ok(json!({"ok": true, "users": users}))
 }
 
 fn connections_open(state: &mut State, _: &Args, socket_url: &str) -> Outcome {
