@@ -260,3 +260,248 @@ async fn decisions_are_taken_in_the_requests_channel_and_status_is_for_the_matri
         chat.transcript()
     );
 }
+
+/// Votes bind to the plan their voter read. U_LEAD approves `/corrupt`; then the
+/// runbook changes under it (a redeploy with edited `commands/`: another company
+/// would be switched off). U_DBA's approval must not start the changed run on
+/// U_LEAD's old word: the old votes stop counting and both are asked again.
+#[tokio::test]
+async fn a_plan_that_changes_before_the_run_starts_voids_its_approvals() {
+    let env = Env::fixtures(StateDb::Sqlite).await;
+    let (app, _) = env.app().await;
+    assert_eq!(say(&app, "U_ONCALL", "/corrupt").await, Outcome::Waiting);
+    assert_eq!(
+        say(&app, "U_LEAD", "/approve RUN-1").await,
+        Outcome::Waiting
+    );
+    let plan = app.store.run(1).await.unwrap().unwrap().plan;
+    assert_eq!(plan.len(), 64, "the request recorded its plan's hash");
+
+    // The same state database, a changed runbook.
+    let edited = tempfile::tempdir().unwrap();
+    common::copy_dir(
+        &common::repo().join("tests/fixtures/commands"),
+        edited.path(),
+    );
+    let corrupt = edited.path().join("corrupt.toml");
+    let text = std::fs::read_to_string(&corrupt).unwrap();
+    std::fs::write(&corrupt, text.replace("company-001", "company-002")).unwrap();
+    let mut settings = env.settings.clone();
+    settings.file.warroom.commands_dir = edited.path().display().to_string();
+    let chat = Arc::new(RecordingChat::new());
+    let redeployed = App::build(settings, chat.clone()).await.unwrap();
+
+    assert_eq!(
+        say(&redeployed, "U_DBA", "/approve RUN-1").await,
+        Outcome::Invalid
+    );
+    let run = redeployed.store.run(1).await.unwrap().unwrap();
+    assert_eq!(run.state, RunState::AwaitingApproval, "nothing ran");
+    assert_ne!(run.plan, plan);
+    assert!(
+        redeployed.store.votes(1).await.unwrap().is_empty(),
+        "old votes void"
+    );
+    let said = chat.transcript();
+    assert!(
+        said.contains("the approvals given so far no longer count"),
+        "{said}"
+    );
+    assert!(
+        said.contains("company-002"),
+        "the new request shows the new plan: {said}"
+    );
+    assert!(said.contains("your approve is not counted"), "{said}");
+
+    // Asked again, they approve what will run now, and it runs.
+    assert_eq!(
+        say(&redeployed, "U_LEAD", "/approve RUN-1").await,
+        Outcome::Waiting
+    );
+    assert_eq!(
+        say(&redeployed, "U_DBA", "/approve RUN-1").await,
+        Outcome::Done
+    );
+    let run = redeployed.store.run(1).await.unwrap().unwrap();
+    assert_eq!(run.state, RunState::Succeeded);
+    // Every vote, void or not, stays on the record the audit chain covers.
+    redeployed
+        .store
+        .seal_audit(chrono::Utc::now())
+        .await
+        .unwrap();
+    let votes = redeployed
+        .store
+        .audit_entries(None, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.source == "vote")
+        .count();
+    assert_eq!(votes, 3);
+    assert!(matches!(
+        redeployed.store.verify_audit().await.unwrap(),
+        warroom::store::AuditVerdict::Intact { .. }
+    ));
+}
+
+/// One decision on a waiting run, as its decider types it (or the clock sweeps).
+#[derive(Debug, Clone, Copy)]
+enum Decision {
+    Approve,
+    Deny,
+    Cancel,
+    Expire,
+}
+
+async fn decide(app: &App, d: Decision, run: i64) {
+    let as_typed = |user: &str, verb: &str| msg(user, &format!("/{verb} RUN-{run}"));
+    match d {
+        Decision::Approve => drop(app.handle(&as_typed("U_DBA", "approve")).await),
+        Decision::Deny => drop(app.handle(&as_typed("U_BOTH", "deny")).await),
+        Decision::Cancel => drop(app.handle(&as_typed("U_LEAD", "cancel")).await),
+        Decision::Expire => {
+            warroom::app::ticker::tick(app, &warroom::incident::clock::SystemClock)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Moves a run's approval window into the past, as if its 15 minutes had gone.
+async fn lapse(env: &Env, run: i64) {
+    use secrecy::ExposeSecret;
+    sqlx::any::install_default_drivers();
+    let url = env.settings.database_url.expose_secret().to_string();
+    let url = if url.starts_with("postgres") {
+        url
+    } else {
+        format!("sqlite://{url}")
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query(&format!(
+        "UPDATE runs SET approval_expires_at = 1 WHERE id = {run}"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+}
+
+/// Two decisions at once on two replicas, `rounds` times: whatever wins, the run
+/// ends in one state, a step ran only if it succeeded, and the channel was told
+/// exactly the one thing that happened. U_LEAD requests (covering the DevSecOps
+/// lead), so one DBA decision settles it; with an `Expire` the window has passed.
+async fn race(postgres: bool, a: Decision, b: Decision, rounds: i64) {
+    let db = if postgres {
+        StateDb::Postgres
+    } else {
+        StateDb::Sqlite
+    };
+    let env = Env::fixtures(db).await;
+    // Two replicas on one state database and one chat platform: an edit of a
+    // message either posted reaches it, as on Slack or Discord.
+    let chat = Arc::new(RecordingChat::new());
+    let one = App::build(env.settings.clone(), chat.clone())
+        .await
+        .unwrap();
+    let two = App::build(env.settings.clone(), chat.clone())
+        .await
+        .unwrap();
+    for run in 1..=rounds {
+        assert_eq!(
+            one.handle(&msg("U_LEAD", "/corrupt")).await,
+            Outcome::Waiting
+        );
+        if matches!(a, Decision::Expire) || matches!(b, Decision::Expire) {
+            lapse(&env, run).await;
+        }
+        tokio::join!(decide(&one, a, run), decide(&two, b, run));
+        let state = one.store.run(run).await.unwrap().unwrap().state;
+        let steps = one.store.steps(run).await.unwrap();
+        let ran = !matches!(steps[0].state, StepState::Pending | StepState::Skipped);
+        let said = chat.transcript();
+        let id = format!("RUN-{run} /corrupt");
+        let told = [
+            ("denied", format!("{id} was denied by")),
+            ("cancelled", format!("{id} cancelled by")),
+            ("expired", format!("{id} expired")),
+        ]
+        .into_iter()
+        .filter(|(_, text)| said.contains(text.as_str()))
+        .map(|(what, _)| what)
+        .collect::<Vec<_>>();
+        let expected: &[&str] = match state {
+            RunState::Succeeded => &[],
+            RunState::Cancelled if told.contains(&"denied") => &["denied"],
+            RunState::Cancelled => &["cancelled"],
+            RunState::Expired => &["expired"],
+            other => panic!("{a:?} vs {b:?}, round {run}: left {other:?}"),
+        };
+        assert_eq!(
+            told, expected,
+            "{a:?} vs {b:?}, round {run}: {state:?}\n{said}"
+        );
+        assert_eq!(
+            ran,
+            state == RunState::Succeeded,
+            "{a:?} vs {b:?}, round {run}"
+        );
+    }
+    one.store.close().await;
+    two.store.close().await;
+}
+
+const PAIRS: &[(Decision, Decision)] = &[
+    (Decision::Approve, Decision::Cancel),
+    (Decision::Deny, Decision::Cancel),
+    (Decision::Approve, Decision::Expire),
+    (Decision::Deny, Decision::Expire),
+    (Decision::Cancel, Decision::Expire),
+];
+
+#[tokio::test]
+async fn every_pair_of_decisions_at_once_on_sqlite_ends_one_way_and_says_so() {
+    for (a, b) in PAIRS {
+        race(false, *a, *b, 50).await;
+    }
+}
+
+#[tokio::test]
+async fn every_pair_of_decisions_at_once_on_postgres_ends_one_way_and_says_so() {
+    for (a, b) in PAIRS {
+        race(true, *a, *b, 50).await;
+    }
+}
+
+/// The measured effect on a SQLite target too: the test pack's `/corrupt` marked
+/// `preview` tells its approvers it would update 1 row of the demo `Companies`,
+/// and measuring (in a transaction rolled back) leaves company-001 on.
+#[tokio::test]
+async fn a_previewed_step_on_a_sqlite_target_says_how_many_rows_it_would_change() {
+    let env = Env::fixtures(StateDb::Sqlite).await;
+    let commands = tempfile::tempdir().unwrap();
+    common::copy_dir(
+        &common::repo().join("tests/fixtures/commands"),
+        commands.path(),
+    );
+    let corrupt = commands.path().join("corrupt.toml");
+    let text = std::fs::read_to_string(&corrupt).unwrap();
+    std::fs::write(
+        &corrupt,
+        text.replace("[steps.sql]\n", "[steps.sql]\npreview = true\n"),
+    )
+    .unwrap();
+    let mut settings = env.settings.clone();
+    settings.file.warroom.commands_dir = commands.path().display().to_string();
+    let chat = Arc::new(RecordingChat::new());
+    let app = App::build(settings, chat.clone()).await.unwrap();
+    assert_eq!(say(&app, "U_ONCALL", "/corrupt").await, Outcome::Waiting);
+    let request = approval_request(&chat);
+    assert!(request.contains("**Effect:** would update 1 row (measured just now in a transaction that was rolled back)"), "{request}");
+    assert_eq!(
+        common::kanban_enabled(&env).await,
+        30,
+        "measuring changed nothing"
+    );
+}

@@ -97,3 +97,36 @@ async fn hostile_text_is_inert_in_every_post_and_in_the_exported_post_mortem() {
         assert!(timeline.iter().any(|e| e.kind == "note"), "{timeline:#?}");
     }
 }
+
+/// The same table as each platform receives it: the core's escaped text rendered
+/// by the Slack adapter (Block Kit mrkdwn, where `&`, `<` and `>` must be
+/// entities: Slack's "Formatting text for app surfaces", "Escaping text") and by
+/// the Discord adapter (content with `allowed_mentions.parse = []`, Discord's
+/// "Allowed Mentions Object").
+#[test]
+fn hostile_text_is_inert_as_slack_and_discord_receive_it() {
+    use warroom::chat::{Post, PostKind};
+    for (typed, never) in HOSTILE {
+        let text = format!("📝 Note: {}", warroom::render::escape::markdown(typed));
+        let post = Post::new("C_INC", PostKind::Info, text);
+        let slack = format!("{:?}", warroom::chat::slack::blocks::render(&post));
+        for live_markup in ["<!channel>", "<!subteam^", "<script>", "<img ", "<http"] {
+            assert!(
+                !slack.contains(live_markup),
+                "Slack gets {live_markup:?} from {typed:?}: {slack}"
+            );
+        }
+        assert!(!slack.contains('\u{202E}'), "{slack}");
+        let discord = warroom::chat::discord::render::message(&post);
+        assert_eq!(
+            discord["allowed_mentions"]["parse"],
+            serde_json::json!([]),
+            "{discord}"
+        );
+        let content = discord["content"].as_str().unwrap_or_default();
+        assert!(
+            !live(content, never),
+            "Discord gets {never:?} from {typed:?}: {content}"
+        );
+    }
+}

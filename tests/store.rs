@@ -321,11 +321,11 @@ async fn votes(store: Store) {
         .unwrap();
     let lead = UserId::new("console", "U_LEAD");
     assert!(store
-        .add_vote(run.id, &lead, "DevSecOps Lead", true, at)
+        .add_vote(run.id, &lead, "DevSecOps Lead", true, at, &run.plan)
         .await
         .unwrap());
     assert!(!store
-        .add_vote(run.id, &lead, "DevSecOps Lead", false, at)
+        .add_vote(run.id, &lead, "DevSecOps Lead", false, at, &run.plan)
         .await
         .unwrap());
     let votes = store.votes(run.id).await.unwrap();

@@ -128,6 +128,9 @@ pub struct Run {
     pub approval_expires_at: Option<DateTime<Utc>>,
     pub progress_ref: Option<String>,
     pub detail: Option<String>,
+    /// The hash of what the run will do as its approval request showed it; votes
+    /// count only for this plan (empty for runs that needed no approval).
+    pub plan: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

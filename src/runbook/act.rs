@@ -47,7 +47,9 @@ pub fn scope<'a>(spec: &'a CommandSpec, args: &'a Value, run: Option<&'a Run>) -
         incident_id: run.map(|r| r.incident_id.as_str()),
         run_id: run.map(|r| r.id),
         requested_by: run.map(|r| r.requested_by.id.as_str()),
-        now: Utc::now(),
+        // A run's `{now:...}` is when it was requested: what its approvers read is
+        // what it runs, however long the approval took.
+        now: run.map_or_else(Utc::now, |r| r.created_at),
     }
 }
 

@@ -46,6 +46,16 @@ pub async fn edit_request(svc: &Services, run: &Run, text: &str) {
     }
 }
 
+/// The hash of what `run` will do, as [`super::engine::describe`] renders it for
+/// its approvers (every statement, argv, URL and wait with the values bound): the
+/// plan their votes bind to. Measured effects are left out; they change with the
+/// data, not with the plan.
+pub fn plan_hash(svc: &Services, spec: &CommandSpec, run: &Run) -> String {
+    use sha2::{Digest, Sha256};
+    let plan = super::engine::describe(svc, spec, &run.args, Some(run));
+    format!("{:x}", Sha256::digest(plan.as_bytes()))
+}
+
 /// The approval request: what will run, who must still decide, the decisions so
 /// far (user, role, when) and the buttons. Edited in place as decisions come in.
 pub async fn approval_post(

@@ -85,7 +85,7 @@ const TIMELINE_UNSEALED: &str = "FROM timeline t WHERE t.id > $2 AND t.at <= $3 
      AND a.source_id = CAST(t.id AS TEXT))";
 const VOTES_UNSEALED: &str = "FROM votes v WHERE v.at <= $3 \
      AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.source = 'vote' \
-     AND a.source_id = CAST(v.run_id AS TEXT) || ':' || v.user_id)";
+     AND a.source_id = CAST(v.run_id AS TEXT) || ':' || v.user_id || ':' || v.plan)";
 
 impl Store {
     /// How many source rows recorded up to `horizon` wait to be sealed. A read, so
@@ -158,7 +158,7 @@ impl Store {
             rows.push(timeline_row(&r)?);
         }
         let votes = sqlx::query(&self.sql(&format!(
-            "SELECT v.run_id, v.user_id, v.role, v.approve, v.at {VOTES_UNSEALED}"
+            "SELECT v.run_id, v.user_id, v.role, v.approve, v.at, v.plan {VOTES_UNSEALED}"
         )))
         .bind(command_mark - LOOKBACK)
         .bind(timeline_mark - LOOKBACK)
@@ -309,12 +309,16 @@ impl Store {
             .map(|r| timeline_row(&r))
             .transpose()?,
             "vote" => {
-                let (run, user) = id.split_once(':').unwrap_or((id, ""));
+                // `run:platform:user:plan`; the plan is the last part, the run the first.
+                let (run, rest) = id.split_once(':').unwrap_or((id, ""));
+                let (user, plan) = rest.rsplit_once(':').unwrap_or((rest, ""));
                 sqlx::query(&self.sql(
-                    "SELECT run_id, user_id, role, approve, at FROM votes WHERE run_id = $1 AND user_id = $2",
+                    "SELECT run_id, user_id, role, approve, at, plan FROM votes \
+                     WHERE run_id = $1 AND user_id = $2 AND plan = $3",
                 ))
                 .bind(run.parse::<i64>().unwrap_or(-1))
                 .bind(user)
+                .bind(plan)
                 .fetch_optional(&self.pool)
                 .await?
                 .map(|r| vote_row(&r))
@@ -370,16 +374,18 @@ fn vote_row(r: &sqlx::any::AnyRow) -> Result<Sourced, StoreError> {
     let run: i64 = r.try_get(0)?;
     let user: String = r.try_get(1)?;
     let at: i64 = r.try_get(4)?;
+    let plan: String = r.try_get(5)?;
     let content = json!({
         "run": run,
         "user": user,
         "role": r.try_get::<String, _>(2)?,
         "approve": r.try_get::<i64, _>(3)? != 0,
         "at": at,
+        "plan": plan,
     });
     Ok(Sourced {
         source: "vote",
-        source_id: format!("{run}:{user}"),
+        source_id: format!("{run}:{user}:{plan}"),
         at,
         content: canonical(content),
     })

@@ -14,7 +14,7 @@ use crate::model::user::{UserId, Vote};
 const RUN_COLUMNS: &str =
     "id, incident_id, command, scope, scenario, args_json, platform, channel, \
      requested_by, state, dry_run, created_at, started_at, finished_at, approval_expires_at, \
-     progress_ref, detail, requester_groups";
+     progress_ref, detail, requester_groups, plan";
 
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
@@ -64,6 +64,7 @@ fn run(r: &AnyRow) -> Result<Run, StoreError> {
         approval_expires_at: opt_from_millis(r.get(14)),
         progress_ref: r.get(15),
         detail: r.get(16),
+        plan: r.get(18),
     })
 }
 
@@ -341,6 +342,8 @@ impl Store {
     }
 
     /// Records a vote; false if this user already voted on the run.
+    /// Records a vote on the run's plan `plan`; false if this person already
+    /// decided on that plan.
     pub async fn add_vote(
         &self,
         run_id: i64,
@@ -348,10 +351,11 @@ impl Store {
         role: &str,
         approve: bool,
         at: DateTime<Utc>,
+        plan: &str,
     ) -> Result<bool, StoreError> {
         let sql = self.sql(
-            "INSERT INTO votes (run_id, user_id, role, approve, at, groups)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO votes (run_id, user_id, role, approve, at, groups, plan)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT DO NOTHING",
         );
         let done = sqlx::query(&sql)
@@ -361,18 +365,39 @@ impl Store {
             .bind(i64::from(approve))
             .bind(millis(at))
             .bind(join_groups(user))
+            .bind(plan)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    /// Votes with the role each voter decided as and when, in the order given.
+    /// Moves the run to a new plan (compare-and-set on the old one): the votes cast
+    /// on the old plan stop counting. False if another process moved it first.
+    pub async fn set_run_plan(
+        &self,
+        run_id: i64,
+        from: &str,
+        to: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(&self.sql("UPDATE runs SET plan = $1 WHERE id = $2 AND plan = $3"))
+            .bind(to)
+            .bind(run_id)
+            .bind(from)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Votes on the run's current plan, with the role each voter decided as and
+    /// when, in the order given.
     pub async fn votes(
         &self,
         run_id: i64,
     ) -> Result<Vec<(Vote, String, DateTime<Utc>)>, StoreError> {
         let sql = self.sql(
-            "SELECT user_id, approve, role, at, groups FROM votes WHERE run_id = $1 ORDER BY at, user_id",
+            "SELECT v.user_id, v.approve, v.role, v.at, v.groups FROM votes v \
+             JOIN runs r ON r.id = v.run_id AND r.plan = v.plan \
+             WHERE v.run_id = $1 ORDER BY v.at, v.user_id",
         );
         let rows = sqlx::query(&sql).bind(run_id).fetch_all(&self.pool).await?;
         Ok(rows

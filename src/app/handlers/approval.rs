@@ -9,12 +9,14 @@ use crate::app::{App, Handled, Incoming, Outcome};
 use crate::authz::{Refusal, Verdict};
 use crate::chat::{MessageRef, Post, PostKind};
 use crate::command::parse::CommandLine;
+use crate::command::spec::CommandSpec;
 use crate::failure::Failure;
 use crate::model::incident::kind;
+use crate::model::run::Run;
 use crate::model::run::{display_id, RunState};
 use crate::model::user::Vote;
 use crate::render::hhmm;
-use crate::runbook::approval::{approval_post, edit_request, expire, members_of_titles};
+use crate::runbook::approval::{approval_post, edit_request, expire, members_of_titles, plan_hash};
 use crate::runbook::engine;
 
 pub async fn vote(
@@ -40,6 +42,14 @@ pub async fn vote(
             run.command
         )));
     }
+    // A vote binds to the plan its voter read: if what would run changed since
+    // (runbook, variables or targets), earlier votes stop counting and this one
+    // is not cast on a plan nobody was shown.
+    let spec = engine::spec_of(app, &run)?;
+    let current = plan_hash(app, spec, &run);
+    if current != run.plan {
+        return Err(replan(app, spec, &run, &current, verb).await?);
+    }
     let matrix = &app.catalog.matrix;
     let votes: Vec<_> = app
         .store
@@ -60,7 +70,7 @@ pub async fn vote(
         })?;
     if !app
         .store
-        .add_vote(run.id, &msg.user, &role, approve, Utc::now())
+        .add_vote(run.id, &msg.user, &role, approve, Utc::now(), &run.plan)
         .await?
     {
         return Err(Failure::Invalid(format!("You already decided on {id}.")));
@@ -191,5 +201,57 @@ async fn lost_race(app: &App, run_id: i64, verb: &str) -> Result<Failure, Failur
     Ok(Failure::Invalid(format!(
         "Your {verb} vote on {id} is recorded, but {id} was decided a moment earlier: it is \
          {state} now. /status shows it; the requester can /cancel {id} while it waits."
+    )))
+}
+
+/// The run's plan changed since its request was posted: moves it to the new plan
+/// (once, whichever process gets there), closes the old request, posts the new
+/// one for every approver again, and says why to whoever answered the old one.
+async fn replan(
+    app: &App,
+    spec: &CommandSpec,
+    run: &Run,
+    current: &str,
+    verb: &str,
+) -> Result<Failure, Failure> {
+    let id = display_id(run.id);
+    if app.store.set_run_plan(run.id, &run.plan, current).await? {
+        let text = format!(
+            "⚠️ {id} /{}: what it would run changed after it was requested (its runbook, \
+             variables or targets changed), so the approvals given so far no longer count. \
+             It is asked for again below.",
+            run.command
+        );
+        app.event(
+            &run.incident_id,
+            kind::APPROVAL,
+            None,
+            &text,
+            Some(run.id),
+            None,
+        )
+        .await?;
+        edit_request(app, run, &text).await;
+        app.send(&Post::new(&run.channel, PostKind::Info, text.clone()))
+            .await;
+        let missing = match app
+            .catalog
+            .matrix
+            .verdict(&run.scenario, &run.requested_by, &[])
+        {
+            Ok(Verdict::Pending { missing }) => missing,
+            _ => Vec::new(),
+        };
+        let mut fresh = run.clone();
+        fresh.plan = current.to_string();
+        let mut post = approval_post(app, spec, &fresh, &missing, &[]).await;
+        post.mentions = members_of_titles(app, &missing);
+        if let Some(r) = app.send(&post).await {
+            app.store.set_progress_ref(run.id, &r.encode()).await?;
+        }
+    }
+    Ok(Failure::Invalid(format!(
+        "{id} changed after the request you answered: what it would run is different now, \
+         so your {verb} is not counted. The request is posted again: read it, then {verb} again."
     )))
 }

@@ -171,6 +171,12 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
     )
     .await?;
     if needs_approval {
+        // The plan the approvers will read is the one their votes bind to.
+        let mut run = run;
+        let hash = approval::plan_hash(app, spec, &run);
+        if app.store.set_run_plan(run.id, &run.plan, &hash).await? {
+            run.plan = hash;
+        }
         request_approval(app, spec, &run, &plan.missing).await?;
         return Ok(Handled {
             outcome: Outcome::Waiting,
