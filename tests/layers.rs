@@ -201,7 +201,9 @@ fn imports(file: &str, text: &str) -> BTreeSet<Vec<String>> {
             out.extend(absolute(&path));
         }
     }
-    let inline = regex::Regex::new(r"\bcrate(?:::[A-Za-z_][A-Za-z0-9_]*)+").expect("regex");
+    // Inline paths too (`crate::x::f()`, `super::y::g()`), not only `use` items.
+    let inline =
+        regex::Regex::new(r"\b(?:crate|super|self)(?:::[A-Za-z_][A-Za-z0-9_]*)+").expect("regex");
     for m in inline.find_iter(&code) {
         out.extend(absolute(m.as_str()));
     }

@@ -225,7 +225,9 @@ pub async fn deliver_due_noting(
                     let told = if e.message == NEVER_DELIVERED {
                         None
                     } else {
-                        super::undelivered::report(store, platform_name, &row, &post, &e).await
+                        let outbox = OutboxChat::new(store.clone(), platform_name);
+                        super::undelivered::report(store, &outbox, platform_name, &row, &post, &e)
+                            .await
                     };
                     if e.shut_out {
                         notice_shut_out(store, platform_name, &row.channel, &e, told, notices)

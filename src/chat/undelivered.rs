@@ -10,7 +10,6 @@
 
 use chrono::Utc;
 
-use super::outbox::OutboxChat;
 use super::{Chat, ChatError, Post, PostKind};
 use crate::model::incident::{kind, NewEvent};
 use crate::model::user::UserId;
@@ -20,9 +19,12 @@ use crate::store::{OutboxRow, Store};
 /// again (it would be refused the same way).
 pub const MARK: &str = "⚠️ warroom could not deliver";
 
-/// Reports the refusal of `post`; returns the requester it found, if any.
+/// Reports the refusal of `post`, queuing the private reply through `outbox` (the
+/// platform's outbox, handed in so this module needs nothing of it); returns the
+/// requester it found, if any.
 pub async fn report(
     store: &Store,
+    outbox: &dyn Chat,
     platform: &str,
     row: &OutboxRow,
     post: &Post,
@@ -76,7 +78,7 @@ pub async fn report(
         );
         let reply =
             Post::new(&row.channel, PostKind::Error, text).ephemeral(&UserId::new(platform, user));
-        if let Err(err) = OutboxChat::new(store.clone(), platform).post(&reply).await {
+        if let Err(err) = outbox.post(&reply).await {
             tracing::warn!(error = %err, "cannot queue the report of a refused post");
         }
     }
