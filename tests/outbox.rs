@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use common::{fresh_postgres, say, Env, StateDb};
-use warroom::chat::outbox::{deliver_due, Delivered, OutboxChat, MAX_ATTEMPTS};
+use warroom::chat::outbox::{deliver_due, useful_for, Delivered, OutboxChat};
 use warroom::chat::{Chat, ChatError, MessageRef, Post, PostKind};
 use warroom::store::Store;
 
@@ -141,7 +141,11 @@ async fn a_429_waits_exactly_as_long_as_retry_after_asks() {
     let platform = Platform::failing(vec![ChatError::rate_limited(Duration::from_secs(5))]);
     let t0 = Utc::now() + chrono::Duration::seconds(1);
     let first = pass(&store, &platform, t0, 0).await;
-    assert_eq!(first.retried, 1);
+    assert_eq!(
+        (first.rate_limited, first.retried),
+        (1, 0),
+        "a pace, not an attempt"
+    );
     pass(&store, &platform, t0, 4_999).await;
     assert!(platform.log().is_empty());
     pass(&store, &platform, t0, 5_000).await;
@@ -175,25 +179,49 @@ async fn server_errors_back_off_exponentially_and_permanent_ones_stop_at_once() 
         "given up, not retried"
     );
 
-    outbox.post(&post("C8", "flaky forever")).await.unwrap();
+    // Transient failures retry for as long as the post is useful, then it is given
+    // up (and told): by age, not by a count of attempts.
+    let flaky_post = post("C8", "flaky forever");
+    outbox.post(&flaky_post).await.unwrap();
+    let useful = chrono::Duration::from_std(useful_for("post", &flaky_post)).unwrap();
     let flaky = Platform::failing(
-        (0..MAX_ATTEMPTS)
+        (0..1000)
             .map(|_| ChatError::transient("HTTP 503"))
             .collect(),
     );
     let mut t = at(t0, 20_000);
-    for _ in 0..MAX_ATTEMPTS {
-        deliver_due(&store, "test", &flaky, t, PACE).await.unwrap();
-        t += chrono::Duration::seconds(120);
-    }
-    assert!(flaky.log().is_empty());
-    assert_eq!(
-        deliver_due(&store, "test", &Platform::default(), t, PACE)
+    let mut failed = 0;
+    while t < Utc::now() + useful - chrono::Duration::seconds(70) {
+        failed += deliver_due(&store, "test", &flaky, t, PACE)
             .await
             .unwrap()
-            .sent,
+            .failed;
+        t += chrono::Duration::seconds(65);
+    }
+    assert_eq!(failed, 0, "still useful: still retried, past 8 attempts");
+    t = Utc::now() + useful + chrono::Duration::seconds(70);
+    assert_eq!(
+        deliver_due(&store, "test", &flaky, t, PACE)
+            .await
+            .unwrap()
+            .failed,
+        1,
+        "given up past its age"
+    );
+    assert!(flaky.log().is_empty());
+    assert_eq!(
+        deliver_due(
+            &store,
+            "test",
+            &Platform::default(),
+            t + chrono::Duration::hours(1),
+            PACE
+        )
+        .await
+        .unwrap()
+        .sent,
         0,
-        "gave up after {MAX_ATTEMPTS} attempts"
+        "given up, not retried"
     );
 }
 
