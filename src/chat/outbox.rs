@@ -31,6 +31,9 @@ const NEVER_DELIVERED: &str = "the message to edit was never delivered";
 /// How long a deliverer holds a row before another may take it over.
 pub const LEASE: Duration = Duration::from_secs(30);
 
+// A call that could outlast the lease would be sent again by another replica.
+const _: () = assert!(super::CALL_TIMEOUT.as_secs() * 2 <= LEASE.as_secs());
+
 /// The bucket of a platform's private replies (Slack's `chat.postEphemeral`, a
 /// method of its own; Discord's interaction follow-ups), paced apart from channels.
 const PRIVATE: &str = "private";
@@ -138,6 +141,17 @@ pub struct Delivered {
     pub superseded: usize,
 }
 
+impl Delivered {
+    fn add(&mut self, o: Delivered) {
+        self.sent += o.sent;
+        self.deferred += o.deferred;
+        self.retried += o.retried;
+        self.rate_limited += o.rate_limited;
+        self.failed += o.failed;
+        self.superseded += o.superseded;
+    }
+}
+
 fn chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or_default()
 }
@@ -195,8 +209,40 @@ pub async fn deliver_due_noting(
     pace: Duration,
     notices: &mut Notices,
 ) -> Result<Delivered, StoreError> {
-    let mut done = Delivered::default();
+    // Channels are delivered side by side, each in order: a slow or hung call in one
+    // (up to the adapters' call timeout) holds only that channel.
+    let mut channels: Vec<Vec<OutboxRow>> = Vec::new();
     for row in store.due_outbox(platform_name, now, 200).await? {
+        match channels.iter_mut().find(|c| c[0].channel == row.channel) {
+            Some(rows) => rows.push(row),
+            None => channels.push(vec![row]),
+        }
+    }
+    let shared = std::sync::Mutex::new(std::mem::take(notices));
+    let passes = channels
+        .into_iter()
+        .map(|rows| deliver_channel(store, platform_name, platform, rows, now, pace, &shared));
+    let results = futures_util::future::join_all(passes).await;
+    *notices = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut done = Delivered::default();
+    for r in results {
+        done.add(r?);
+    }
+    Ok(done)
+}
+
+/// One channel's due rows, in order.
+async fn deliver_channel(
+    store: &Store,
+    platform_name: &str,
+    platform: &dyn Chat,
+    rows: Vec<OutboxRow>,
+    now: DateTime<Utc>,
+    pace: Duration,
+    notices: &std::sync::Mutex<Notices>,
+) -> Result<Delivered, StoreError> {
+    let mut done = Delivered::default();
+    for row in rows {
         if !store.claim_outbox(row.id, now, now + chrono(LEASE)).await? {
             continue;
         }
@@ -311,14 +357,18 @@ async fn notice_shut_out(
     channel: &str,
     e: &ChatError,
     requester: Option<String>,
-    notices: &mut Notices,
+    notices: &std::sync::Mutex<Notices>,
 ) {
-    let Some(to) = notices.channel.clone() else {
-        return;
+    let to = {
+        let mut notices = notices.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(to) = notices.channel.clone() else {
+            return;
+        };
+        if to == channel || !notices.told.insert(channel.to_string()) {
+            return;
+        }
+        to
     };
-    if to == channel || !notices.told.insert(channel.to_string()) {
-        return;
-    }
     let asked = requester.map_or(String::new(), |u| {
         format!(
             " It was answering {}.",
