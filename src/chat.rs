@@ -127,6 +127,12 @@ impl MessageRef {
     }
 }
 
+/// How long an adapter waits for one platform call before treating it as a
+/// transient failure (retried by the outbox). Well under the outbox's lease, so a
+/// hung request can neither stall its channel for long nor be sent again by
+/// another replica while it is still in flight.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A delivery failure, with what the platform said about retrying.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("chat delivery failed: {message}")]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use common::{fresh_postgres, say, Env, StateDb};
-use warroom::chat::outbox::{deliver_due, Delivered, OutboxChat, MAX_ATTEMPTS};
+use warroom::chat::outbox::{deliver_due, useful_for, Delivered, OutboxChat};
 use warroom::chat::{Chat, ChatError, MessageRef, Post, PostKind};
 use warroom::store::Store;
 
@@ -21,6 +21,8 @@ const PACE: Duration = Duration::from_secs(1);
 struct Platform {
     log: Mutex<Vec<String>>,
     failures: Mutex<VecDeque<ChatError>>,
+    /// A channel every post into which is refused (Slack's `not_in_channel`).
+    closed: Option<&'static str>,
 }
 
 impl Platform {
@@ -28,6 +30,7 @@ impl Platform {
         Platform {
             log: Mutex::default(),
             failures: Mutex::new(errors.into()),
+            closed: None,
         }
     }
     fn log(&self) -> Vec<String> {
@@ -41,6 +44,9 @@ impl Platform {
 #[async_trait]
 impl Chat for Platform {
     async fn post(&self, post: &Post) -> Result<MessageRef, ChatError> {
+        if self.closed == Some(post.channel.as_str()) {
+            return Err(ChatError::shut_out("Slack refused it: not_in_channel"));
+        }
         if let Some(e) = self.next_failure() {
             return Err(e);
         }
@@ -141,7 +147,11 @@ async fn a_429_waits_exactly_as_long_as_retry_after_asks() {
     let platform = Platform::failing(vec![ChatError::rate_limited(Duration::from_secs(5))]);
     let t0 = Utc::now() + chrono::Duration::seconds(1);
     let first = pass(&store, &platform, t0, 0).await;
-    assert_eq!(first.retried, 1);
+    assert_eq!(
+        (first.rate_limited, first.retried),
+        (1, 0),
+        "a pace, not an attempt"
+    );
     pass(&store, &platform, t0, 4_999).await;
     assert!(platform.log().is_empty());
     pass(&store, &platform, t0, 5_000).await;
@@ -175,25 +185,49 @@ async fn server_errors_back_off_exponentially_and_permanent_ones_stop_at_once() 
         "given up, not retried"
     );
 
-    outbox.post(&post("C8", "flaky forever")).await.unwrap();
+    // Transient failures retry for as long as the post is useful, then it is given
+    // up (and told): by age, not by a count of attempts.
+    let flaky_post = post("C8", "flaky forever");
+    outbox.post(&flaky_post).await.unwrap();
+    let useful = chrono::Duration::from_std(useful_for("post", &flaky_post)).unwrap();
     let flaky = Platform::failing(
-        (0..MAX_ATTEMPTS)
+        (0..1000)
             .map(|_| ChatError::transient("HTTP 503"))
             .collect(),
     );
     let mut t = at(t0, 20_000);
-    for _ in 0..MAX_ATTEMPTS {
-        deliver_due(&store, "test", &flaky, t, PACE).await.unwrap();
-        t += chrono::Duration::seconds(120);
-    }
-    assert!(flaky.log().is_empty());
-    assert_eq!(
-        deliver_due(&store, "test", &Platform::default(), t, PACE)
+    let mut failed = 0;
+    while t < Utc::now() + useful - chrono::Duration::seconds(70) {
+        failed += deliver_due(&store, "test", &flaky, t, PACE)
             .await
             .unwrap()
-            .sent,
+            .failed;
+        t += chrono::Duration::seconds(65);
+    }
+    assert_eq!(failed, 0, "still useful: still retried, past 8 attempts");
+    t = Utc::now() + useful + chrono::Duration::seconds(70);
+    assert_eq!(
+        deliver_due(&store, "test", &flaky, t, PACE)
+            .await
+            .unwrap()
+            .failed,
+        1,
+        "given up past its age"
+    );
+    assert!(flaky.log().is_empty());
+    assert_eq!(
+        deliver_due(
+            &store,
+            "test",
+            &Platform::default(),
+            t + chrono::Duration::hours(1),
+            PACE
+        )
+        .await
+        .unwrap()
+        .sent,
         0,
-        "gave up after {MAX_ATTEMPTS} attempts"
+        "given up, not retried"
     );
 }
 
@@ -303,8 +337,11 @@ async fn a_channel_closed_to_warroom_is_said_once_in_the_stakeholder_channel() {
     let outbox = OutboxChat::new(store.clone(), "test");
     outbox.post(&post("G_PRIVATE", "progress")).await.unwrap();
     outbox.post(&post("G_PRIVATE", "result")).await.unwrap();
-    let shut_out = || ChatError::shut_out("Slack refused it: not_in_channel");
-    let platform = Platform::failing(vec![shut_out(), shut_out()]);
+    // Refused by channel, not by turn: channels are delivered side by side.
+    let platform = Platform {
+        closed: Some("G_PRIVATE"),
+        ..Platform::default()
+    };
     let mut notices = Notices::to("C_STATUS");
     let t0 = Utc::now() + chrono::Duration::seconds(1);
     for ms in [0, 1000, 2000, 3000] {

@@ -8,7 +8,7 @@ use super::{App, Incoming, HANDLER_QUIET};
 use crate::chat::{Post, PostKind};
 use crate::model::duration::before;
 use crate::model::incident::kind;
-use crate::model::run::{display_id, RunState, StepState};
+use crate::model::run::{display_id, RunState, StepRecord, StepState};
 use crate::model::user::UserId;
 use crate::render::escape;
 use crate::store::StoreError;
@@ -61,22 +61,24 @@ impl App {
         Ok(n)
     }
 
-    /// Finds runs whose step outlived its lease (the process running it died),
-    /// marks them interrupted and says so in their channel. They are never re-run
+    /// Finds runs whose process is gone (their lease lapsed, whatever their steps
+    /// were doing), marks them interrupted (compare-and-set: one replica reports
+    /// each) and says in their channel where they stopped. They are never re-run
     /// automatically: a half-applied step needs a human. At start and on every
     /// clock tick.
     pub async fn recover(&self) -> Result<usize, StoreError> {
         let now = Utc::now();
-        let orphans = self.store.orphaned_runs(now).await?;
+        let orphans = self
+            .store
+            .orphaned_runs(now, before(now, RUN_QUIET))
+            .await?;
         let mut n = 0;
         for run in orphans
             .into_iter()
             .filter(|r| r.requested_by.platform == self.platform)
         {
             let steps = self.store.steps(run.id).await?;
-            let Some(step) = steps.iter().find(|s| s.state == StepState::Running) else {
-                continue;
-            };
+            let step = steps.iter().find(|s| s.state == StepState::Running);
             if !self
                 .store
                 .transition(
@@ -90,32 +92,45 @@ impl App {
             {
                 continue;
             }
-            self.store
-                .step_transition(
-                    run.id,
-                    step.idx,
-                    StepState::Running,
-                    StepState::Failed,
-                    now,
-                    Some("interrupted: the process stopped while this step ran"),
-                )
-                .await?;
+            if let Some(step) = step {
+                self.store
+                    .step_transition(
+                        run.id,
+                        step.idx,
+                        StepState::Running,
+                        StepState::Failed,
+                        now,
+                        Some("interrupted: the process stopped while this step ran"),
+                    )
+                    .await?;
+            }
             let id = display_id(run.id);
-            let text = format!(
-                "⚠️ {id} /{} was interrupted during step {} ({}): warroom stopped while it ran. \
-                 Nothing was re-run. Check that step's effect by hand before running /{} again.",
-                run.command,
-                step.idx + 1,
-                step.name,
-                run.command
-            );
+            let text = match step {
+                Some(step) => format!(
+                    "⚠️ {id} /{} was interrupted during step {} ({}): warroom stopped while it \
+                     ran. Nothing was re-run. Check that step's effect by hand before running \
+                     /{} again.",
+                    run.command,
+                    step.idx + 1,
+                    step.name,
+                    run.command
+                ),
+                None => format!(
+                    "⚠️ {id} /{} was interrupted {}: warroom stopped while it ran. Nothing was \
+                     re-run; no step was half done. /status {id} shows what ran; type /{} again \
+                     to run it from the start.",
+                    run.command,
+                    where_it_stopped(&steps),
+                    run.command
+                ),
+            };
             self.event(
                 &run.incident_id,
                 kind::RUN,
                 None,
                 &text,
                 Some(run.id),
-                Some(step.idx),
+                step.map(|s| s.idx),
             )
             .await?;
             self.send(&Post::new(&run.channel, PostKind::Info, text))
@@ -123,5 +138,27 @@ impl App {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+/// How long a running run that never took a lease may stay still before it is
+/// taken for dead (the engine claims it within milliseconds of starting it).
+const RUN_QUIET: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Where a run with no step in flight stopped: before its first step, between
+/// two, or after its last (before it was marked finished).
+fn where_it_stopped(steps: &[StepRecord]) -> String {
+    let main: Vec<&StepRecord> = steps.iter().filter(|s| s.phase == "main").collect();
+    let done = |s: &&StepRecord| matches!(s.state, StepState::Succeeded | StepState::Skipped);
+    match main.iter().position(|s| !done(s)) {
+        None => "after its last step, before it was marked finished".to_string(),
+        Some(0) => format!("before its first step ({})", main[0].name),
+        Some(next) => format!(
+            "between step {} ({}) and step {} ({})",
+            next,
+            main[next - 1].name,
+            next + 1,
+            main[next].name
+        ),
     }
 }

@@ -3,10 +3,13 @@
 //! [`OutboxChat`] is the `Chat` the core talks to: a post or an edit is a row in the
 //! state database before anything reaches the network, so a restart loses nothing.
 //! [`deliver_due`] hands due rows to the platform's own `Chat`, one deliverer per row
-//! (compare-and-set claim), paced per channel (Slack allows about one message per
-//! second per channel), waiting as long as a 429's `Retry-After` asks, retrying
-//! other failures with exponential backoff, and sending an edit only once its post
-//! has the platform's message id.
+//! (compare-and-set claim), in order per channel, paced per channel (Slack allows
+//! about one message per second per channel) through a pace row every replica
+//! shares (`outbox_pace`). A 429 is a pace, not a failure: its `Retry-After` holds
+//! the whole bucket (the channel, or the platform's private replies) for exactly
+//! that long and counts no attempt. Other failures retry with exponential backoff
+//! for as long as the post is still useful ([`useful_for`]); only a permanent
+//! refusal, or a post past that age, is given up and told (`undelivered`).
 //!
 //! One window remains: a crash after the platform accepted a message but before the
 //! row is marked sent re-sends it when the lease lapses (at least once, there).
@@ -25,12 +28,35 @@ const LOCAL: &str = "out:";
 /// Why an edit is dropped when its post was refused (and reported) already.
 const NEVER_DELIVERED: &str = "the message to edit was never delivered";
 
-/// Attempts before a message is given up (told to its requester, noted on the
-/// timeline, logged).
-pub const MAX_ATTEMPTS: i64 = 8;
-
 /// How long a deliverer holds a row before another may take it over.
-const LEASE: Duration = Duration::from_secs(30);
+pub const LEASE: Duration = Duration::from_secs(30);
+
+// A call that could outlast the lease would be sent again by another replica.
+const _: () = assert!(super::CALL_TIMEOUT.as_secs() * 2 <= LEASE.as_secs());
+
+/// The bucket of a platform's private replies (Slack's `chat.postEphemeral`, a
+/// method of its own; Discord's interaction follow-ups), paced apart from channels.
+const PRIVATE: &str = "private";
+
+/// How long a post is worth retrying after transient failures (5xx, timeouts,
+/// connection errors): past this age it is given up and told. Rate limits never
+/// count toward it; they only delay.
+pub fn useful_for(op: &str, post: &Post) -> Duration {
+    const MINUTE: u64 = 60;
+    if op == "update" {
+        // A progress or request edit: the next edit replaces it, and a state minutes
+        // old misleads more than it helps.
+        Duration::from_secs(10 * MINUTE)
+    } else if post.ephemeral_to.is_some() {
+        // A private answer: Discord's interaction token lives 15 minutes.
+        Duration::from_secs(15 * MINUTE)
+    } else if post.kind == super::PostKind::Status {
+        // Stakeholder posts: the next update is due within the hour anyway.
+        Duration::from_secs(60 * MINUTE)
+    } else {
+        Duration::from_secs(30 * MINUTE)
+    }
+}
 
 /// The core's `Chat` on a platform served through the outbox. Rows carry the
 /// platform's name, so one database can hold the outboxes of several platforms.
@@ -108,9 +134,22 @@ pub struct Delivered {
     pub sent: usize,
     pub deferred: usize,
     pub retried: usize,
+    /// Held by a 429 (not an attempt).
+    pub rate_limited: usize,
     pub failed: usize,
     /// Edits dropped because a newer edit of the same message was waiting.
     pub superseded: usize,
+}
+
+impl Delivered {
+    fn add(&mut self, o: Delivered) {
+        self.sent += o.sent;
+        self.deferred += o.deferred;
+        self.retried += o.retried;
+        self.rate_limited += o.rate_limited;
+        self.failed += o.failed;
+        self.superseded += o.superseded;
+    }
 }
 
 fn chrono(d: Duration) -> chrono::Duration {
@@ -170,8 +209,40 @@ pub async fn deliver_due_noting(
     pace: Duration,
     notices: &mut Notices,
 ) -> Result<Delivered, StoreError> {
-    let mut done = Delivered::default();
+    // Channels are delivered side by side, each in order: a slow or hung call in one
+    // (up to the adapters' call timeout) holds only that channel.
+    let mut channels: Vec<Vec<OutboxRow>> = Vec::new();
     for row in store.due_outbox(platform_name, now, 200).await? {
+        match channels.iter_mut().find(|c| c[0].channel == row.channel) {
+            Some(rows) => rows.push(row),
+            None => channels.push(vec![row]),
+        }
+    }
+    let shared = std::sync::Mutex::new(std::mem::take(notices));
+    let passes = channels
+        .into_iter()
+        .map(|rows| deliver_channel(store, platform_name, platform, rows, now, pace, &shared));
+    let results = futures_util::future::join_all(passes).await;
+    *notices = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut done = Delivered::default();
+    for r in results {
+        done.add(r?);
+    }
+    Ok(done)
+}
+
+/// One channel's due rows, in order.
+async fn deliver_channel(
+    store: &Store,
+    platform_name: &str,
+    platform: &dyn Chat,
+    rows: Vec<OutboxRow>,
+    now: DateTime<Utc>,
+    pace: Duration,
+    notices: &std::sync::Mutex<Notices>,
+) -> Result<Delivered, StoreError> {
+    let mut done = Delivered::default();
+    for row in rows {
         if !store.claim_outbox(row.id, now, now + chrono(LEASE)).await? {
             continue;
         }
@@ -183,16 +254,44 @@ pub async fn deliver_due_noting(
                 continue;
             }
         }
-        // Pacing: the channel's last paced delivery plus `pace`.
+        // Order: nothing of a channel overtakes an earlier post or edit of it that is
+        // still waiting or in flight (here or in another replica).
         if row.paced {
-            if let Some(last) = store.last_sent(&row.channel).await? {
-                let next = last + chrono(pace);
-                if next > now {
-                    store.outbox_defer(row.id, next).await?;
-                    done.deferred += 1;
-                    continue;
-                }
+            if let Some(earlier) = store
+                .outbox_behind(platform_name, &row.channel, row.id)
+                .await?
+            {
+                let soon = now + chrono::Duration::milliseconds(200);
+                store.outbox_defer(row.id, earlier.max(soon)).await?;
+                done.deferred += 1;
+                continue;
             }
+        }
+        // Pace: the bucket's next slot, taken with a compare-and-set so two
+        // replicas never both send into a channel within `pace`, nor while a 429
+        // holds it.
+        let bucket = if row.paced {
+            row.channel.as_str()
+        } else {
+            PRIVATE
+        };
+        let free = if row.paced {
+            store
+                .take_pace(platform_name, bucket, now, now + chrono(pace))
+                .await?
+        } else {
+            store
+                .pace(platform_name, bucket)
+                .await?
+                .is_none_or(|at| at <= now)
+        };
+        if !free {
+            let at = store.pace(platform_name, bucket).await?.unwrap_or(now);
+            store
+                .outbox_defer(row.id, at.max(now + chrono::Duration::milliseconds(1)))
+                .await?;
+            done.deferred += 1;
+            continue;
         }
         let post: Post = match serde_json::from_str(&row.payload) {
             Ok(p) => p,
@@ -216,8 +315,17 @@ pub async fn deliver_due_noting(
                 store.outbox_defer(row.id, until.max(now)).await?;
                 done.deferred += 1;
             }
+            Step::Failed(e) if !e.permanent && e.retry_after.is_some() => {
+                // A pace, not a failure: everything of this bucket waits exactly as
+                // long as the platform said, in every replica, and no attempt counts.
+                let until = now + chrono(e.retry_after.unwrap_or_default());
+                store.hold_pace(platform_name, bucket, until).await?;
+                store.outbox_defer(row.id, until).await?;
+                done.rate_limited += 1;
+            }
             Step::Failed(e) => {
-                if e.permanent || row.attempts + 1 >= MAX_ATTEMPTS {
+                let age = (now - row.created_at).to_std().unwrap_or_default();
+                if e.permanent || age >= useful_for(&row.op, &post) {
                     tracing::error!(id = row.id, channel = %row.channel, error = %e, "message given up");
                     store.outbox_failed(row.id, &e.message).await?;
                     done.failed += 1;
@@ -234,9 +342,8 @@ pub async fn deliver_due_noting(
                             .await;
                     }
                 } else {
-                    let wait = e.retry_after.unwrap_or_else(|| backoff(row.attempts));
                     store
-                        .outbox_retry(row.id, now + chrono(wait), &e.message)
+                        .outbox_retry(row.id, now + chrono(backoff(row.attempts)), &e.message)
                         .await?;
                     done.retried += 1;
                 }
@@ -252,14 +359,18 @@ async fn notice_shut_out(
     channel: &str,
     e: &ChatError,
     requester: Option<String>,
-    notices: &mut Notices,
+    notices: &std::sync::Mutex<Notices>,
 ) {
-    let Some(to) = notices.channel.clone() else {
-        return;
+    let to = {
+        let mut notices = notices.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(to) = notices.channel.clone() else {
+            return;
+        };
+        if to == channel || !notices.told.insert(channel.to_string()) {
+            return;
+        }
+        to
     };
-    if to == channel || !notices.told.insert(channel.to_string()) {
-        return;
-    }
     let asked = requester.map_or(String::new(), |u| {
         format!(
             " It was answering {}.",

@@ -265,11 +265,88 @@ impl Store {
         Ok(newer > 0)
     }
 
-    /// When the channel last had a paced message delivered.
-    pub async fn last_sent(&self, channel: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let sql = self.sql("SELECT MAX(sent_at) FROM outbox WHERE channel = $1 AND paced = 1 AND sent_at IS NOT NULL");
+    /// Takes the next slot of `bucket` on `platform` (compare-and-set): true if the
+    /// bucket was free at `now`, and then nothing else of it goes before `next`.
+    /// False if another delivery (any replica) holds it, or a 429 said to wait.
+    pub async fn take_pace(
+        &self,
+        platform: &str,
+        bucket: &str,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "INSERT INTO outbox_pace (platform, bucket, not_before) VALUES ($1, $2, $3)
+             ON CONFLICT (platform, bucket) DO UPDATE SET not_before = excluded.not_before
+             WHERE outbox_pace.not_before <= $4",
+        );
+        let done = sqlx::query(&sql)
+            .bind(platform)
+            .bind(bucket)
+            .bind(millis(next))
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// When `bucket` on `platform` is free again (`None`: it never was taken).
+    pub async fn pace(
+        &self,
+        platform: &str,
+        bucket: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql =
+            self.sql("SELECT not_before FROM outbox_pace WHERE platform = $1 AND bucket = $2");
         let at: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(platform)
+            .bind(bucket)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(at.map(from_millis))
+    }
+
+    /// Nothing of `bucket` goes before `until` (a 429's Retry-After); never moves
+    /// an existing wait earlier.
+    pub async fn hold_pace(
+        &self,
+        platform: &str,
+        bucket: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql(
+            "INSERT INTO outbox_pace (platform, bucket, not_before) VALUES ($1, $2, $3)
+             ON CONFLICT (platform, bucket) DO UPDATE SET not_before = CASE
+               WHEN outbox_pace.not_before < excluded.not_before THEN excluded.not_before
+               ELSE outbox_pace.not_before END",
+        );
+        sqlx::query(&sql)
+            .bind(platform)
+            .bind(bucket)
+            .bind(millis(until))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether an earlier public post or edit of the same channel is still to be
+    /// delivered (waiting or in flight, here or in another replica): then this one
+    /// waits behind it, so a channel reads in the order things were queued.
+    pub async fn outbox_behind(
+        &self,
+        platform: &str,
+        channel: &str,
+        id: i64,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = self.sql(
+            "SELECT MIN(not_before) FROM outbox
+             WHERE platform = $1 AND channel = $2 AND id < $3 AND paced = 1
+               AND state IN ('pending', 'sending')",
+        );
+        let at: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(platform)
             .bind(channel)
+            .bind(id)
             .fetch_one(&self.pool)
             .await?;
         Ok(at.map(from_millis))

@@ -243,16 +243,31 @@ impl Store {
         Ok(())
     }
 
-    /// Running runs whose lease has lapsed while a step was executing: their process died.
-    pub async fn orphaned_runs(&self, now: DateTime<Utc>) -> Result<Vec<Run>, StoreError> {
+    /// Running runs whose process is gone, whatever their steps were doing: the
+    /// lease the engine renews before each step lapsed (killed before the first
+    /// step, during one, between two, or after the last), or no lease was ever
+    /// taken and nothing has moved since `quiet_since` (killed between starting
+    /// the run and driving it). A run parked at a checkpoint holds no lease and is
+    /// not orphaned: it waits for `/confirm`.
+    pub async fn orphaned_runs(
+        &self,
+        now: DateTime<Utc>,
+        quiet_since: DateTime<Utc>,
+    ) -> Result<Vec<Run>, StoreError> {
         let sql = self.sql(&format!(
             "SELECT {RUN_COLUMNS} FROM runs r WHERE state = 'running'
-               AND (lease_until IS NULL OR lease_until < $1)
-               AND EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.state = 'running')
+               AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.state = 'waiting')
+               AND (lease_until < $1
+                 OR (lease_until IS NULL
+                     AND EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.state = 'running'))
+                 OR (lease_until IS NULL AND COALESCE(started_at, created_at) < $2
+                     AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id
+                                     AND COALESCE(s.finished_at, s.started_at, 0) >= $2)))
              ORDER BY id"
         ));
         let rows = sqlx::query(&sql)
             .bind(millis(now))
+            .bind(millis(quiet_since))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(run).collect()

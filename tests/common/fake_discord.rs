@@ -114,6 +114,8 @@ pub enum Failure {
     BadGateway,
     /// Any status with any JSON body (e.g. 403 `Missing Permissions`).
     Status(u16, Value),
+    /// The request is read and never answered (the connection stays open).
+    NeverAnswers,
 }
 
 /// One HTTP request the fake received, with the status it answered.

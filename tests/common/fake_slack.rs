@@ -95,6 +95,9 @@ pub enum Failure {
     ServerError,
     /// HTTP 200 with `{"ok":false,"error":<code>}`, e.g. `channel_not_found`.
     Api(String),
+    /// The request is read and never answered (the connection stays open), as
+    /// issue 14 saw Slack do for 100 s.
+    NeverAnswers,
 }
 
 /// One Web API call as the fake received and answered it.

@@ -7,6 +7,7 @@
 //! post goes to the channel instead, naming its reader, rather than being lost.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -22,11 +23,38 @@ use crate::store::Store;
 pub struct DiscordWeb {
     http: Arc<Http>,
     store: Store,
+    timeout: Duration,
 }
 
 impl DiscordWeb {
     pub fn new(http: Arc<Http>, store: Store) -> Self {
-        DiscordWeb { http, store }
+        DiscordWeb {
+            http,
+            store,
+            timeout: crate::chat::CALL_TIMEOUT,
+        }
+    }
+
+    /// Another call timeout than [`crate::chat::CALL_TIMEOUT`] (tests).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A Discord call that answers within the timeout, or a transient "did not
+    /// answer" (serenity's `Http` waits as long as the connection stays open).
+    async fn within<T>(
+        &self,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T, SerenityError>>,
+    ) -> Result<T, ChatError> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(answer) => answer.map_err(chat_error),
+            Err(_) => Err(ChatError::transient(format!(
+                "Discord did not answer {what} within {} ms",
+                self.timeout.as_millis()
+            ))),
+        }
     }
 }
 
@@ -89,10 +117,11 @@ impl Chat for DiscordWeb {
                 Some(token) => {
                     let mut body = render::message(post);
                     body["flags"] = EPHEMERAL.into();
-                    self.http
-                        .create_followup_message(&token, &body, vec![])
-                        .await
-                        .map_err(chat_error)?;
+                    self.within(
+                        "a follow-up",
+                        self.http.create_followup_message(&token, &body, vec![]),
+                    )
+                    .await?;
                     return Ok(MessageRef {
                         channel: post.channel.clone(),
                         id: "ephemeral".into(),
@@ -116,10 +145,12 @@ impl Chat for DiscordWeb {
     async fn update(&self, message: &MessageRef, post: &Post) -> Result<(), ChatError> {
         let channel: ChannelId = snowflake(&message.channel, "channel")?;
         let id: MessageId = snowflake(&message.id, "message")?;
-        self.http
-            .edit_message(channel, id, &render::message(post), vec![])
-            .await
-            .map_err(chat_error)?;
+        let body = render::message(post);
+        self.within(
+            "an edit",
+            self.http.edit_message(channel, id, &body, vec![]),
+        )
+        .await?;
         Ok(())
     }
 
@@ -132,10 +163,11 @@ impl DiscordWeb {
     async fn send(&self, channel: &str, body: &serde_json::Value) -> Result<MessageRef, ChatError> {
         let channel_id: ChannelId = snowflake(channel, "channel")?;
         let sent = self
-            .http
-            .send_message(channel_id, vec![], body)
-            .await
-            .map_err(chat_error)?;
+            .within(
+                "a message",
+                self.http.send_message(channel_id, vec![], body),
+            )
+            .await?;
         Ok(MessageRef {
             channel: channel.to_string(),
             id: sent.id.to_string(),

@@ -39,6 +39,22 @@ pub fn client(api_url: &str) -> std::io::Result<Arc<Client>> {
 pub struct SlackWeb {
     client: Arc<Client>,
     token: SlackApiToken,
+    timeout: Duration,
+}
+
+/// A Slack call that answers within `limit`, or a transient "did not answer":
+/// slack-morphism's hyper client has no request timeout of its own.
+pub async fn within<T>(
+    limit: Duration,
+    method: &str,
+    call: impl std::future::Future<Output = Result<T, SlackClientError>>,
+) -> Result<Result<T, SlackClientError>, ChatError> {
+    tokio::time::timeout(limit, call).await.map_err(|_| {
+        ChatError::transient(format!(
+            "Slack did not answer {method} within {} ms",
+            limit.as_millis()
+        ))
+    })
 }
 
 impl SlackWeb {
@@ -46,13 +62,23 @@ impl SlackWeb {
         SlackWeb {
             client,
             token: SlackApiToken::new(bot_token.expose_secret().to_string().into()),
+            timeout: crate::chat::CALL_TIMEOUT,
         }
+    }
+
+    /// Another call timeout than [`crate::chat::CALL_TIMEOUT`] (tests).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Checks the bot token with `auth.test`; says which workspace and bot it is.
     pub async fn check(&self) -> Result<String, String> {
         let session = self.client.open_session(&self.token);
-        match session.auth_test().await {
+        let answer = within(self.timeout, "auth.test", session.auth_test())
+            .await
+            .map_err(|e| format!("cannot reach Slack to check SLACK_BOT_TOKEN: {}", e.message))?;
+        match answer {
             Ok(me) => Ok(format!(
                 "workspace {} as @{}",
                 me.team,
@@ -143,10 +169,13 @@ impl Chat for SlackWeb {
         if let Some(user) = &post.ephemeral_to {
             let request =
                 SlackApiChatPostEphemeralRequest::new(channel, user.id.clone().into(), content);
-            session
-                .chat_post_ephemeral(&request)
-                .await
-                .map_err(chat_error)?;
+            within(
+                self.timeout,
+                "chat.postEphemeral",
+                session.chat_post_ephemeral(&request),
+            )
+            .await?
+            .map_err(chat_error)?;
             // Ephemeral messages cannot be edited; there is nothing to refer to.
             return Ok(MessageRef {
                 channel: post.channel.clone(),
@@ -156,17 +185,31 @@ impl Chat for SlackWeb {
         let request = SlackApiChatPostMessageRequest::new(channel, content)
             .with_unfurl_links(false)
             .with_unfurl_media(false);
-        let sent = match session.chat_post_message(&request).await {
+        let first = within(
+            self.timeout,
+            "chat.postMessage",
+            session.chat_post_message(&request),
+        )
+        .await?;
+        let sent = match first {
             // A public channel nobody asked warroom into yet (the stakeholder
             // channel, or a post racing the join of a command's first run): join it
             // and post. A private one answers `channel_not_found` and stays shut.
             Err(SlackClientError::ApiError(e)) if e.code == "not_in_channel" => {
                 let join = SlackApiConversationsJoinRequest::new(request.channel.clone());
-                session
-                    .conversations_join(&join)
-                    .await
-                    .map_err(chat_error)?;
-                session.chat_post_message(&request).await
+                within(
+                    self.timeout,
+                    "conversations.join",
+                    session.conversations_join(&join),
+                )
+                .await?
+                .map_err(chat_error)?;
+                within(
+                    self.timeout,
+                    "chat.postMessage",
+                    session.chat_post_message(&request),
+                )
+                .await?
             }
             other => other,
         }
@@ -184,7 +227,9 @@ impl Chat for SlackWeb {
             Self::content(post)?,
             message.id.clone().into(),
         );
-        session.chat_update(&request).await.map_err(chat_error)?;
+        within(self.timeout, "chat.update", session.chat_update(&request))
+            .await?
+            .map_err(chat_error)?;
         Ok(())
     }
 

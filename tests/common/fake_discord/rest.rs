@@ -74,12 +74,26 @@ pub(super) type Answer = Result<Reply, Reply>;
 const BUCKET: &str = "f4ke0b0c4e7b0c4e7b0c4e7b0c4e7b0c";
 
 pub(super) async fn handle(
-    Shared(shared): Shared<Arc<Mutex<State>>>,
+    shared: Shared<Arc<Mutex<State>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    match answer(shared, method, uri, headers, body) {
+        Some(response) => response,
+        // `Failure::NeverAnswers`: the connection stays open, unanswered.
+        None => std::future::pending().await,
+    }
+}
+
+fn answer(
+    Shared(shared): Shared<Arc<Mutex<State>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Option<Response> {
     let path = uri
         .path_and_query()
         .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string());
@@ -105,6 +119,10 @@ pub(super) async fn handle(
         .position(|(substring, _)| key.contains(substring.as_str()))
         .map(|i| state.failures.remove(i).1);
     let was_injected = injected.is_some();
+    if injected == Some(Failure::NeverAnswers) {
+        drop(state);
+        return None;
+    }
     let reply = match (injected, &parsed) {
         (Some(failure), _) => failure_reply(failure),
         (None, _) if multipart => Reply::error(
@@ -133,7 +151,7 @@ pub(super) async fn handle(
         injected: was_injected,
     });
     drop(state);
-    into_response(reply)
+    Some(into_response(reply))
 }
 
 fn into_response(reply: Reply) -> Response {
@@ -200,6 +218,7 @@ fn failure_reply(failure: Failure) -> Reply {
             headers: Vec::new(),
         },
         Failure::Status(status, body) => Reply::json(status, body),
+        Failure::NeverAnswers => unreachable!("answered by never answering"),
     }
 }
 

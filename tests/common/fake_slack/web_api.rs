@@ -22,13 +22,28 @@ pub(super) struct Request {
 
 /// `/api/<method>`: every method, every HTTP verb, as Slack routes them.
 pub(super) async fn handle(
+    fake: State<FakeSlack>,
+    method: Path<String>,
+    http_method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match answer(fake, method, http_method, uri, headers, body) {
+        Some(response) => response,
+        // `Failure::NeverAnswers`: the connection stays open, unanswered.
+        None => std::future::pending().await,
+    }
+}
+
+fn answer(
     State(fake): State<FakeSlack>,
     Path(method): Path<String>,
     http_method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+) -> Option<Response> {
     let request = decode(&uri, &headers, &body);
     let mut state = fake.state();
     let injected = state
@@ -39,6 +54,21 @@ pub(super) async fn handle(
         Ok(r) => (r.token.clone(), Value::Object(r.params.clone())),
         Err(_) => (None, Value::Null),
     };
+    if injected == Some(Failure::NeverAnswers) {
+        state.calls.push(ApiCall {
+            method,
+            http_method: http_method.to_string(),
+            content_type: None,
+            token,
+            params,
+            status: 0,
+            ok: false,
+            error: Some("never answered".into()),
+            injected: true,
+        });
+        drop(state);
+        return None;
+    }
     let (answer, is_injected) = match injected {
         Some(failure) => (Answer::injected(failure), true),
         None => {
@@ -64,7 +94,7 @@ pub(super) async fn handle(
         injected: is_injected,
     });
     drop(state);
-    answer.into_response()
+    Some(answer.into_response())
 }
 
 /// Reads the arguments the way Slack does. The query string always counts; a body
@@ -169,6 +199,7 @@ impl Answer {
                 Value::String("Internal Server Error".into()),
             ),
             Failure::Api(code) => Answer::json(StatusCode::OK, json!({"ok": false, "error": code})),
+            Failure::NeverAnswers => unreachable!("answered by never answering"),
         }
     }
 }

@@ -1,0 +1,269 @@
+//! The outbox under injected platform faults (issue 14): a burst of 429s, minutes of
+//! 500s, and two replicas on one PostgreSQL database. Time is simulated (each pass
+//! is given its `now`), so minutes of faults take well under a second of wall time.
+//!
+//! Expectations come from the platforms' published rules:
+//! - Slack, "Rate limits" (api.slack.com/docs/rate-limits): a rate-limited call
+//!   answers HTTP 429 with a `Retry-After` header in seconds, and the app should
+//!   wait that long before calling again; `chat.postMessage` allows about one
+//!   message per second per channel.
+//! - Discord, "Rate Limits" (discord.com/developers/docs/topics/rate-limits): a 429
+//!   carries `retry_after` (and `X-RateLimit-Reset-After`) in seconds; requests in
+//!   that bucket must wait for it.
+//! - 5xx answers are the platform's trouble, not the request's (RFC 9110, 15.6), so
+//!   the same request may succeed later.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use common::fresh_postgres;
+use warroom::chat::outbox::{deliver_due, OutboxChat};
+use warroom::chat::{Chat, ChatError, MessageRef, Post, PostKind};
+use warroom::store::Store;
+
+const PACE: Duration = Duration::from_secs(1);
+
+/// What the fake platform answers at simulated time `ms` (call number `n`).
+type Fault = fn(ms: i64, n: usize) -> Option<ChatError>;
+
+/// A platform that answers by simulated time and records every call: who called
+/// what into which channel when, and the 429s it gave.
+struct Platform {
+    clock: AtomicI64,
+    fault: Fault,
+    calls: Mutex<Vec<(i64, String)>>,
+    /// channel → (time of the 429, until when it said to wait)
+    holds: Mutex<Vec<(String, i64, i64)>>,
+    delivered: Mutex<Vec<(String, String)>>,
+    texts: Mutex<HashMap<String, String>>,
+}
+
+impl Platform {
+    fn new(fault: Fault) -> Self {
+        Platform {
+            clock: AtomicI64::new(0),
+            fault,
+            calls: Mutex::default(),
+            holds: Mutex::default(),
+            delivered: Mutex::default(),
+            texts: Mutex::default(),
+        }
+    }
+
+    fn answer(&self, channel: &str) -> Result<(), ChatError> {
+        let ms = self.clock.load(Ordering::SeqCst);
+        let n = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push((ms, channel.to_string()));
+            calls.len()
+        };
+        match (self.fault)(ms, n) {
+            Some(e) => {
+                if let Some(ra) = e.retry_after {
+                    let until = ms + ra.as_millis() as i64;
+                    self.holds
+                        .lock()
+                        .unwrap()
+                        .push((channel.to_string(), ms, until));
+                }
+                Err(e)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Calls into a channel while a 429 told that channel to wait.
+    fn calls_during_a_wait(&self) -> Vec<String> {
+        let holds = self.holds.lock().unwrap();
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|(ms, ch)| {
+                holds
+                    .iter()
+                    .any(|(hc, from, until)| hc == ch && ms > from && ms < until)
+            })
+            .map(|(ms, ch)| format!("{ch} at {ms} ms"))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Chat for Platform {
+    async fn post(&self, post: &Post) -> Result<MessageRef, ChatError> {
+        self.answer(&post.channel)?;
+        let mut delivered = self.delivered.lock().unwrap();
+        delivered.push((post.channel.clone(), post.text.clone()));
+        let id = format!("ts.{}", delivered.len());
+        self.texts
+            .lock()
+            .unwrap()
+            .insert(id.clone(), post.text.clone());
+        Ok(MessageRef {
+            channel: post.channel.clone(),
+            id,
+        })
+    }
+
+    async fn update(&self, m: &MessageRef, post: &Post) -> Result<(), ChatError> {
+        self.answer(&m.channel)?;
+        self.texts
+            .lock()
+            .unwrap()
+            .insert(m.id.clone(), post.text.clone());
+        Ok(())
+    }
+}
+
+const CHANNELS: [&str; 3] = ["C1", "C2", "C3"];
+const POSTS: usize = 10;
+
+/// Queues, per channel: a progress message, then posts interleaved with edits of it.
+async fn queue(store: &Store) -> Vec<MessageRef> {
+    let outbox = OutboxChat::new(store.clone(), "test");
+    let mut progress = vec![];
+    for ch in CHANNELS {
+        let m = outbox
+            .post(&Post::new(
+                ch,
+                PostKind::Progress,
+                format!("{ch} progress 0"),
+            ))
+            .await
+            .unwrap();
+        progress.push(m);
+    }
+    for i in 1..=POSTS {
+        for (ch, m) in CHANNELS.iter().zip(&progress) {
+            outbox
+                .post(&Post::new(ch, PostKind::Info, format!("{ch} post {i}")))
+                .await
+                .unwrap();
+            let edit = Post::new(ch, PostKind::Progress, format!("{ch} progress {i}"));
+            outbox.update(m, &edit).await.unwrap();
+        }
+    }
+    progress
+}
+
+/// Passes every `step` ms of simulated time, every replica's at once,
+/// until nothing is due or `limit` ms; returns (given up, simulated ms it took).
+async fn drive(
+    stores: &[Store],
+    platform: &Platform,
+    t0: DateTime<Utc>,
+    step: i64,
+    limit: i64,
+) -> (usize, i64) {
+    let mut failed = 0;
+    let mut ms = 0;
+    let wanted = CHANNELS.len() * (POSTS + 1);
+    while ms <= limit {
+        platform.clock.store(ms, Ordering::SeqCst);
+        let now = t0 + chrono::Duration::milliseconds(ms);
+        let passes = stores
+            .iter()
+            .map(|store| deliver_due(store, "test", platform, now, PACE));
+        for pass in futures_util::future::join_all(passes).await {
+            failed += pass.unwrap().failed;
+        }
+        if platform.delivered.lock().unwrap().len() >= wanted && ms % 5_000 == 0 {
+            break;
+        }
+        ms += step;
+    }
+    (failed, ms)
+}
+
+/// Every post once, in order per channel, and each progress message at its last text.
+fn assert_all_delivered_once_in_order(platform: &Platform) {
+    let delivered = platform.delivered.lock().unwrap().clone();
+    for ch in CHANNELS {
+        let got: Vec<&str> = delivered
+            .iter()
+            .filter(|(c, _)| c == ch)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let mut want = vec![format!("{ch} progress 0")];
+        want.extend((1..=POSTS).map(|i| format!("{ch} post {i}")));
+        assert_eq!(got, want, "{ch}: every post once, in order");
+    }
+    let texts = platform.texts.lock().unwrap();
+    for ch in CHANNELS {
+        assert!(
+            texts
+                .values()
+                .any(|t| t == &format!("{ch} progress {POSTS}")),
+            "{ch}'s progress message ends at its last edit: {texts:?}"
+        );
+    }
+}
+
+/// 429 for the first 12 s of every call, Retry-After 1 or 2 s, then OK.
+fn burst_of_429s(ms: i64, n: usize) -> Option<ChatError> {
+    (ms < 12_000).then(|| ChatError::rate_limited(Duration::from_secs(1 + (n % 2) as u64)))
+}
+
+#[tokio::test]
+async fn a_burst_of_429s_delays_posts_but_loses_none_and_keeps_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&dir.path().join("s.db").display().to_string())
+        .await
+        .unwrap();
+    queue(&store).await;
+    let platform = Platform::new(burst_of_429s);
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    let (failed, took) = drive(&[store], &platform, t0, 250, 120_000).await;
+    assert_eq!(failed, 0, "none given up");
+    assert_all_delivered_once_in_order(&platform);
+    assert_eq!(platform.calls_during_a_wait(), Vec::<String>::new());
+    let calls = platform.calls.lock().unwrap().len();
+    let limited = platform.holds.lock().unwrap().len();
+    println!("429 burst: {calls} calls, {limited} answered 429, delivered by {took} ms");
+}
+
+/// HTTP 500 for the first 3 minutes, then OK.
+fn three_minutes_of_500s(ms: i64, _: usize) -> Option<ChatError> {
+    (ms < 180_000).then(|| ChatError::transient("Slack answered HTTP 500"))
+}
+
+#[tokio::test]
+async fn three_minutes_of_server_errors_delay_posts_but_lose_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&dir.path().join("s.db").display().to_string())
+        .await
+        .unwrap();
+    queue(&store).await;
+    let platform = Platform::new(three_minutes_of_500s);
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    let (failed, took) = drive(&[store], &platform, t0, 1_000, 600_000).await;
+    assert_eq!(failed, 0, "none given up");
+    assert_all_delivered_once_in_order(&platform);
+    let calls = platform.calls.lock().unwrap().len();
+    println!("3 min of 500s: {calls} calls, delivered by {took} ms");
+}
+
+#[tokio::test]
+async fn two_replicas_never_call_during_each_others_retry_after() {
+    let url = fresh_postgres().await;
+    let (a, b) = (
+        Store::connect(&url).await.unwrap(),
+        Store::connect(&url).await.unwrap(),
+    );
+    queue(&a).await;
+    let platform = Platform::new(burst_of_429s);
+    let t0 = Utc::now() + chrono::Duration::seconds(1);
+    // Both replicas pass at once every 250 ms: each sees the other's 429s and
+    // deliveries only through the database.
+    let (failed, took) = drive(&[a.clone(), b], &platform, t0, 250, 120_000).await;
+    assert_eq!(failed, 0, "none given up");
+    assert_all_delivered_once_in_order(&platform);
+    assert_eq!(platform.calls_during_a_wait(), Vec::<String>::new());
+    println!("2 replicas, 429 burst: delivered by {took} ms");
+}
