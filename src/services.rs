@@ -54,6 +54,40 @@ pub struct Services {
     /// incidents on its own platform, fires only their clocks and recovers only its
     /// own runs.
     pub platform: String,
+    /// Stakeholder posts in progress (`incident::stakeholders::deliver`).
+    pub bursts: Bursts,
+}
+
+/// The message a burst of stakeholder posts goes into, per incident: where it is and
+/// when the burst began (`incident::stakeholders::deliver`). Kept by the process: a
+/// burst is what one command does; another process starts a new message.
+#[derive(Default)]
+pub struct Bursts(
+    std::sync::Mutex<std::collections::HashMap<String, (MessageRef, chrono::DateTime<Utc>)>>,
+);
+
+impl Bursts {
+    /// The burst message of `incident`, if its burst began less than `window` ago.
+    pub fn open(
+        &self,
+        incident: &str,
+        now: chrono::DateTime<Utc>,
+        window: std::time::Duration,
+    ) -> Option<MessageRef> {
+        let map = self.0.lock().expect("bursts lock");
+        map.get(incident)
+            .filter(|(_, since)| crate::model::duration::after(*since, window) > now)
+            .map(|(m, _)| m.clone())
+    }
+
+    /// Starts a burst at `message` (or ends the incident's, with `None`).
+    pub fn begin(&self, incident: &str, message: Option<MessageRef>, now: chrono::DateTime<Utc>) {
+        let mut map = self.0.lock().expect("bursts lock");
+        match message {
+            Some(m) => map.insert(incident.to_string(), (m, now)),
+            None => map.remove(incident),
+        };
+    }
 }
 
 impl Services {
@@ -122,6 +156,7 @@ impl Services {
             targets,
             chat,
             platform: platform.to_string(),
+            bursts: Default::default(),
         })
     }
 

@@ -77,10 +77,13 @@ async fn json_output_is_one_object_per_post_with_the_contract_keys() {
     assert_eq!(templates[0]["channel"], "C_INC");
     assert_eq!(templates[1]["channel"], "C_STATUS");
     assert_eq!(templates[0]["ephemeral"], false);
+    // Seed 001 scenario 1, "Immediate Actions" step 5: mitigated, not resolved; the
+    // stakeholders' copy edits the burst's message (issue 12).
     assert!(templates[0]["text"]
         .as_str()
         .unwrap()
-        .starts_with("**INCIDENT RESOLVED**"));
+        .starts_with("🚨 **P0: Kanban V2 disabled globally. Investigating root cause.**"));
+    assert!(templates[1].get("edit_of").is_some(), "{}", templates[1]);
 
     let (code, posts) = run(&env, "U_NOBODY", "/kanban-off reason=\"socket down\"");
     assert_eq!(code, 3);

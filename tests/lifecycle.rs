@@ -216,6 +216,133 @@ async fn the_export_of_a_scripted_incident_has_every_event_in_order_with_duratio
     assert!(!svg.contains("<script"));
 }
 
+/// What stakeholders have read so far, each text (a post, then each of its edits)
+/// with the incident's status when it appeared.
+struct Walk {
+    seen: Vec<(String, String)>,
+    versions: usize,
+}
+
+impl Walk {
+    fn new() -> Self {
+        Walk {
+            seen: Vec::new(),
+            versions: 0,
+        }
+    }
+
+    /// Records the stakeholder texts that appeared since the last look.
+    async fn look(&mut self, app: &App, chat: &warroom::chat::recording::RecordingChat) {
+        let status = app
+            .store
+            .incident(&format!("INC-{}-001", chrono::Utc::now().format("%Y%m%d")))
+            .await
+            .unwrap()
+            .map(|i| i.status)
+            .unwrap_or_default();
+        let versions: Vec<String> = chat
+            .posts()
+            .into_iter()
+            .filter(|p| p.post.channel == "C_STATUS")
+            .flat_map(|p| std::iter::once(p.post.text.clone()).chain(p.edits))
+            .collect();
+        // Edits of an earlier post land in its place; a new text is always one
+        // this look has not counted, so compare by count of versions.
+        for text in versions.iter().skip(self.versions) {
+            self.seen.push((status.clone(), text.clone()));
+        }
+        self.versions = versions.len();
+    }
+}
+
+/// Issue 12: every stakeholder post follows from the incident's state. Wording from
+/// seed 001 (Kanban V2 Rollback Plan), Scenario 1: "Immediate Actions" step 5 for the
+/// moment the flag is off ("Kanban V2 disabled globally. Investigating root cause."),
+/// and its "Communication Template" (INCIDENT RESOLVED) once the incident is
+/// resolved.
+#[tokio::test]
+async fn stakeholders_hear_mitigated_while_monitoring_and_resolved_once_last() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    let mut walk = Walk::new();
+    let line = "/kanban-off reason=\"Socket.IO down\" impact=\"40 companies\"";
+    assert_eq!(say(&app, "U_ONCALL", line).await, Outcome::Done);
+    walk.look(&app, &chat).await;
+    let opened = chat
+        .posts()
+        .into_iter()
+        .filter(|p| p.post.channel == "C_STATUS")
+        .count();
+    assert_eq!(
+        opened, 1,
+        "opening, starting and mitigating within seconds is one post: {:#?}",
+        walk.seen
+    );
+    chat.clear();
+    assert_eq!(
+        say(&app, "U_ONCALL", "/incident declare P1 \"Checkout\"").await,
+        Outcome::Invalid
+    );
+    let refusal = chat.transcript();
+    assert!(
+        refusal.contains("is still open in this channel: mitigated at")
+            && refusal.contains("/incident resolve"),
+        "declare says the incident is open because it is mitigated, not resolved: {refusal}"
+    );
+    assert!(!refusal.contains("already open"), "{refusal}");
+    chat.clear();
+    walk.versions = 0;
+    assert_eq!(
+        say(&app, "U_ONCALL", "/incident resolve").await,
+        Outcome::Done
+    );
+    walk.look(&app, &chat).await;
+
+    for (status, text) in &walk.seen {
+        if status == "resolved" {
+            assert!(text.starts_with("**INCIDENT RESOLVED**"), "{text}");
+        } else {
+            assert!(
+                !text.contains("RESOLVED"),
+                "told resolved while {status}: {text}"
+            );
+        }
+        if status == "monitoring" {
+            assert!(
+                text.contains("Mitigated; monitoring")
+                    || text.starts_with("INCIDENT ALERT")
+                    || text.starts_with("**INCIDENT UPDATE"),
+                "{text}"
+            );
+        }
+    }
+    let resolved: Vec<_> = walk
+        .seen
+        .iter()
+        .filter(|(_, t)| t.contains("RESOLVED"))
+        .collect();
+    assert_eq!(resolved.len(), 1, "RESOLVED exactly once: {:#?}", walk.seen);
+    assert_eq!(walk.seen.last().map(|(s, _)| s.as_str()), Some("resolved"));
+    let last = &walk.seen.last().unwrap().1;
+    assert!(
+        last.contains("**Action:** Feature disabled globally via feature flag"),
+        "the run that mitigated it fills the seed's template: {last}"
+    );
+    // The burst of opening, starting and mitigating (well under BURST) is one
+    // message, edited; the resolution is the second.
+    let mitigated = &walk.seen[walk.seen.len() - 2].1;
+    assert!(
+        mitigated.starts_with("🚨 **P0: Kanban V2 disabled globally. Investigating root cause.**"),
+        "{mitigated}"
+    );
+    let posts = chat.posts();
+    let status_posts: Vec<_> = posts
+        .iter()
+        .filter(|p| p.post.channel == "C_STATUS")
+        .collect();
+    assert_eq!(status_posts.len(), 1, "only the resolution was new");
+}
+
 common::scenario::scenarios! { "lifecycle.toml", None;
     each_transition_posts_the_filled_template_to_stakeholders,
     lifecycle_commands_need_an_open_incident_and_a_role,

@@ -320,7 +320,7 @@ async fn a_whole_run_through_the_outbox_arrives_in_order_with_edits_in_place() {
     );
     assert!(
         log.iter()
-            .any(|l| l.starts_with("post C_INC **INCIDENT RESOLVED**")),
+            .any(|l| l.starts_with("post C_INC 🚨 **P0: Kanban V2 disabled globally.")),
         "{log:#?}"
     );
     assert!(

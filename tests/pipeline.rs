@@ -10,7 +10,7 @@ use common::{demo_value, kanban_enabled, msg, say, Env, RunState, StateDb, StepS
 use warroom::app::Outcome;
 
 common::scenario::scenarios! { "pipeline.toml", None;
-    kanban_off_flips_the_flag_and_posts_the_filled_resolved_template,
+    kanban_off_flips_the_flag_posts_the_mitigation_and_resolved_only_on_resolve,
     a_user_without_a_role_is_denied_and_nothing_runs,
     every_received_command_is_recorded_before_anything_runs_even_when_rejected,
     the_umbrella_command_reaches_every_command,

@@ -255,7 +255,10 @@ async fn a_checkpoints_done_button_is_for_its_roles_and_closes_once_pressed() {
     // Verification re-checks the flag /kanban-off turned off.
     s.command("U_ONCALL", "/kanban-off", "reason=\"socket down\"")
         .await;
-    until("kanban-off", || s.find(INC, "INCIDENT RESOLVED").is_some()).await;
+    until("kanban-off", || {
+        s.find(INC, "Kanban V2 disabled globally").is_some()
+    })
+    .await;
     let ack = s.command("U_ONCALL", "/kanban-verify", "").await;
     assert!(ack.contains("accepted"), "{ack}");
     until("the checkpoint", || s.find(INC, "press Done").is_some()).await;
@@ -422,8 +425,9 @@ async fn http_mode_serves_signed_slash_commands_and_posts_through_the_web_api() 
     assert_eq!(resp.status(), 200);
     let ack: Value = resp.json().await.unwrap();
     assert!(ack["text"].as_str().unwrap().contains("accepted"), "{ack}");
-    until("INCIDENT RESOLVED", || {
-        s.find(INC, "INCIDENT RESOLVED").is_some()
+    // Seed 001 scenario 1: the mitigation's message (issue 12).
+    until("Kanban V2 disabled globally", || {
+        s.find(INC, "Kanban V2 disabled globally").is_some()
     })
     .await;
     assert_eq!(common::kanban_enabled(&s.env).await, 0);

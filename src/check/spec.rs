@@ -180,11 +180,16 @@ impl SpecCheck<'_> {
                 }
             }
         }
-        let templates: Vec<String> = [&f.post.on_start, &f.post.on_success, &f.post.on_failure]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
+        let templates: Vec<String> = [
+            &f.post.on_start,
+            &f.post.on_success,
+            &f.post.on_failure,
+            &f.post.on_resolve,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
         for t in &templates {
             self.template(t);
         }

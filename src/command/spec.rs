@@ -67,6 +67,12 @@ pub struct PostSpec {
     pub on_success: Option<String>,
     #[serde(default)]
     pub on_failure: Option<String>,
+    /// What stakeholders hear on `/incident resolve` when this command is the
+    /// incident's last successful run: the seed's RESOLVED template, filled with
+    /// this run. Its success template says what is true at that moment
+    /// ("mitigated; monitoring"), never "resolved".
+    #[serde(default)]
+    pub on_resolve: Option<String>,
     /// Also post these templates to the stakeholder channel.
     #[serde(default)]
     pub stakeholders: bool,

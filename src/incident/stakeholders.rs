@@ -1,8 +1,15 @@
 //! Stakeholder communication: the seeds' templates, filled from the incident and its
 //! timeline, posted to the stakeholder channel on declare, on every severity or status
 //! change, on each run's start and end, on updates and on resolve.
+//!
+//! What stakeholders read follows the incident's state: a run that mitigates says so
+//! (its success template), and the RESOLVED template goes out once, on
+//! `/incident resolve`, filled with the run that mitigated it when its command names
+//! `[post] on_resolve`. Posts about one incident that come within [`BURST`] of the
+//! burst's first post are one message: the later ones edit it (see [`deliver`]).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{json, Value};
@@ -12,6 +19,7 @@ use crate::failure::Failure;
 use crate::incident::clock;
 use crate::model::duration::after;
 use crate::model::incident::{kind, Incident};
+use crate::model::run::RunState;
 use crate::render::{hhmm, Context};
 use crate::services::Services;
 
@@ -35,7 +43,6 @@ pub async fn post(
         .await?
         .ok_or_else(|| Failure::Internal(format!("incident {incident_id} vanished")))?;
     let timeline = svc.store.timeline(incident_id).await?;
-    let now = Utc::now();
     let ctx = Context {
         incident: &incident,
         run: None,
@@ -45,20 +52,13 @@ pub async fn post(
         args: &args,
         approvals: &[],
         stakeholder_channel: &svc.settings.file.warroom.stakeholder_channel,
-        now,
+        now: Utc::now(),
     };
     let text = svc
         .renderer
         .render(template, &ctx.to_value())
         .map_err(|e| Failure::Internal(e.to_string()))?;
-    svc.send(&Post::new(
-        &svc.settings.file.warroom.stakeholder_channel,
-        PostKind::Status,
-        text,
-    ))
-    .await;
-    svc.store.touch_update(incident_id, now).await?;
-    clock::schedule_update(svc, &incident, now).await?;
+    deliver(svc, incident_id, PostKind::Status, text, template).await?;
     svc.event(
         incident_id,
         kind::POST,
@@ -69,6 +69,46 @@ pub async fn post(
     )
     .await?;
     Ok(())
+}
+
+/// Posts about one incident closer together than this are one message.
+pub const BURST: Duration = Duration::from_secs(5);
+
+/// Sends `text` to the stakeholder channel, or, within a burst, edits the burst's
+/// message to it: each stakeholder text says the whole current state, so the newest
+/// replaces the ones before it. The RESOLVED post always stands alone and ends the
+/// incident's bursts. Stakeholders having heard something resets the update
+/// reminder.
+pub async fn deliver(
+    svc: &Services,
+    incident_id: &str,
+    post_kind: PostKind,
+    text: String,
+    template: &str,
+) -> Result<(), Failure> {
+    let now = Utc::now();
+    let channel = &svc.settings.file.warroom.stakeholder_channel;
+    let post = Post::new(channel, post_kind, text);
+    let last = template == RESOLVED || is_resolution(svc, template);
+    match svc.bursts.open(incident_id, now, BURST).filter(|_| !last) {
+        Some(message) => svc.edit(&message, &post).await,
+        None => {
+            let sent = svc.send(&post).await;
+            svc.bursts.begin(incident_id, sent.filter(|_| !last), now);
+        }
+    }
+    svc.store.touch_update(incident_id, now).await?;
+    if let Some(incident) = svc.store.incident(incident_id).await? {
+        clock::schedule_update(svc, &incident, now).await?;
+    }
+    Ok(())
+}
+
+/// A template some command posts on resolve.
+fn is_resolution(svc: &Services, template: &str) -> bool {
+    svc.catalog
+        .specs()
+        .any(|s| s.file.post.on_resolve.as_deref() == Some(template))
 }
 
 /// The plain-language update: what is happening now and when the next one comes.
@@ -96,9 +136,36 @@ pub async fn resolved(
     summary: Option<&str>,
 ) -> Result<(), Failure> {
     let runs = svc.store.incident_runs(&incident.id).await?;
+    let by_run = runs
+        .iter()
+        .rev()
+        .filter(|r| r.state == RunState::Succeeded)
+        .find_map(|r| {
+            let spec = svc.catalog.specs().find(|s| s.full_name() == r.command)?;
+            Some((r, spec, spec.file.post.on_resolve.clone()?))
+        });
+    if let Some((run, spec, template)) = by_run {
+        // What the resolver typed is the status now, over the runbook's own words.
+        let mut spec = spec.clone();
+        if let Some(summary) = summary {
+            spec.file.vars.insert("status".into(), summary.to_string());
+        }
+        let text = crate::runbook::context::render(svc, &spec, run.id, &template).await?;
+        deliver(svc, &incident.id, PostKind::Status, text, &template).await?;
+        svc.event(
+            &incident.id,
+            kind::POST,
+            None,
+            &format!("Stakeholder update posted ({template})"),
+            Some(run.id),
+            None,
+        )
+        .await?;
+        return Ok(());
+    }
     let actions: Vec<String> = runs
         .iter()
-        .filter(|r| r.state == crate::model::run::RunState::Succeeded)
+        .filter(|r| r.state == RunState::Succeeded)
         .map(|r| format!("/{}", r.command))
         .collect();
     let vars = BTreeMap::from([

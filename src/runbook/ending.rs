@@ -173,10 +173,12 @@ pub async fn fail(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> 
         .on_failure
         .clone()
         .unwrap_or_else(|| DEFAULT_FAILURE_TEMPLATE.into());
-    if svc.renderer.has(&template) {
+    let posted = svc.renderer.has(&template);
+    if posted {
         post_template(svc, spec, run.id, &template).await?;
     }
-    if !(spec.file.post.stakeholders && spec.file.post.on_failure.is_some()) {
+    // Stakeholders hear one account of the failure: the template, when they got it.
+    if !(spec.file.post.stakeholders && posted) {
         let latest = format!(
             "/{} ({}) failed at \"{failed}\"; the team is on it",
             run.command,

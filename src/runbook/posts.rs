@@ -2,58 +2,15 @@
 //! with the incident, the run and the timeline) and the stakeholder line when a run
 //! ends without templates of its own.
 
-use chrono::Utc;
-
 use crate::chat::{Post, PostKind};
 use crate::command::spec::CommandSpec;
 use crate::failure::Failure;
+use crate::incident::stakeholders;
 use crate::model::incident::kind;
 use crate::model::run::Run;
-use crate::render::Context;
 use crate::services::Services;
 
-/// Renders a template for a run with the current incident and timeline.
-pub async fn render(
-    svc: &Services,
-    spec: &CommandSpec,
-    run_id: i64,
-    template: &str,
-) -> Result<String, Failure> {
-    let run = svc
-        .store
-        .run(run_id)
-        .await?
-        .ok_or_else(|| Failure::Internal("run vanished".into()))?;
-    let incident = svc
-        .store
-        .incident(&run.incident_id)
-        .await?
-        .ok_or_else(|| Failure::Internal("incident vanished".into()))?;
-    let steps = svc.store.steps(run_id).await?;
-    let timeline = svc.store.timeline(&incident.id).await?;
-    let approvals: Vec<(String, String, chrono::DateTime<Utc>)> = svc
-        .store
-        .votes(run_id)
-        .await?
-        .into_iter()
-        .filter(|(v, _, _)| v.approve)
-        .map(|(v, role, at)| (v.user.id, role, at))
-        .collect();
-    let ctx = Context {
-        incident: &incident,
-        run: Some(&run),
-        steps: &steps,
-        timeline: &timeline,
-        vars: &spec.file.vars,
-        args: &run.args,
-        approvals: &approvals,
-        stakeholder_channel: &svc.settings.file.warroom.stakeholder_channel,
-        now: Utc::now(),
-    };
-    svc.renderer
-        .render(template, &ctx.to_value())
-        .map_err(|e| Failure::Internal(e.to_string()))
-}
+pub use super::context::render;
 
 pub async fn post_template(
     svc: &Services,
@@ -70,12 +27,7 @@ pub async fn post_template(
     svc.send(&Post::new(&run.channel, PostKind::Template, text.clone()))
         .await;
     if spec.file.post.stakeholders {
-        svc.send(&Post::new(
-            &svc.settings.file.warroom.stakeholder_channel,
-            PostKind::Template,
-            text,
-        ))
-        .await;
+        stakeholders::deliver(svc, &run.incident_id, PostKind::Template, text, template).await?;
     }
     svc.event(
         &run.incident_id,
@@ -92,7 +44,7 @@ pub async fn post_template(
 /// Tells stakeholders how a run ended, when its own templates did not.
 pub async fn ended(svc: &Services, run: &Run, latest: &str) -> Result<(), Failure> {
     if let Some(incident) = svc.store.incident(&run.incident_id).await? {
-        crate::incident::stakeholders::update(svc, &incident, latest).await?;
+        stakeholders::update(svc, &incident, latest).await?;
     }
     Ok(())
 }

@@ -1138,7 +1138,21 @@ impl World {
             vec![post]
         };
         for post in chosen {
-            self.text_checks(i, a, post.text()).await;
+            // `version`: the text as first posted (0), after its first edit (1), ...;
+            // negative from the newest. Without it, the text as it reads now.
+            let text = match a.get("version").map(n) {
+                None => post.text().to_string(),
+                Some(v) => {
+                    let all: Vec<&String> = std::iter::once(&post.post.text)
+                        .chain(&post.edits)
+                        .collect();
+                    let at = if v < 0 { all.len() as i64 + v } else { v };
+                    all.get(at as usize)
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| self.fail(i, a, format!("{} versions", all.len())))
+                }
+            };
+            self.text_checks(i, a, &text).await;
             if let Some(e) = a.get("ephemeral") {
                 self.same(
                     i,
@@ -1277,7 +1291,7 @@ const DETAILS: &[&str] = &[
     "minutes", "mitigated", "mtime", "name", "name_ends", "name_starts", "names", "names_start",
     "none", "of", "order", "output", "path", "pointers", "prefix", "remember", "reply", "rows",
     "run", "same_as", "seconds", "severity", "starts", "state", "status", "stdout", "strings",
-    "subdirs", "text", "timed", "timer", "timers_done", "timers_include", "to", "total", "value", "why",
+    "subdirs", "text", "timed", "timer", "timers_done", "timers_include", "to", "total", "value", "version", "why",
     "with", "within_ms",
 ];
 

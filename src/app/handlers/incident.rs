@@ -97,11 +97,7 @@ pub(super) async fn say(app: &App, msg: &Incoming, text: String) {
 
 async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
     if let Some(open) = app.store.open_incident(&msg.channel).await? {
-        return Err(Failure::Invalid(format!(
-            "{} is already open in this channel ({}). See /incident status.",
-            open.id,
-            markdown(&open.title)
-        )));
+        return Err(Failure::Invalid(already_open(&open)));
     }
     let severity = severity_arg(line.positional.get(1))?;
     let title = text_after(line, 2, "The title")?;
@@ -130,6 +126,29 @@ async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
     clock::page_first_level(app, &incident).await?;
     stakeholders::alert(app, &incident, line.get("eta")).await?;
     Ok(Handled::done())
+}
+
+/// Why `/incident declare` opens nothing: the channel's incident is still open, in
+/// the words stakeholders were given for its state (a mitigated incident is open,
+/// not resolved), and how to go on.
+fn already_open(open: &Incident) -> String {
+    let state = match open.status.as_str() {
+        "monitoring" => format!(
+            "mitigated{} and being monitored",
+            open.mitigated_at
+                .map(|t| format!(" at {} UTC", hhmm(t)))
+                .unwrap_or_default()
+        ),
+        other => other.to_string(),
+    };
+    format!(
+        "{} ({}, {}) is still open in this channel: {state}. Nothing was declared. \
+         Update it with /incident update \"...\" or /incident severity P0; once it is over, \
+         /incident resolve \"summary\" closes it and a new one can be declared.",
+        open.id,
+        markdown(&open.title),
+        open.severity
+    )
 }
 
 async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
