@@ -343,6 +343,68 @@ async fn stakeholders_hear_mitigated_while_monitoring_and_resolved_once_last() {
     assert_eq!(status_posts.len(), 1, "only the resolution was new");
 }
 
+/// Issue 12: "[to be filled: [X] companies with slowness]" reached stakeholders on
+/// every RESOLVED post. Templates: seed 000 "Communication template" (the alert's
+/// Impact, Actions, ETA), seed 001 scenario 1 "Communication Template" (Impact,
+/// Affected Users) and scenario 2's (Impact, ETA Full Resolution).
+#[tokio::test]
+async fn no_placeholder_reaches_a_reader_in_any_post_of_three_incidents() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    let script = [
+        ("U_ONCALL", "/kanban-off reason=\"Socket.IO down\""),
+        ("U_ONCALL", "/incident resolve"),
+        ("U_IC", "/incident declare P1 \"Checkout slow\""),
+        ("U_IC", "/incident update \"Looking at the database\""),
+        ("U_IC", "/incident resolve"),
+        (
+            "U_ONCALL",
+            "/kanban-selective-off reason=\"slow DnD\" top=2 settle=10ms",
+        ),
+        ("U_LEAD", "/approve RUN-2"),
+        ("U_ONCALL", "/incident resolve"),
+    ];
+    for (user, line) in script {
+        let got = say(&app, user, line).await;
+        assert!(
+            matches!(got, Outcome::Done | Outcome::Waiting),
+            "{line}: {got:?}\n{}",
+            chat.transcript()
+        );
+    }
+    let posts = chat.posts();
+    let read: Vec<&String> = posts
+        .iter()
+        .filter(|p| p.post.channel == "C_STATUS" || p.post.kind == PostKind::Template)
+        .flat_map(|p| std::iter::once(&p.post.text).chain(&p.edits))
+        .collect();
+    assert!(read.len() >= 6, "{read:#?}");
+    for text in &read {
+        assert!(
+            !text.contains("[to be filled") && !text.contains("[X]") && !text.contains('\u{E000}'),
+            "a placeholder reached a reader:\n{text}"
+        );
+    }
+    let all = read
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    // What warroom knows, it fills.
+    for filled in [
+        "**Companies switched off:** 30",
+        "**Impact:** 30 companies switched off for 0 minutes",
+        "- ETA: within 30 min (the P1 RTO), by ",
+        "**Action:** Selective rollback for 2 companies, the 2 most affected at most",
+    ] {
+        assert!(all.contains(filled), "`{filled}` missing in:\n{all}");
+    }
+    assert!(
+        !all.contains("Affected Users"),
+        "not typed, so left out: {all}"
+    );
+}
+
 common::scenario::scenarios! { "lifecycle.toml", None;
     each_transition_posts_the_filled_template_to_stakeholders,
     lifecycle_commands_need_an_open_incident_and_a_role,

@@ -94,6 +94,21 @@ pub fn rto_of(svc: &Services, incident: &Incident) -> Option<Duration> {
     )
 }
 
+/// The resolution time warroom can promise without being told: the RTO, as
+/// "within 5 min (the P0 RTO), by 20:05 UTC".
+pub fn eta(svc: &Services, incident: &Incident) -> Option<String> {
+    let rto = rto_of(svc, incident)?;
+    let which = incident.component.as_deref().map_or_else(
+        || format!("the {} RTO", incident.severity),
+        |c| format!("the {c} RTO"),
+    );
+    Some(format!(
+        "within {} ({which}), by {} UTC",
+        human_duration(rto.as_millis() as i64),
+        hhmm(later(incident.detected_at, rto))
+    ))
+}
+
 /// How often stakeholders should hear something at this severity.
 pub fn update_every(svc: &Services, severity: &str) -> Option<Duration> {
     svc.settings
