@@ -405,6 +405,63 @@ async fn no_placeholder_reaches_a_reader_in_any_post_of_three_incidents() {
     );
 }
 
+/// Issue 12: "(paging U_ONCALL) Level 1" right after U_ONCALL's own /kanban-off.
+/// Levels from seed 004 (ProcessPilot), "Escalation Matrix": Level 1 primary on-call,
+/// Level 2 secondary on-call and team lead.
+#[tokio::test]
+async fn pages_never_mention_whoever_opened_the_incident() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    say(&app, "U_ONCALL", "/kanban-off reason=\"Socket.IO down\"").await;
+    let pages: Vec<_> = chat
+        .posts()
+        .into_iter()
+        .filter(|p| p.post.kind == PostKind::Page)
+        .collect();
+    assert_eq!(pages.len(), 1, "{pages:#?}");
+    assert!(
+        pages[0].post.mentions.is_empty(),
+        "{:?}",
+        pages[0].post.mentions
+    );
+    assert!(
+        pages[0].text().contains("U_ONCALL opened it and is on it"),
+        "{}",
+        pages[0].text()
+    );
+
+    // In another channel, the team lead declares: level 1 is paged; at level 2's time
+    // (P0: 15 min) the lead, already working, is not paged about it.
+    let mut lead = common::msg("U_LEAD", "/incident declare P0 \"Checkout down\"");
+    lead.channel = "C_OTHER".into();
+    assert_eq!(app.handle(&lead).await, Outcome::Done);
+    let detected = app
+        .store
+        .open_incident("C_OTHER")
+        .await
+        .unwrap()
+        .unwrap()
+        .detected_at;
+    let clock = ManualClock::new(detected);
+    chat.clear();
+    clock.advance(Duration::from_secs(16 * 60));
+    tick(&app, &clock).await.unwrap();
+    let level2: Vec<_> = chat
+        .posts()
+        .into_iter()
+        .filter(|p| p.post.channel == "C_OTHER" && p.post.kind == PostKind::Page)
+        .filter(|p| p.text().contains("Level 2"))
+        .collect();
+    assert!(!level2.is_empty(), "{}", chat.transcript());
+    for p in level2 {
+        assert!(
+            !p.post.mentions.contains(&"U_LEAD".to_string()),
+            "{:?}",
+            p.post.mentions
+        );
+    }
+}
+
 common::scenario::scenarios! { "lifecycle.toml", None;
     each_transition_posts_the_filled_template_to_stakeholders,
     lifecycle_commands_need_an_open_incident_and_a_role,

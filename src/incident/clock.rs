@@ -250,7 +250,7 @@ async fn fire(svc: &Services, timer: &Timer, now: DateTime<Utc>) -> Result<(), S
                 titles.join(", ")
             );
             let mut post = Post::new(&incident.channel, PostKind::Page, text.clone());
-            post.mentions = members(svc, &level.roles);
+            post.mentions = not_working(&incident, members(svc, &level.roles));
             svc.event(&incident.id, kind::PAGE, None, &text, None, None)
                 .await?;
             svc.send(&post).await;
@@ -292,21 +292,43 @@ pub fn members(svc: &Services, roles: &[String]) -> Vec<String> {
     out
 }
 
-/// Level 1 of the escalation matrix is paged as soon as the incident opens.
+/// Who a page may mention: never the people already working on the incident (its
+/// commander, who opened it unless reassigned, and whoever acknowledged it).
+/// Issue 12: U_ONCALL's own `/kanban-off` paged U_ONCALL.
+fn not_working(incident: &Incident, mut people: Vec<String>) -> Vec<String> {
+    people.retain(|p| {
+        incident.commander.as_deref() != Some(p.as_str())
+            && incident.acked_by.as_deref() != Some(p.as_str())
+    });
+    people
+}
+
+/// Level 1 of the escalation matrix is paged as soon as the incident opens, except
+/// whoever opened it: they are the one who just typed the command.
 pub async fn page_first_level(svc: &Services, incident: &Incident) -> Result<(), Failure> {
     if let Some(level) = svc.settings.file.clocks.escalation.first() {
+        let everyone = members(svc, &level.roles);
+        let paged = not_working(incident, everyone.clone());
+        let opener = incident.commander.as_deref().unwrap_or_default();
+        let note = if paged.is_empty() && everyone.iter().any(|m| m == opener) {
+            format!(" {opener} opened it and is on it; nobody else at this level to page.")
+        } else if !opener.is_empty() {
+            format!(" Opened by {opener}.")
+        } else {
+            String::new()
+        };
         let mut post = Post::new(
             &incident.channel,
             PostKind::Page,
             format!(
-                "📟 **{}** {}: {} ({}).",
+                "📟 **{}** {}: {} ({}).{note}",
                 incident.id,
                 level.title,
                 markdown(&incident.title),
                 incident.severity
             ),
         );
-        post.mentions = members(svc, &level.roles);
+        post.mentions = paged;
         svc.send(&post).await;
     }
     Ok(())
