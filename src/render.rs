@@ -102,7 +102,7 @@ impl Renderer {
                 name: name.into(),
                 message: e.to_string(),
             })?;
-        Ok(text.trim().to_string())
+        Ok(without_unfilled(&text).trim().to_string())
     }
 
     /// Variables a template reads that it does not define itself, e.g. `args.reason`.
@@ -115,17 +115,31 @@ impl Renderer {
     }
 }
 
-/// `{{ args.affected_users | tbd("affected users") }}`: the value, or a visible marker
-/// that a human must fill it in.
+/// Marks a value warroom could not fill; a line holding it is left out of the post.
+const UNFILLED: &str = "\u{E000}";
+
+/// `{{ args.affected_users | tbd("affected users") }}`: the value, or, when there is
+/// none, a mark that leaves the whole line out of the post (issue 12: no placeholder
+/// ever reaches a reader). The label documents the field for template authors.
 fn tbd(value: JValue, label: Option<String>) -> JValue {
     let empty = value.is_undefined() || value.is_none() || value.to_string().trim().is_empty();
+    let _ = label;
     if empty {
-        let label = label.unwrap_or_else(|| "value".into());
-        // The label is written by the template author, not the user.
-        JValue::from_safe_string(format!("[to be filled: {label}]"))
+        JValue::from_safe_string(UNFILLED.to_string())
     } else {
         value
     }
+}
+
+/// The rendered text without the lines that hold an unfilled value.
+fn without_unfilled(text: &str) -> String {
+    if !text.contains(UNFILLED) {
+        return text.to_string();
+    }
+    text.lines()
+        .filter(|l| !l.contains(UNFILLED))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn collect(
@@ -181,6 +195,8 @@ pub struct Context<'a> {
     pub args: &'a Value,
     /// (user, role, when) of each approval.
     pub approvals: &'a [(String, String, DateTime<Utc>)],
+    /// The resolution time from the incident's RTO (`incident.eta`), when it has one.
+    pub eta: Option<String>,
     pub stakeholder_channel: &'a str,
     pub now: DateTime<Utc>,
 }
@@ -207,6 +223,14 @@ impl Context<'_> {
             .iter()
             .find(|s| s.state == crate::model::run::StepState::Failed)
             .map(|s| json!({ "name": s.name, "output": s.output }));
+        // What the run changed: the first step that reports "N rows affected".
+        let rows_affected = self.steps.iter().find_map(|s| {
+            let out = s.output.as_deref()?;
+            let (n, rest) = out.split_once(' ')?;
+            (rest.starts_with("row") && rest.contains("affected"))
+                .then(|| n.parse::<i64>().ok())
+                .flatten()
+        });
         let run = self.run.map(|r| {
             let duration_ms = r
                 .started_at
@@ -216,6 +240,7 @@ impl Context<'_> {
                 "requested_by": r.requested_by.id, "dry_run": r.dry_run,
                 "started_at": r.started_at.map(hhmm), "finished_at": r.finished_at.map(hhmm),
                 "duration": duration_ms.map(human_duration),
+                "rows_affected": rows_affected,
             })
         });
         let args = self.args.clone();
@@ -227,7 +252,7 @@ impl Context<'_> {
                 "mitigated_at": i.mitigated_at.map(hhmm), "resolved_at": i.resolved_at.map(hhmm),
                 "started": i.detected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 "elapsed_minutes": elapsed_min,
-                "impact": i.impact, "acked_by": i.acked_by,
+                "impact": i.impact, "acked_by": i.acked_by, "eta": self.eta,
             },
             "run": run,
             "steps": steps,
@@ -272,20 +297,21 @@ mod tests {
         assert!(out.contains("\\*now\\*"));
     }
 
+    /// Issue 12: "[to be filled: ...]" reached stakeholders on every RESOLVED post.
     #[test]
-    fn unknown_placeholders_stay_visibly_unfilled() {
+    fn a_field_nobody_filled_leaves_its_line_out() {
         let r = renderer(&[(
             "t.md.j2",
-            "Affected: {{ args.users | tbd(\"affected users\") }}",
+            "Issue: x\nAffected: {{ args.users | tbd(\"affected users\") }}\nNext: y",
         )]);
         assert_eq!(
             r.render("t.md.j2", &json!({"args": {}})).unwrap(),
-            "Affected: [to be filled: affected users]"
+            "Issue: x\nNext: y"
         );
         assert_eq!(
             r.render("t.md.j2", &json!({"args": {"users": "1200"}}))
                 .unwrap(),
-            "Affected: 1200"
+            "Issue: x\nAffected: 1200\nNext: y"
         );
     }
 

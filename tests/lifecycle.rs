@@ -343,6 +343,125 @@ async fn stakeholders_hear_mitigated_while_monitoring_and_resolved_once_last() {
     assert_eq!(status_posts.len(), 1, "only the resolution was new");
 }
 
+/// Issue 12: "[to be filled: [X] companies with slowness]" reached stakeholders on
+/// every RESOLVED post. Templates: seed 000 "Communication template" (the alert's
+/// Impact, Actions, ETA), seed 001 scenario 1 "Communication Template" (Impact,
+/// Affected Users) and scenario 2's (Impact, ETA Full Resolution).
+#[tokio::test]
+async fn no_placeholder_reaches_a_reader_in_any_post_of_three_incidents() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    let script = [
+        ("U_ONCALL", "/kanban-off reason=\"Socket.IO down\""),
+        ("U_ONCALL", "/incident resolve"),
+        ("U_IC", "/incident declare P1 \"Checkout slow\""),
+        ("U_IC", "/incident update \"Looking at the database\""),
+        ("U_IC", "/incident resolve"),
+        (
+            "U_ONCALL",
+            "/kanban-selective-off reason=\"slow DnD\" top=2 settle=10ms",
+        ),
+        ("U_LEAD", "/approve RUN-2"),
+        ("U_ONCALL", "/incident resolve"),
+    ];
+    for (user, line) in script {
+        let got = say(&app, user, line).await;
+        assert!(
+            matches!(got, Outcome::Done | Outcome::Waiting),
+            "{line}: {got:?}\n{}",
+            chat.transcript()
+        );
+    }
+    let posts = chat.posts();
+    let read: Vec<&String> = posts
+        .iter()
+        .filter(|p| p.post.channel == "C_STATUS" || p.post.kind == PostKind::Template)
+        .flat_map(|p| std::iter::once(&p.post.text).chain(&p.edits))
+        .collect();
+    assert!(read.len() >= 6, "{read:#?}");
+    for text in &read {
+        assert!(
+            !text.contains("[to be filled") && !text.contains("[X]") && !text.contains('\u{E000}'),
+            "a placeholder reached a reader:\n{text}"
+        );
+    }
+    let all = read
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    // What warroom knows, it fills.
+    for filled in [
+        "**Companies switched off:** 30",
+        "**Impact:** 30 companies switched off for 0 minutes",
+        "- ETA: within 30 min (the P1 RTO), by ",
+        "**Action:** Selective rollback for 2 companies, the 2 most affected at most",
+    ] {
+        assert!(all.contains(filled), "`{filled}` missing in:\n{all}");
+    }
+    assert!(
+        !all.contains("Affected Users"),
+        "not typed, so left out: {all}"
+    );
+}
+
+/// Issue 12: "(paging U_ONCALL) Level 1" right after U_ONCALL's own /kanban-off.
+/// Levels from seed 004 (ProcessPilot), "Escalation Matrix": Level 1 primary on-call,
+/// Level 2 secondary on-call and team lead.
+#[tokio::test]
+async fn pages_never_mention_whoever_opened_the_incident() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    say(&app, "U_ONCALL", "/kanban-off reason=\"Socket.IO down\"").await;
+    let pages: Vec<_> = chat
+        .posts()
+        .into_iter()
+        .filter(|p| p.post.kind == PostKind::Page)
+        .collect();
+    assert_eq!(pages.len(), 1, "{pages:#?}");
+    assert!(
+        pages[0].post.mentions.is_empty(),
+        "{:?}",
+        pages[0].post.mentions
+    );
+    assert!(
+        pages[0].text().contains("U_ONCALL opened it and is on it"),
+        "{}",
+        pages[0].text()
+    );
+
+    // In another channel, the team lead declares: level 1 is paged; at level 2's time
+    // (P0: 15 min) the lead, already working, is not paged about it.
+    let mut lead = common::msg("U_LEAD", "/incident declare P0 \"Checkout down\"");
+    lead.channel = "C_OTHER".into();
+    assert_eq!(app.handle(&lead).await, Outcome::Done);
+    let detected = app
+        .store
+        .open_incident("C_OTHER")
+        .await
+        .unwrap()
+        .unwrap()
+        .detected_at;
+    let clock = ManualClock::new(detected);
+    chat.clear();
+    clock.advance(Duration::from_secs(16 * 60));
+    tick(&app, &clock).await.unwrap();
+    let level2: Vec<_> = chat
+        .posts()
+        .into_iter()
+        .filter(|p| p.post.channel == "C_OTHER" && p.post.kind == PostKind::Page)
+        .filter(|p| p.text().contains("Level 2"))
+        .collect();
+    assert!(!level2.is_empty(), "{}", chat.transcript());
+    for p in level2 {
+        assert!(
+            !p.post.mentions.contains(&"U_LEAD".to_string()),
+            "{:?}",
+            p.post.mentions
+        );
+    }
+}
+
 common::scenario::scenarios! { "lifecycle.toml", None;
     each_transition_posts_the_filled_template_to_stakeholders,
     lifecycle_commands_need_an_open_incident_and_a_role,

@@ -140,7 +140,8 @@ async fn a_signed_slash_command_is_recorded_acked_at_once_and_then_run() {
             .starts_with("⏳ `/kanban-off reason=\"Socket.IO down\"` accepted (CMD-1)"),
         "{ack}"
     );
-    slack.wait_for("INCIDENT RESOLVED").await;
+    // Seed 001 scenario 1, "Immediate Actions" step 5: the mitigation (issue 12).
+    slack.wait_for("Kanban V2 disabled globally").await;
     assert_eq!(kanban_enabled(&slack._env).await, 0);
     let recorded = slack.app.store.commands().await.unwrap();
     assert_eq!(recorded[0].0, "/kanban-off reason=\"Socket.IO down\"");
@@ -196,7 +197,8 @@ async fn the_umbrella_command_works_and_a_denial_is_the_ack_itself() {
         .await;
     let ack: Value = resp.json().await.unwrap();
     assert!(ack["text"].as_str().unwrap().contains("accepted"), "{ack}");
-    slack.wait_for("INCIDENT RESOLVED").await;
+    // Seed 001 scenario 1, "Immediate Actions" step 5: the mitigation (issue 12).
+    slack.wait_for("Kanban V2 disabled globally").await;
     assert_eq!(kanban_enabled(&slack._env).await, 0);
 }
 

@@ -42,7 +42,8 @@ pub enum ParseErrorKind {
     Empty,
     MissingSlash,
     BadName(String),
-    UnterminatedQuote,
+    /// The quote that closes it: `"` or `'` (curly quotes close with their kind).
+    UnterminatedQuote(char),
     EmptyKey,
     BadKey(String),
     DuplicateKey(String),
@@ -55,14 +56,19 @@ impl fmt::Display for ParseError {
         match &self.kind {
             Empty => write!(f, "empty command; type /help to see what you can run"),
             MissingSlash => write!(f, "commands start with `/`, for example /help"),
+            BadName(n) if n.is_empty() => write!(
+                f,
+                "`/` alone is not a command: type its name right after it, for example /help \
+                 (which lists what you can run)"
+            ),
             BadName(n) => write!(
                 f,
                 "`{n}` is not a command name (letters, digits and `-` only), at column {}",
                 self.column
             ),
-            UnterminatedQuote => write!(
+            UnterminatedQuote(close) => write!(
                 f,
-                "the quote opened at column {} is never closed; close it with `\"`",
+                "the quote opened at column {} is never closed; close it with `{close}`",
                 self.column
             ),
             EmptyKey => write!(f, "`=` without a name before it, at column {}", self.column),
@@ -251,7 +257,7 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ParseError> {
                         i += 1;
                     }
                     if !closed {
-                        return Err(err(open + 1, ParseErrorKind::UnterminatedQuote));
+                        return Err(err(open + 1, ParseErrorKind::UnterminatedQuote(kind)));
                     }
                     quoted = true;
                     i += 1;
@@ -410,6 +416,30 @@ mod tests {
         }
     }
 
+    /// Issue 12: an unclosed `'` said "close it with `\"`", and `/` alone said
+    /// "`` is not a command name".
+    #[test]
+    fn errors_say_what_to_type() {
+        let table: &[(&str, &str)] = &[
+            (
+                "/kanban-off reason='Socket down",
+                "the quote opened at column 20 is never closed; close it with `'`",
+            ),
+            (
+                "/kanban-off reason=\"Socket down",
+                "the quote opened at column 20 is never closed; close it with `\"`",
+            ),
+            (
+                "/",
+                "`/` alone is not a command: type its name right after it, for example /help",
+            ),
+        ];
+        for (input, want) in table {
+            let got = parse(input).expect_err(input).to_string();
+            assert!(got.starts_with(want), "{input:?}: {got}");
+        }
+    }
+
     #[test]
     fn invalid_lines_say_what_is_wrong_and_where() {
         use ParseErrorKind::*;
@@ -425,10 +455,10 @@ mod tests {
             ("/x$(id)", 1, BadName("x$(id)".into())),
             ("/x;ls", 1, BadName("x;ls".into())),
             ("/warroom $x", 10, BadName("$x".into())),
-            ("/x \"abc", 4, UnterminatedQuote),
-            ("/x reason=\"abc", 11, UnterminatedQuote),
-            ("/x 'abc", 4, UnterminatedQuote),
-            ("/x “abc", 4, UnterminatedQuote),
+            ("/x \"abc", 4, UnterminatedQuote('"')),
+            ("/x reason=\"abc", 11, UnterminatedQuote('"')),
+            ("/x 'abc", 4, UnterminatedQuote('\'')),
+            ("/x “abc", 4, UnterminatedQuote('"')),
             ("/x =v", 4, EmptyKey),
             ("/x =\"v\"", 4, EmptyKey),
             ("/x 1a=v", 4, BadKey("1a".into())),

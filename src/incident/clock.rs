@@ -94,6 +94,21 @@ pub fn rto_of(svc: &Services, incident: &Incident) -> Option<Duration> {
     )
 }
 
+/// The resolution time warroom can promise without being told: the RTO, as
+/// "within 5 min (the P0 RTO), by 20:05 UTC".
+pub fn eta(svc: &Services, incident: &Incident) -> Option<String> {
+    let rto = rto_of(svc, incident)?;
+    let which = incident.component.as_deref().map_or_else(
+        || format!("the {} RTO", incident.severity),
+        |c| format!("the {c} RTO"),
+    );
+    Some(format!(
+        "within {} ({which}), by {} UTC",
+        human_duration(rto.as_millis() as i64),
+        hhmm(later(incident.detected_at, rto))
+    ))
+}
+
 /// How often stakeholders should hear something at this severity.
 pub fn update_every(svc: &Services, severity: &str) -> Option<Duration> {
     svc.settings
@@ -235,7 +250,7 @@ async fn fire(svc: &Services, timer: &Timer, now: DateTime<Utc>) -> Result<(), S
                 titles.join(", ")
             );
             let mut post = Post::new(&incident.channel, PostKind::Page, text.clone());
-            post.mentions = members(svc, &level.roles);
+            post.mentions = not_working(&incident, members(svc, &level.roles));
             svc.event(&incident.id, kind::PAGE, None, &text, None, None)
                 .await?;
             svc.send(&post).await;
@@ -277,21 +292,43 @@ pub fn members(svc: &Services, roles: &[String]) -> Vec<String> {
     out
 }
 
-/// Level 1 of the escalation matrix is paged as soon as the incident opens.
+/// Who a page may mention: never the people already working on the incident (its
+/// commander, who opened it unless reassigned, and whoever acknowledged it).
+/// Issue 12: U_ONCALL's own `/kanban-off` paged U_ONCALL.
+fn not_working(incident: &Incident, mut people: Vec<String>) -> Vec<String> {
+    people.retain(|p| {
+        incident.commander.as_deref() != Some(p.as_str())
+            && incident.acked_by.as_deref() != Some(p.as_str())
+    });
+    people
+}
+
+/// Level 1 of the escalation matrix is paged as soon as the incident opens, except
+/// whoever opened it: they are the one who just typed the command.
 pub async fn page_first_level(svc: &Services, incident: &Incident) -> Result<(), Failure> {
     if let Some(level) = svc.settings.file.clocks.escalation.first() {
+        let everyone = members(svc, &level.roles);
+        let paged = not_working(incident, everyone.clone());
+        let opener = incident.commander.as_deref().unwrap_or_default();
+        let note = if paged.is_empty() && everyone.iter().any(|m| m == opener) {
+            format!(" {opener} opened it and is on it; nobody else at this level to page.")
+        } else if !opener.is_empty() {
+            format!(" Opened by {opener}.")
+        } else {
+            String::new()
+        };
         let mut post = Post::new(
             &incident.channel,
             PostKind::Page,
             format!(
-                "📟 **{}** {}: {} ({}).",
+                "📟 **{}** {}: {} ({}).{note}",
                 incident.id,
                 level.title,
                 markdown(&incident.title),
                 incident.severity
             ),
         );
-        post.mentions = members(svc, &level.roles);
+        post.mentions = paged;
         svc.send(&post).await;
     }
     Ok(())

@@ -51,6 +51,7 @@ pub async fn post(
         vars: &vars,
         args: &args,
         approvals: &[],
+        eta: clock::eta(svc, &incident),
         stakeholder_channel: &svc.settings.file.warroom.stakeholder_channel,
         now: Utc::now(),
     };

@@ -44,6 +44,7 @@ pub async fn render(
         vars: &spec.file.vars,
         args: &run.args,
         approvals: &approvals,
+        eta: crate::incident::clock::eta(svc, &incident),
         stakeholder_channel: &svc.settings.file.warroom.stakeholder_channel,
         now: Utc::now(),
     };
