@@ -195,6 +195,12 @@ async fn a_target_that_is_down_fails_the_step_without_revealing_its_url() {
     );
     let text = chat.transcript();
     assert!(text.contains("`chatia_api` is unreachable"), "{text}");
+    // Port 9 has no listener: the connection is refused (ECONNREFUSED, POSIX
+    // `connect(2)`), which is not a timeout (issue 14 read "(timed out)").
+    assert!(
+        text.contains("refused the connection") && !text.contains("timed out"),
+        "{text}"
+    );
     assert!(
         !text.contains("hunter2") && !text.contains("127.0.0.1:9"),
         "{text}"

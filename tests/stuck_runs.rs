@@ -110,3 +110,147 @@ async fn a_run_parked_at_a_checkpoint_or_just_started_is_not_taken_for_dead() {
         RunState::Running
     );
 }
+
+/// The fixture pack plus `/waiting`: sql, a 30 s wait, sql.
+async fn with_a_wait(db: StateDb) -> (Env, tempfile::TempDir) {
+    let commands = tempfile::tempdir().unwrap();
+    common::copy_dir(
+        &common::repo().join("tests/fixtures/commands"),
+        commands.path(),
+    );
+    std::fs::write(
+        commands.path().join("waiting.toml"),
+        r#"[command]
+name = "waiting"
+help = "sql, wait, sql"
+scenario = "p0"
+[[steps]]
+name = "Before"
+[steps.sql]
+target = "chatia_db"
+statement = "SELECT 1 AS ok"
+[[steps]]
+name = "Let it settle"
+[steps.wait]
+duration = "30s"
+[[steps]]
+name = "After"
+[steps.sql]
+target = "chatia_db"
+sqlite = "UPDATE Companies SET name = 'after' WHERE id = 'company-002'"
+expect_rows = "= 1"
+"#,
+    )
+    .unwrap();
+    let env = Env::with(commands.path(), &common::repo().join("templates"), db, "").await;
+    (env, commands)
+}
+
+#[tokio::test]
+async fn cancel_stops_a_run_inside_a_wait_and_nothing_after_it_runs() {
+    let (env, _commands) = with_a_wait(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    let app = std::sync::Arc::new(app);
+    let running = {
+        let app = app.clone();
+        tokio::spawn(async move { say(&app, "U_ONCALL", "/waiting").await })
+    };
+    // Bounded: the run reaches its wait within seconds (it cannot end before 30 s).
+    let mut waited = 0;
+    loop {
+        let steps = app.store.steps(1).await.unwrap_or_default();
+        if steps
+            .get(1)
+            .is_some_and(|s| s.state == common::StepState::Running)
+        {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 200, "the run never reached its wait");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(say(&app, "U_ONCALL", "/cancel RUN-1").await, Outcome::Done);
+    let transcript = chat.transcript();
+    assert!(
+        transcript.contains("cancelled by U_ONCALL")
+            && transcript.contains("Step 2 (Let it settle) is a wait: it stops within a second"),
+        "{transcript}"
+    );
+    // Bounded well under the wait's 30 s: the engine notices within a second.
+    tokio::time::timeout(std::time::Duration::from_secs(15), running)
+        .await
+        .expect("the wait stopped when the run was cancelled")
+        .unwrap();
+    assert_eq!(
+        app.store.run(1).await.unwrap().unwrap().state,
+        RunState::Cancelled
+    );
+    let steps = app.store.steps(1).await.unwrap();
+    let states: Vec<_> = steps.iter().map(|s| s.state).collect();
+    use common::StepState::{Pending, Skipped, Succeeded};
+    assert_eq!(
+        states[..3],
+        [Succeeded, Skipped, Pending],
+        "nothing after the wait ran"
+    );
+    let name: String =
+        common::demo_value(&env, "SELECT name FROM Companies WHERE id = 'company-002'").await;
+    assert_eq!(name, "Company 2");
+}
+
+#[tokio::test]
+async fn cancel_between_steps_or_inside_one_stops_the_run_before_the_next_step() {
+    // Between steps: the run is running, no step in flight (its process is busy
+    // posting, say). Before, /cancel answered "executing a step right now".
+    let env = Env::fixtures(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    say(&app, "U_ONCALL", "/checkpoint").await;
+    let pool = app.store.pool();
+    sqlx::query("UPDATE steps SET state = 'pending' WHERE run_id = 1 AND idx = 1")
+        .execute(pool)
+        .await
+        .unwrap();
+    chat.clear();
+    assert_eq!(say(&app, "U_ONCALL", "/cancel RUN-1").await, Outcome::Done);
+    assert!(
+        chat.transcript()
+            .contains("No step was running; nothing more runs."),
+        "{}",
+        chat.transcript()
+    );
+    // The engine, resuming, stops before the next step.
+    warroom::runbook::engine::drive(&app, 1).await.unwrap();
+    assert_eq!(
+        app.store.run(1).await.unwrap().unwrap().state,
+        RunState::Cancelled
+    );
+    let steps = app.store.steps(1).await.unwrap();
+    assert_eq!(steps[1].state, common::StepState::Pending, "not run");
+    assert_eq!(steps[2].state, common::StepState::Pending, "not run");
+
+    // Inside a step that cannot stop half way: said when it will end.
+    let env = Env::fixtures(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    say(&app, "U_ONCALL", "/checkpoint").await;
+    let pool = app.store.pool();
+    sqlx::query("UPDATE steps SET state = 'pending' WHERE run_id = 1 AND idx = 1")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE steps SET state = 'running', started_at = $1 WHERE run_id = 1 AND idx = 2")
+        .bind(chrono::Utc::now().timestamp_millis())
+        .execute(pool)
+        .await
+        .unwrap();
+    chat.clear();
+    assert_eq!(say(&app, "U_ONCALL", "/cancel RUN-1").await, Outcome::Done);
+    assert!(
+        chat.transcript()
+            .contains("Step 3 (After) is not stopped half way: it ends on its own, by ")
+            && chat
+                .transcript()
+                .contains("UTC at the latest (its timeout), and nothing after it runs."),
+        "{}",
+        chat.transcript()
+    );
+}

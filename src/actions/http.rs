@@ -151,7 +151,13 @@ async fn once(
     // reqwest errors carry the URL; say what failed without it.
     let resp = req.send().await.map_err(|e| {
         if e.is_timeout() {
-            format!("`{}` did not answer in time", spec.target)
+            format!("`{}` did not answer in time (timed out)", spec.target)
+        } else if refused(&e) {
+            format!(
+                "`{}` is unreachable (it refused the connection: nothing listens at its \
+                 address and port)",
+                spec.target
+            )
         } else {
             format!("`{}` is unreachable", spec.target)
         }
@@ -196,4 +202,19 @@ async fn once(
         summary,
         table: None,
     })
+}
+
+/// Whether a request failed because the host refused the TCP connection (not a
+/// timeout, not DNS): the io error is somewhere in reqwest's chain of sources.
+fn refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        source = s.source();
+    }
+    false
 }

@@ -12,6 +12,9 @@ use sqlx::{Column, Row, TypeInfo};
 use super::expect;
 use super::target::SqlTarget;
 use super::{ActionError, ActionOutput, Param};
+use reach::{explained, POOL_TIMED_OUT, REFUSED};
+
+mod reach;
 
 /// A validation query run inside a transaction before `COMMIT`.
 #[derive(Debug, Clone, Deserialize)]
@@ -277,6 +280,14 @@ pub async fn preview(
     target: &SqlTarget,
     params: &[Param],
 ) -> Result<Vec<(&'static str, u64)>, ActionError> {
+    explained(target, preview_on(spec, target, params).await).await
+}
+
+async fn preview_on(
+    spec: &SqlSpec,
+    target: &SqlTarget,
+    params: &[Param],
+) -> Result<Vec<(&'static str, u64)>, ActionError> {
     let pg = target.is_postgres();
     let statements: Vec<&str> = match spec.statement_for(pg) {
         Some(s) if spec.transaction.is_empty() => vec![s],
@@ -300,6 +311,14 @@ fn verb(statement: &str) -> &'static str {
 }
 
 pub async fn run(
+    spec: &SqlSpec,
+    target: &SqlTarget,
+    params: &[Param],
+) -> Result<ActionOutput, ActionError> {
+    explained(target, run_on(spec, target, params).await).await
+}
+
+async fn run_on(
     spec: &SqlSpec,
     target: &SqlTarget,
     params: &[Param],
@@ -338,12 +357,13 @@ pub async fn run(
     })
 }
 
-fn db_error(e: sqlx::Error) -> ActionError {
+pub(crate) fn db_error(e: sqlx::Error) -> ActionError {
     // Database errors name tables and constraints, never the connection URL.
     match e {
         sqlx::Error::Database(d) => ActionError::Failed(format!("database error: {}", d.message())),
-        sqlx::Error::PoolTimedOut => {
-            ActionError::Failed("target database unreachable (timed out)".into())
+        sqlx::Error::PoolTimedOut => ActionError::Failed(POOL_TIMED_OUT.into()),
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            ActionError::Failed(REFUSED.into())
         }
         sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
             ActionError::Failed("target database unreachable".into())

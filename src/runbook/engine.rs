@@ -18,7 +18,7 @@ use crate::command::spec::CommandSpec;
 use crate::failure::Failure;
 use crate::model::duration::after;
 use crate::model::incident::kind;
-use crate::model::run::{display_id, Run, StepState};
+use crate::model::run::{display_id, Run, RunState, StepState};
 use crate::runbook::step::Action;
 use crate::services::Services;
 
@@ -157,6 +157,20 @@ pub async fn drive(svc: &Services, run_id: i64) -> Result<RunOutcome, Failure> {
     result
 }
 
+/// Returns once the run is no longer `running` (cancelled, or reported
+/// interrupted); checked every second.
+async fn stopped(svc: &Services, run_id: i64) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        match svc.store.run(run_id).await {
+            Ok(Some(r)) if r.state == RunState::Running => {}
+            Ok(_) => return,
+            // The state database is unreachable: keep waiting, as the wait does.
+            Err(_) => {}
+        }
+    }
+}
+
 async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
     let (svc, spec) = (d.svc, d.spec);
     let (_, steps) = d.refresh(run.id).await?;
@@ -191,30 +205,30 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
         }
         let timeout = act::timeout(svc, step, &run.args);
         let now = Utc::now();
-        svc.store
+        // The claim holds only while the run is `running`: a run cancelled (or
+        // reported interrupted) since the last step stops here, before the next.
+        if !svc
+            .store
             .claim(
                 run.id,
                 svc.store.instance(),
                 now,
                 after(now, timeout + LEASE_MARGIN),
             )
-            .await?;
+            .await?
+        {
+            d.refresh(run.id).await?;
+            return Ok(RunOutcome::NotMine);
+        }
         let skip = if step.optional && !act::target_configured(svc, step) {
             Some("skipped: target not configured".to_string())
         } else {
             act::not_applicable(step, &run.args)
         };
         if let Some(why) = skip {
-            svc.store
-                .step_transition(
-                    run.id,
-                    idx,
-                    StepState::Pending,
-                    StepState::Running,
-                    now,
-                    None,
-                )
-                .await?;
+            if !svc.store.start_step(run.id, idx, now).await? {
+                return Ok(RunOutcome::NotMine);
+            }
             svc.store
                 .step_transition(
                     run.id,
@@ -228,18 +242,8 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             d.refresh(run.id).await?;
             continue;
         }
-        if !svc
-            .store
-            .step_transition(
-                run.id,
-                idx,
-                StepState::Pending,
-                StepState::Running,
-                now,
-                None,
-            )
-            .await?
-        {
+        if !svc.store.start_step(run.id, idx, now).await? {
+            d.refresh(run.id).await?;
             return Ok(RunOutcome::NotMine);
         }
         let (run_now, _) = d.refresh(run.id).await?;
@@ -272,7 +276,30 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             }
             return Ok(RunOutcome::Waiting);
         }
-        match act::execute(svc, spec, step, &run_now).await {
+        // A wait is the one action safe to stop half way: it changes nothing.
+        let executed = if let Ok(Action::Wait(_)) = step.action() {
+            tokio::select! {
+                out = act::execute(svc, spec, step, &run_now) => Some(out),
+                () = stopped(svc, run.id) => None,
+            }
+        } else {
+            Some(act::execute(svc, spec, step, &run_now).await)
+        };
+        let Some(executed) = executed else {
+            svc.store
+                .step_transition(
+                    run.id,
+                    idx,
+                    StepState::Running,
+                    StepState::Skipped,
+                    Utc::now(),
+                    Some("stopped: the run was cancelled during the wait"),
+                )
+                .await?;
+            d.refresh(run.id).await?;
+            return Ok(RunOutcome::NotMine);
+        };
+        match executed {
             Ok(output) => {
                 svc.store
                     .step_transition(

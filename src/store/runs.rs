@@ -356,6 +356,29 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Starts a main step (pending → running), only while its run is `running`:
+    /// false once it was cancelled or reported interrupted, so a `/cancel` that
+    /// lands between the engine's claim and the step's start still stops it.
+    pub async fn start_step(
+        &self,
+        run_id: i64,
+        idx: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = self.sql(
+            "UPDATE steps SET state = 'running', started_at = $1
+             WHERE run_id = $2 AND idx = $3 AND state = 'pending'
+               AND EXISTS (SELECT 1 FROM runs WHERE id = $2 AND state = 'running')",
+        );
+        let done = sqlx::query(&sql)
+            .bind(millis(at))
+            .bind(run_id)
+            .bind(idx)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records a vote; false if this user already voted on the run.
     /// Records a vote on the run's plan `plan`; false if this person already
     /// decided on that plan.

@@ -1,5 +1,7 @@
 //! `/confirm RUN-n` ticks the checkpoint a run is parked at and drives it on;
-//! `/cancel RUN-n` stops a run that is waiting (for approval or at a checkpoint).
+//! `/cancel RUN-n` stops a run: waiting for approval or at a checkpoint at once; in
+//! a wait at once; between or inside other steps before the next step, saying when
+//! the one in flight ends.
 
 use chrono::Utc;
 
@@ -82,6 +84,44 @@ pub async fn confirm(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Ha
     drive(app, run.id).await
 }
 
+/// What still happens after a cancel: the step in flight, and when it ends.
+fn in_flight(app: &App, run: &Run, steps: &[StepRecord]) -> String {
+    let Some(step) = steps.iter().find(|s| s.state == StepState::Running) else {
+        return if run.state == RunState::Running
+            && steps.iter().all(|s| s.state != StepState::Waiting)
+        {
+            " No step was running; nothing more runs.".to_string()
+        } else {
+            String::new()
+        };
+    };
+    if step.kind == "wait" {
+        return format!(
+            " Step {} ({}) is a wait: it stops within a second; nothing after it runs.",
+            step.idx + 1,
+            step.name
+        );
+    }
+    let ends = engine::spec_of(app, run)
+        .ok()
+        .and_then(|spec| spec.file.steps.get(step.idx as usize))
+        .zip(step.started_at)
+        .map(|(spec, started)| {
+            let limit = crate::runbook::act::timeout(app, spec, &run.args);
+            format!(
+                ", by {} UTC at the latest (its timeout)",
+                hhmm(crate::model::duration::after(started, limit))
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        " Step {} ({}) is not stopped half way: it ends on its own{ends}, and nothing after \
+         it runs.",
+        step.idx + 1,
+        step.name
+    )
+}
+
 /// Replaces a checkpoint's message (and its Done button) once it is settled.
 async fn close_checkpoint(app: &App, run: &Run, step: &StepRecord, text: &str) {
     if let Some(m) = step.message_ref.as_deref().and_then(MessageRef::decode) {
@@ -110,11 +150,9 @@ pub async fn cancel(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Han
     let from = match (run.state, parked) {
         (RunState::AwaitingApproval, _) => RunState::AwaitingApproval,
         (RunState::Running, Some(_)) => RunState::Running,
-        (RunState::Running, None) => {
-            return Err(Failure::Invalid(format!(
-                "{id} is executing a step right now and cannot be cancelled mid-step."
-            )))
-        }
+        // Between steps or inside one: the engine stops before the next step (a
+        // wait stops at once); what is in flight finishes, below.
+        (RunState::Running, None) => RunState::Running,
         (s, _) => {
             return Err(Failure::Invalid(format!(
                 "{id} is already {}.",
@@ -137,6 +175,9 @@ pub async fn cancel(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Han
             "{id} changed state meanwhile; check /status."
         )));
     }
+    // Read after the cancel: a step that started before it is in flight; none can
+    // start after it (`start_step` needs a running run).
+    let now_steps = app.store.steps(run.id).await?;
     if let Some(s) = parked {
         app.store
             .step_transition(
@@ -150,8 +191,10 @@ pub async fn cancel(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Han
             .await?;
     }
     let text = format!(
-        "⛔ {id} /{} cancelled by {}. Steps already done stay done.",
-        run.command, msg.user.id
+        "⛔ {id} /{} cancelled by {}. Steps already done stay done.{}",
+        run.command,
+        msg.user.id,
+        in_flight(app, &run, &now_steps)
     );
     if let Some(s) = parked {
         close_checkpoint(app, &run, s, &text).await;
