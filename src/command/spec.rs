@@ -213,7 +213,21 @@ impl CommandSpec {
             let raw = match (given, &arg.default) {
                 (Some(v), _) => v,
                 (None, Some(d)) => d.clone(),
-                (None, None) if arg.required => return Err(ArgError::Missing(arg.name.clone())),
+                (None, None) if arg.required => {
+                    // `/kanban-off Socket down`: the words were meant as this value.
+                    let words: Vec<&str> = pos.clone().map(String::as_str).collect();
+                    if words.is_empty() {
+                        return Err(ArgError::Missing(arg.name.clone()));
+                    }
+                    return Err(ArgError::Invalid {
+                        name: arg.name.clone(),
+                        reason: format!(
+                            "is required, named: type {}=\"{}\"",
+                            arg.name,
+                            crate::render::escape::inline_code(&words.join(" "))
+                        ),
+                    });
+                }
                 (None, None) => continue,
             };
             let value = check_value(arg, self.patterns[i].as_ref(), &raw)?;
@@ -246,11 +260,22 @@ fn check_value(
     }
     if let Some(re) = pattern {
         if !re.is_match(raw) {
-            let shown = arg.pattern.as_deref().unwrap_or_default();
-            return Err(invalid(format!(
-                "`{}` is not accepted (allowed: {shown})",
-                crate::render::escape::inline_code(raw),
-            )));
+            let shown = crate::render::escape::inline_code(raw);
+            let why = match re.explain(raw) {
+                Some(words) => format!("`{shown}` {words}"),
+                None => format!(
+                    "`{shown}` is not accepted (allowed: {})",
+                    arg.pattern.as_deref().unwrap_or_default()
+                ),
+            };
+            let fix = re.cleaned(raw).map_or(String::new(), |v| {
+                format!(
+                    ". Try {}=\"{}\"",
+                    arg.name,
+                    crate::render::escape::inline_code(&v)
+                )
+            });
+            return Err(invalid(format!("{why}{fix}")));
         }
     }
     Ok(match arg.kind {

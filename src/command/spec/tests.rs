@@ -163,3 +163,39 @@ fn durations_parse_in_common_units() {
         assert_eq!(parse_duration(s).map(|d| d.as_millis() as u64), ms, "{s}");
     }
 }
+
+/// Issue 12: `/kanban-off Socket down` said only "`reason` is required"; the words
+/// typed were the reason, and the line to type is said.
+#[test]
+fn words_typed_without_a_name_are_offered_as_the_required_value() {
+    let s = spec(
+        r#"
+[command]
+name = "kanban-off"
+help = "x"
+scenario = "p0"
+[[args]]
+name = "reason"
+pattern = '[\w .,:;()/#%+-]{3,200}'
+required = true
+"#,
+    );
+    let line = parse("/kanban-off Socket down").expect("parses");
+    let e = s
+        .bind(&line, &line.positional)
+        .expect_err("reason is missing");
+    assert_eq!(
+        e.to_string(),
+        "`reason` is required, named: type reason=\"Socket down\""
+    );
+    let line = parse("/kanban-off reason=\"Socket down!\"").expect("parses");
+    let e = s
+        .bind(&line, &line.positional)
+        .expect_err("! is not allowed");
+    assert!(
+        e.to_string().starts_with(
+            "`reason` `Socket down!` cannot hold `!`: it may hold letters, digits, spaces and"
+        ) && e.to_string().ends_with(". Try reason=\"Socket down\""),
+        "{e}"
+    );
+}
