@@ -21,44 +21,12 @@ struct Discord {
     _env: common::Env,
 }
 
-/// The same 30-column runbook as `slack_long.rs`.
-fn wide_table_runbook() -> String {
-    let columns: Vec<String> = (1..=30)
-        .map(|c| {
-            format!(
-                "printf('r%02d-c{c:02}-%s', i, substr('{}', 1, 32)) AS col_{c:02}",
-                "x".repeat(32)
-            )
-        })
-        .collect();
-    format!(
-        r#"[command]
-name = "wide-table"
-help = "Show a 30-column result"
-scenario = "verification"
-severity = "P3"
-title = "Wide table"
-
-[[steps]]
-name = "Thirty columns"
-[steps.sql]
-target = "chatia_db"
-show = true
-statement = """
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
-SELECT {} FROM n
-"""
-"#,
-        columns.join(", ")
-    )
-}
-
 async fn start() -> Discord {
     let fake = FakeDiscord::start().await;
     let (mut env, commands) = team_env(StateDb::Sqlite).await;
     std::fs::write(
         commands.path().join("wide-table.toml"),
-        wide_table_runbook(),
+        common::long::wide_table_runbook(),
     )
     .unwrap();
     with_discord(&mut env.settings, &fake, true);

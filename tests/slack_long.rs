@@ -22,46 +22,13 @@ struct Slack {
     _commands: tempfile::TempDir,
 }
 
-/// A runbook whose one step shows a 30-column, 20-row result (the widest table
-/// `show = true` posts: 40 characters a column).
-fn wide_table_runbook() -> String {
-    let columns: Vec<String> = (1..=30)
-        .map(|c| {
-            format!(
-                "printf('r%02d-c{c:02}-%s', i, substr('{}', 1, 32)) AS col_{c:02}",
-                "x".repeat(32)
-            )
-        })
-        .collect();
-    format!(
-        r#"[command]
-name = "wide-table"
-help = "Show a 30-column result"
-scenario = "verification"
-severity = "P3"
-title = "Wide table"
-
-[[steps]]
-name = "Thirty columns"
-[steps.sql]
-target = "chatia_db"
-show = true
-statement = """
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20)
-SELECT {} FROM n
-"""
-"#,
-        columns.join(", ")
-    )
-}
-
 async fn start() -> Slack {
     let fake = FakeSlack::start().await;
     slack_team(&fake);
     let (mut env, commands) = team_env(StateDb::Sqlite).await;
     std::fs::write(
         commands.path().join("wide-table.toml"),
-        wide_table_runbook(),
+        common::long::wide_table_runbook(),
     )
     .unwrap();
     with_slack(&mut env.settings, &fake.api_url(), false);
