@@ -42,7 +42,13 @@ pub async fn fresh_postgres() -> String {
     let mut conn = sqlx::PgConnection::connect(&admin)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL must be running for these tests ({admin}): {e}"));
-    let name = format!("warroom_t_{}", uuid::Uuid::new_v4().simple());
+    // The creation time in the name lets `scripts/test` drop only databases left by
+    // runs that are over, never those of a suite running beside it.
+    let born = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    let name = format!("warroom_t_{born}_{}", uuid::Uuid::new_v4().simple());
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
