@@ -9,6 +9,7 @@
 //! [`App::handle`] (the returned [`Outcome`] is `run`'s exit code); chat platforms
 //! call [`App::acknowledge`] and answer with its [`pipeline::Ack`].
 
+pub mod alerts;
 pub mod handlers;
 pub mod pipeline;
 mod recovery;
@@ -153,6 +154,8 @@ pub struct App {
     pub inflight: Inflight,
     /// Users whose display name this process has already stored.
     named: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
+    /// Held while a delivery of alerts is handled (`alerts`).
+    alerting: tokio::sync::Mutex<()>,
 }
 
 impl std::ops::Deref for App {
@@ -192,6 +195,7 @@ impl App {
             services,
             named: Default::default(),
             inflight: Inflight::default(),
+            alerting: Default::default(),
         })
     }
 

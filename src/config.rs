@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+mod alerts;
 mod clocks;
+pub use alerts::{matches, Alerts, Route, Rule, StatusPage};
 pub use clocks::{Clocks, ComponentClock, EscalationLevel, SeverityClock};
 
 /// The state database when `WARROOM_DATABASE_URL` is unset: an embedded SQLite file.
@@ -39,6 +41,13 @@ pub struct ConfigFile {
     /// Discord, when `DISCORD_TOKEN` is set. Non-secret settings only.
     #[serde(default)]
     pub discord: DiscordConfig,
+    /// Alerts: which channel and severity an alert's incident gets, and which
+    /// runbook it suggests.
+    #[serde(default)]
+    pub alerts: Alerts,
+    /// The stakeholder status page.
+    #[serde(default)]
+    pub status: StatusPage,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -267,6 +276,18 @@ pub struct Settings {
     pub slack: Option<SlackSecrets>,
     /// Set when `DISCORD_TOKEN` is.
     pub discord: Option<DiscordSecrets>,
+    /// The webhook secrets of the alert sources.
+    pub hooks: HookSecrets,
+    /// The status page's token (`[status] token_env`); unset, the page is public.
+    pub status_token: Option<SecretString>,
+}
+
+/// What each alert source must present. A source whose secret is unset refuses
+/// every request: an open alert endpoint would let anyone open incidents.
+#[derive(Debug, Clone, Default)]
+pub struct HookSecrets {
+    /// `WARROOM_ALERTMANAGER_TOKEN`: Alertmanager's `Authorization: Bearer`.
+    pub alertmanager: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,6 +384,10 @@ impl Settings {
             application_id: env("DISCORD_APPLICATION_ID"),
             public_key: env("DISCORD_PUBLIC_KEY"),
         });
+        let hooks = HookSecrets {
+            alertmanager: secret("WARROOM_ALERTMANAGER_TOKEN"),
+        };
+        let status_token = file.status.token_env.as_deref().and_then(secret);
         let mut file = file;
         if let Some(listen) = env("WARROOM_LISTEN") {
             file.serve.listen = listen;
@@ -370,6 +395,8 @@ impl Settings {
         Ok(Settings {
             slack,
             discord,
+            hooks,
+            status_token,
             child_env,
             database_url: SecretString::from(
                 env("WARROOM_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE.into()),

@@ -3,6 +3,7 @@
 
 mod json;
 mod markdown;
+pub mod status;
 mod svg;
 
 use chrono::{DateTime, Utc};

@@ -5,3 +5,4 @@
 pub mod clock;
 pub mod opening;
 pub mod stakeholders;
+pub mod suggest;

@@ -3,7 +3,9 @@
 //! the data itself (ids, state names, headline kinds); no I/O, and nothing of the
 //! crate above it: the store persists these, the domain decides with them.
 
+pub mod alert;
 pub mod duration;
 pub mod incident;
+pub mod metric;
 pub mod run;
 pub mod user;

@@ -11,7 +11,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::get;
 use axum::Router;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -19,7 +18,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 mod discord;
+pub mod hooks;
 mod slack;
+pub mod web;
 
 use crate::app::App;
 use crate::chat;
@@ -85,7 +86,7 @@ impl Server {
             listener: TcpListener::bind(&settings.file.serve.listen)
                 .await
                 .map_err(|e| ServeError::Listen(settings.file.serve.listen.clone(), e))?,
-            router: Router::new().route("/healthz", get(|| async { "ok" })),
+            router: Router::new(),
             apps: Vec::new(),
             tasks: Vec::new(),
             stop,
@@ -99,7 +100,36 @@ impl Server {
         if settings.discord.is_some() {
             server.add_discord(&settings, stop_rx.clone()).await?;
         }
+        server.add_pages(&settings)?;
         Ok(server)
+    }
+
+    /// The alert endpoints (on the app of `[alerts] platform`, else the first
+    /// platform's), the status page and `/metrics`.
+    fn add_pages(&mut self, settings: &Settings) -> Result<(), ServeError> {
+        web::recorder();
+        let app = match &settings.file.alerts.platform {
+            Some(p) => self.apps.iter().find(|a| &a.platform == p).ok_or_else(|| {
+                ServeError::Config(format!(
+                    "[alerts] platform = \"{p}\" is not served; configure it or name one that is"
+                ))
+            })?,
+            None => self.apps.first().ok_or(ServeError::NothingToServe)?,
+        }
+        .clone();
+        let pages = Arc::new(web::Pages {
+            store: app.store.clone(),
+            settings: settings.clone(),
+            token: settings.status_token.clone(),
+        });
+        let hooks = Arc::new(hooks::Hooks {
+            app,
+            alertmanager_token: settings.hooks.alertmanager.clone(),
+        });
+        self.router = std::mem::take(&mut self.router)
+            .merge(hooks::router(hooks))
+            .merge(web::router(pages));
+        Ok(())
     }
 
     pub fn port(&self) -> u16 {

@@ -4,6 +4,7 @@
 //! same queries run on both. It is deliberately not a trait: it is tested against both
 //! real databases. Times are stored as unix milliseconds so that both dialects agree.
 
+mod alerts;
 mod audit;
 mod commands;
 mod handles;
@@ -13,6 +14,7 @@ mod outbox;
 mod people;
 mod recorder;
 mod runs;
+mod status;
 
 use std::str::FromStr;
 
@@ -25,6 +27,7 @@ pub use commands::{CommandOutcome, NewCommand, OrphanedCommand};
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
 pub use outbox::{NewOutbox, OutboxRow};
 pub use runs::{NewRun, RunConflict};
+pub use status::{Sample, StatusPost};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

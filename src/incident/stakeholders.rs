@@ -91,7 +91,12 @@ pub async fn deliver(
     let channel = &svc.settings.file.warroom.stakeholder_channel;
     let post = Post::new(channel, post_kind, text);
     let last = template == RESOLVED || is_resolution(svc, template);
-    match svc.bursts.open(incident_id, now, BURST).filter(|_| !last) {
+    let edit = svc.bursts.open(incident_id, now, BURST).filter(|_| !last);
+    // The status page shows what stakeholders read: the burst's newest text.
+    svc.store
+        .record_status_post(incident_id, &post.text, edit.is_some(), now)
+        .await?;
+    match edit {
         Some(message) => svc.edit(&message, &post).await,
         None => {
             let sent = svc.send(&post).await;

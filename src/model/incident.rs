@@ -69,6 +69,8 @@ pub mod kind {
     pub const CLOCK: &str = "clock";
     pub const PAGE: &str = "page";
     pub const ACTION: &str = "action";
+    /// An alert fired or resolved (`app::alerts`).
+    pub const ALERT: &str = "alert";
 
     pub fn is_headline(kind: &str) -> bool {
         matches!(kind, DETECTED | MILESTONE | STATUS | RESOLVED)

@@ -45,6 +45,20 @@ impl Store {
         Ok(row.as_ref().map(incident))
     }
 
+    /// Incidents open now (any platform) or resolved since `since`, newest first:
+    /// what the status page lists.
+    pub async fn incidents_since(&self, since: DateTime<Utc>) -> Result<Vec<Incident>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents
+             WHERE status <> 'resolved' OR resolved_at >= $1 ORDER BY declared_at DESC"
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(millis(since))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(incident).collect())
+    }
+
     /// Every incident still open on `platform`, oldest first.
     pub async fn open_incidents(&self, platform: &str) -> Result<Vec<Incident>, StoreError> {
         let sql = self.sql(&format!(

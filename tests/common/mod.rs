@@ -3,6 +3,7 @@
 //! recording chat.
 #![allow(dead_code)]
 
+pub mod alertmanager;
 pub mod fake_app;
 pub mod fake_discord;
 pub mod fake_slack;

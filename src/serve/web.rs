@@ -1,0 +1,197 @@
+//! `warroom serve`'s own pages: `/healthz`, Prometheus `/metrics`, and the
+//! stakeholder status page (`[status] path`, default `/status`, with `.json` and
+//! `/feed.atom`), public unless `[status] token_env` names a token.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use secrecy::SecretString;
+
+use super::hooks::bearer_matches;
+use crate::config::Settings;
+use crate::export::status::{self, Links};
+use crate::store::Store;
+
+pub struct Pages {
+    pub store: Store,
+    pub settings: Settings,
+    pub token: Option<SecretString>,
+}
+
+/// Seconds buckets for every histogram: an ack is milliseconds, an approval or
+/// a time to mitigate can be hours.
+const BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
+    1800.0, 3600.0, 7200.0, 14400.0,
+];
+
+/// The process's Prometheus recorder, installed on first use. `None` when another
+/// recorder was installed first (then `/metrics` says so).
+pub fn recorder() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets(BUCKETS)
+                .and_then(|b| b.install_recorder())
+                .inspect_err(|e| tracing::warn!(error = %e, "no Prometheus recorder"))
+                .ok()
+        })
+        .as_ref()
+}
+
+pub fn router(pages: Arc<Pages>) -> Router {
+    let base = pages
+        .settings
+        .file
+        .status
+        .path
+        .trim_end_matches('/')
+        .to_string();
+    let base = if base.is_empty() {
+        "/status".to_string()
+    } else {
+        base
+    };
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(scrape))
+        .route(&base, get(page))
+        .route(&format!("{base}.json"), get(page_json))
+        .route(&format!("{base}/feed.atom"), get(feed))
+        .with_state(pages)
+}
+
+async fn scrape(State(pages): State<Arc<Pages>>) -> Response {
+    let Some(handle) = recorder() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "no metrics recorder").into_response();
+    };
+    // Gauges read at the scrape: what is open and waiting now.
+    match pages.store.sample(chrono::Utc::now()).await {
+        Ok(s) => {
+            for sev in crate::model::incident::SEVERITIES {
+                let n = s
+                    .open_incidents
+                    .iter()
+                    .find(|(k, _)| k == sev)
+                    .map_or(0, |(_, n)| *n);
+                metrics::gauge!("warroom_incidents_open", "severity" => *sev).set(n as f64);
+            }
+            for (platform, depth, age) in s.outbox {
+                let platform = crate::model::metric::platform(&platform);
+                metrics::gauge!("warroom_outbox_depth", "platform" => platform).set(depth as f64);
+                metrics::gauge!("warroom_outbox_oldest_age_seconds", "platform" => platform)
+                    .set(age as f64 / 1000.0);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot sample the state database for /metrics"),
+    }
+    handle.run_upkeep();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The page's token, when it has one: as `Authorization: Bearer` or `?token=`.
+fn allowed(pages: &Pages, headers: &HeaderMap, q: &TokenQuery) -> bool {
+    let Some(expected) = &pages.token else {
+        return true;
+    };
+    if bearer_matches(headers, Some(expected)) {
+        return true;
+    }
+    let mut h = HeaderMap::new();
+    if let Some(v) = q
+        .token
+        .as_deref()
+        .and_then(|t| format!("Bearer {t}").parse().ok())
+    {
+        h.insert(header::AUTHORIZATION, v);
+    }
+    bearer_matches(&h, Some(expected))
+}
+
+async fn render(
+    pages: &Pages,
+    headers: &HeaderMap,
+    q: &TokenQuery,
+    form: fn(&status::StatusPage, &Links, &str) -> String,
+    content_type: &'static str,
+) -> Response {
+    if !allowed(pages, headers, q) {
+        return super::hooks::refused("status", "unauthenticated");
+    }
+    match status::gather(&pages.store, &pages.settings, chrono::Utc::now()).await {
+        Ok(page) => {
+            let base = pages.settings.file.status.path.trim_end_matches('/');
+            let links = Links {
+                json: format!("{base}.json"),
+                feed: format!("{base}/feed.atom"),
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                form(&page, &links, base),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the status page");
+            (StatusCode::SERVICE_UNAVAILABLE, "status unavailable").into_response()
+        }
+    }
+}
+
+async fn page(State(p): State<Arc<Pages>>, h: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
+    render(
+        &p,
+        &h,
+        &q,
+        |page, links, _| status::html(page, links),
+        "text/html; charset=utf-8",
+    )
+    .await
+}
+
+async fn page_json(
+    State(p): State<Arc<Pages>>,
+    h: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    render(
+        &p,
+        &h,
+        &q,
+        |page, _, _| status::json(page),
+        "application/json",
+    )
+    .await
+}
+
+async fn feed(State(p): State<Arc<Pages>>, h: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
+    render(
+        &p,
+        &h,
+        &q,
+        status::atom,
+        "application/atom+xml; charset=utf-8",
+    )
+    .await
+}
