@@ -77,7 +77,8 @@ enum Command {
         #[command(subcommand)]
         action: audit::Audit,
     },
-    /// Export an incident's post-mortem.
+    /// Export an incident's post-mortem, or `export status --out DIR`: the
+    /// stakeholder status page as static files (index.html, status.json, feed.atom).
     Export {
         incident: String,
         #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
@@ -158,6 +159,19 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let store = crate::store::Store::connect(settings.database_url.expose_secret())
                 .await
                 .context("opening the state database")?;
+            if incident == "status" {
+                let Some(dir) = &out else {
+                    eprintln!("error: export status writes files: give --out DIR");
+                    return Ok(2);
+                };
+                let paths = crate::export::status::write_dir(&store, &settings, dir)
+                    .await
+                    .context("writing the status page")?;
+                for p in paths {
+                    println!("{}", p.display());
+                }
+                return Ok(0);
+            }
             let clocks = settings.file.clocks.clone();
             let rto = move |i: &crate::model::incident::Incident| {
                 crate::incident::clock::rto_in(&clocks, &i.severity, i.component.as_deref())

@@ -110,6 +110,8 @@ impl App {
             outcome: known.map(|(o, _)| o),
             detail: known.map(|(_, d)| d),
         };
+        metrics::counter!("warroom_commands_received_total", "platform" => crate::model::metric::platform(&msg.user.platform))
+            .increment(1);
         self.store.record_command(&record).await
     }
 
@@ -138,6 +140,24 @@ impl App {
     /// delays the command, never the answer: past [`ACK_BUDGET`] the user is told to
     /// check before typing it again (a retry would be a second command).
     pub async fn acknowledge(self: &Arc<Self>, msg: Incoming) -> Ack {
+        let started = std::time::Instant::now();
+        let platform = crate::model::metric::platform(&msg.user.platform);
+        let ack = self.acknowledge_inner(msg).await;
+        let answer = match &ack {
+            Ack::Accepted(_) => "accepted",
+            Ack::Refused { .. } => "refused",
+            Ack::Duplicate => "duplicate",
+            Ack::Unavailable => "unavailable",
+            Ack::Slow => "slow",
+        };
+        metrics::histogram!("warroom_ack_seconds", "platform" => platform)
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!("warroom_acks_total", "platform" => platform, "answer" => answer)
+            .increment(1);
+        ack
+    }
+
+    async fn acknowledge_inner(self: &Arc<Self>, msg: Incoming) -> Ack {
         let refused = self.triage(&msg).err();
         let (tx, answer) = tokio::sync::oneshot::channel();
         let app = self.clone();
@@ -146,6 +166,9 @@ impl App {
             let known = refused
                 .as_ref()
                 .map(|f| (audit_of(outcome_of(f)), f.to_string()));
+            if let Some(f) = &refused {
+                app.count_command(&msg, audit_of(outcome_of(f)));
+            }
             let recorded = app
                 .record_only(&msg, known.as_ref().map(|(o, d)| (*o, d.as_str())))
                 .await;
@@ -221,6 +244,7 @@ impl App {
                 (outcome, e.to_string(), None)
             }
         };
+        self.count_command(msg, audit_of(outcome));
         if let Err(e) = self
             .store
             .finish_command(id, audit_of(outcome), &detail, run_id)
@@ -229,6 +253,26 @@ impl App {
             tracing::error!(error = %e, command = id, "cannot record command outcome");
         }
         outcome
+    }
+
+    /// Counts a command by name and outcome. The name is one the catalog or the
+    /// built-ins know, else `unknown`: typed text never becomes a label.
+    fn count_command(&self, msg: &Incoming, outcome: CommandOutcome) {
+        let name = parse::parse(&msg.text)
+            .ok()
+            .and_then(|line| {
+                if handlers::is_builtin(&line.name) {
+                    return Some(line.name);
+                }
+                match self.catalog.lookup(&line) {
+                    Lookup::Spec { spec, .. } => Some(spec.full_name()),
+                    Lookup::NeedsSub { name, .. } => Some(name),
+                    Lookup::Unknown { .. } => None,
+                }
+            })
+            .unwrap_or_else(|| "unknown".into());
+        metrics::counter!("warroom_commands_total", "command" => name, "outcome" => outcome.as_str())
+            .increment(1);
     }
 
     /// A refusal goes on the timeline of the channel's open incident, if any.

@@ -304,7 +304,22 @@ async fn deliver_channel(
                 continue;
             }
         };
-        match deliver(store, platform, &row, &post, now).await? {
+        let step = deliver(store, platform, &row, &post, now).await?;
+        if let Step::Failed(e) = &step {
+            let kind = if e.retry_after.is_some() {
+                "rate_limited"
+            } else if e.shut_out {
+                "shut_out"
+            } else if e.permanent {
+                "permanent"
+            } else {
+                "transient"
+            };
+            let platform = crate::model::metric::platform(platform_name);
+            metrics::counter!("warroom_platform_errors_total", "platform" => platform, "kind" => kind)
+                .increment(1);
+        }
+        match step {
             Step::Sent(platform_ref) => {
                 store
                     .outbox_sent(row.id, platform_ref.as_deref(), now)

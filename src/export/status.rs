@@ -195,6 +195,33 @@ fn rank(status: &str) -> u8 {
     }
 }
 
+/// Writes the page as static files for hosting elsewhere: `index.html`,
+/// `status.json` and `feed.atom`, linked to each other relatively.
+pub async fn write_dir(
+    store: &Store,
+    settings: &Settings,
+    dir: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, super::ExportError> {
+    let page = gather(store, settings, Utc::now()).await?;
+    let links = Links {
+        json: "status.json".into(),
+        feed: "feed.atom".into(),
+    };
+    std::fs::create_dir_all(dir)?;
+    let files = [
+        ("index.html", html(&page, &links)),
+        ("status.json", json(&page)),
+        ("feed.atom", atom(&page, &links, "index.html")),
+    ];
+    let mut out = Vec::new();
+    for (name, body) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, body)?;
+        out.push(path);
+    }
+    Ok(out)
+}
+
 /// The JSON form.
 pub fn json(page: &StatusPage) -> String {
     serde_json::to_string_pretty(page).expect("the status page serializes")

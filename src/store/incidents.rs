@@ -158,6 +158,7 @@ impl Store {
         status: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let before = self.incident(id).await?;
         let sql = self.sql(
             "UPDATE incidents SET status = $1,
                mitigated_at = CASE WHEN $1 IN ('monitoring', 'resolved') AND mitigated_at IS NULL THEN $2 ELSE mitigated_at END,
@@ -170,6 +171,21 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        // Time to mitigate and to resolve, by severity, observed where every path
+        // (a runbook's `sets_status`, `/incident state`, `/incident resolve`) goes.
+        if let Some(i) = before {
+            let sev = crate::model::metric::severity(&i.severity);
+            let secs = (at - i.detected_at).num_milliseconds().max(0) as f64 / 1000.0;
+            let mitigates = matches!(status, "monitoring" | "resolved");
+            if mitigates && i.mitigated_at.is_none() {
+                metrics::histogram!("warroom_time_to_mitigate_seconds", "severity" => sev)
+                    .record(secs);
+            }
+            if status == "resolved" && i.resolved_at.is_none() {
+                metrics::histogram!("warroom_time_to_resolve_seconds", "severity" => sev)
+                    .record(secs);
+            }
+        }
         Ok(())
     }
 

@@ -71,7 +71,15 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let acked = done.rows_affected() == 1;
+        if acked {
+            if let Some(i) = self.incident(id).await? {
+                let secs = (at - i.detected_at).num_milliseconds().max(0) as f64 / 1000.0;
+                metrics::histogram!("warroom_time_to_acknowledge_seconds", "severity" => crate::model::metric::severity(&i.severity))
+                    .record(secs);
+            }
+        }
+        Ok(acked)
     }
 
     pub async fn touch_update(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {

@@ -207,7 +207,32 @@ impl Store {
             .bind(from.as_str())
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let moved = done.rows_affected() == 1;
+        if moved {
+            self.observe_run(id, from, to, at).await;
+        }
+        Ok(moved)
+    }
+
+    /// The metrics of a run's move: how long approvals were waited for (by
+    /// scenario), how runs end and how long they took (by command). Names come
+    /// from the command files, so the labels are bounded. Observed here, where
+    /// every path (pipeline, ticker, recovery) moves runs.
+    async fn observe_run(&self, id: i64, from: RunState, to: RunState, at: DateTime<Utc>) {
+        let Ok(Some(r)) = self.run(id).await else {
+            return;
+        };
+        let secs = |since: DateTime<Utc>| (at - since).num_milliseconds().max(0) as f64 / 1000.0;
+        if from == RunState::AwaitingApproval {
+            metrics::histogram!("warroom_approval_wait_seconds", "scenario" => r.scenario.clone(), "outcome" => to.as_str())
+                .record(secs(r.created_at));
+        }
+        if !to.is_live() {
+            metrics::counter!("warroom_runs_total", "command" => r.command.clone(), "outcome" => to.as_str())
+                .increment(1);
+            metrics::histogram!("warroom_run_duration_seconds", "command" => r.command, "outcome" => to.as_str())
+                .record(secs(r.started_at.unwrap_or(r.created_at)));
+        }
     }
 
     /// Takes the run for this process until `until`. False if another live process holds it.
@@ -353,7 +378,40 @@ impl Store {
             .bind(from.as_str())
             .execute(&self.pool)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let moved = done.rows_affected() == 1;
+        if moved
+            && matches!(
+                to,
+                StepState::Succeeded | StepState::Failed | StepState::Skipped
+            )
+        {
+            self.observe_step(run_id, idx, to, at).await;
+        }
+        Ok(moved)
+    }
+
+    /// A step's end: its outcome and, when it ran, its duration, by command.
+    async fn observe_step(&self, run_id: i64, idx: i64, to: StepState, at: DateTime<Utc>) {
+        let sql = self.sql(
+            "SELECT r.command, s.started_at FROM steps s JOIN runs r ON r.id = s.run_id
+             WHERE s.run_id = $1 AND s.idx = $2",
+        );
+        let Ok(Some(row)) = sqlx::query(&sql)
+            .bind(run_id)
+            .bind(idx)
+            .fetch_optional(&self.pool)
+            .await
+        else {
+            return;
+        };
+        let command: String = row.get(0);
+        let started: Option<i64> = row.get(1);
+        metrics::counter!("warroom_steps_total", "command" => command.clone(), "outcome" => to.as_str())
+            .increment(1);
+        if let Some(started) = started {
+            metrics::histogram!("warroom_step_duration_seconds", "command" => command, "outcome" => to.as_str())
+                .record((millis(at) - started).max(0) as f64 / 1000.0);
+        }
     }
 
     /// Starts a main step (pending → running), only while its run is `running`:

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod alertmanager;
+pub mod chromium;
 pub mod fake_app;
 pub mod fake_discord;
 pub mod fake_slack;
