@@ -3,6 +3,7 @@
 //! checks the deployment (templates, targets, matrix); `spec` checks each command
 //! file and `step` each of its steps.
 
+mod alerts;
 mod spec;
 mod step;
 
@@ -69,6 +70,7 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
         return problems;
     };
     check_matrix(&catalog, settings, &mut problems);
+    alerts::check(&catalog, settings, &mut problems);
     problems.extend(crate::chat::slack::manifest::check_names(&catalog));
     let targets: BTreeMap<&str, &str> = settings
         .targets

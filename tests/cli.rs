@@ -177,6 +177,31 @@ async fn check_reports_each_broken_file_with_its_line() {
 }
 
 #[tokio::test]
+async fn check_reports_alert_rules_that_name_no_runbook_or_argument() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let config = config
+        .replace(
+            "run = \"/kanban-off reason=\\\"{annotations.summary}\\\"\"",
+            "run = \"/kanban-off why=\\\"{annotations.summary}\\\" top={env.X}\"\n\n[[alerts.rules]]\nmatch = {}\nrun = \"/no-such-runbook\"",
+        )
+        .replace("warning = \"P2\"", "warning = \"P9\"");
+    std::fs::write(env.config_path(), config).unwrap();
+    let out = warroom(&env, &["check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for want in [
+        "/kanban-off has no argument `why`",
+        "`{env.X}` is neither",
+        "/no-such-runbook is not a runbook command",
+        "`warning` maps to `P9`",
+    ] {
+        assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
+    }
+    assert!(stdout.contains("warroom.toml:"), "file:line: {stdout}");
+}
+
+#[tokio::test]
 async fn export_renders_the_post_mortem_of_an_incident() {
     let env = Env::shipped(StateDb::Sqlite).await;
     let (code, _) = run(&env, "U_ONCALL", "/kanban-off reason=\"socket down\"");

@@ -34,6 +34,11 @@ pub struct Received {
     pub opened: Vec<String>,
 }
 
+/// The longest line a button carries whole on every platform: Discord's
+/// `custom_id` holds 100 characters (Slack's `value` 2,000). A cut line would run
+/// something else, so a longer one is only shown, to be typed.
+const BUTTON_LIMIT: usize = 100;
+
 /// Who the timeline names for what an alert did.
 const ACTOR: &str = "alertmanager";
 
@@ -219,6 +224,12 @@ fn suggested(channel: &str, mut text: String, suggestions: &[Suggestion]) -> Pos
     let mut buttons = Vec::new();
     for s in suggestions {
         match s {
+            Suggestion::Ready(line) if line.chars().count() > BUTTON_LIMIT => {
+                text.push_str(&format!(
+                    "\nSuggested runbook (too long for a button; type it, it runs as you, with its approvals): `{}`",
+                    inline_code(line)
+                ));
+            }
             Suggestion::Ready(line) => {
                 text.push_str(&format!(
                     "\nSuggested runbook: `{}` (press Run, or type it; it runs as you, with its approvals)",
