@@ -288,6 +288,12 @@ pub struct Settings {
 pub struct HookSecrets {
     /// `WARROOM_ALERTMANAGER_TOKEN`: Alertmanager's `Authorization: Bearer`.
     pub alertmanager: Option<SecretString>,
+    /// `WARROOM_GRAFANA_TOKEN`: Grafana's webhook contact point, `Authorization: Bearer`.
+    pub grafana: Option<SecretString>,
+    /// `WARROOM_PAGERDUTY_SECRET`: the v3 webhook subscription's signing secret.
+    pub pagerduty: Option<SecretString>,
+    /// `WARROOM_WEBHOOK_SECRET`: the generic JSON webhook's HMAC key.
+    pub generic: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -386,6 +392,9 @@ impl Settings {
         });
         let hooks = HookSecrets {
             alertmanager: secret("WARROOM_ALERTMANAGER_TOKEN"),
+            grafana: secret("WARROOM_GRAFANA_TOKEN"),
+            pagerduty: secret("WARROOM_PAGERDUTY_SECRET"),
+            generic: secret("WARROOM_WEBHOOK_SECRET"),
         };
         let status_token = file.status.token_env.as_deref().and_then(secret);
         let mut file = file;

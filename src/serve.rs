@@ -124,7 +124,7 @@ impl Server {
         });
         let hooks = Arc::new(hooks::Hooks {
             app,
-            alertmanager_token: settings.hooks.alertmanager.clone(),
+            secrets: settings.hooks.clone(),
         });
         self.router = std::mem::take(&mut self.router)
             .merge(hooks::router(hooks))

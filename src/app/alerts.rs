@@ -39,9 +39,6 @@ pub struct Received {
 /// something else, so a longer one is only shown, to be typed.
 const BUTTON_LIMIT: usize = 100;
 
-/// Who the timeline names for what an alert did.
-const ACTOR: &str = "alertmanager";
-
 impl App {
     /// Records `alerts` (one delivery of one group), then acts on what is new.
     pub async fn receive_alerts(&self, alerts: &[Alert]) -> Result<Received, Failure> {
@@ -122,7 +119,7 @@ impl App {
                 .attach_alert(a.source, &a.fingerprint, &incident.id)
                 .await?;
             let line = format!("Alert {} firing: {summary}", a.name());
-            self.event(&incident.id, kind::ALERT, Some(ACTOR), &line, None, None)
+            self.event(&incident.id, kind::ALERT, Some(a.source), &line, None, None)
                 .await?;
             let text = format!(
                 "🔔 Alert **{}** firing, on **{}**: {}",
@@ -140,9 +137,10 @@ impl App {
             .get(&self.settings.file.alerts.component_label)
             .filter(|c| self.settings.file.clocks.components.contains_key(*c));
         let detected = format!(
-            "Alert {} firing since {} UTC: {summary} ({ACTOR})",
+            "Alert {} firing since {} UTC: {summary} ({})",
             a.name(),
-            hhmm(a.starts_at)
+            hhmm(a.starts_at),
+            a.source
         );
         let incident = opening::open(
             self,
@@ -150,7 +148,8 @@ impl App {
                 title: &summary,
                 severity: &severity,
                 channel: &channel,
-                by: ACTOR,
+                // The source commands it until someone takes it, so the on-call is paged.
+                by: a.source,
                 impact: a.annotations.get("impact").map(String::as_str),
                 component: component.map(String::as_str),
                 detected: &detected,
@@ -180,7 +179,7 @@ impl App {
         };
         let at = a.ends_at.unwrap_or_else(Utc::now);
         let line = format!("Alert {} resolved at {} UTC", a.name(), hhmm(at));
-        self.event(&incident.id, kind::ALERT, Some(ACTOR), &line, None, None)
+        self.event(&incident.id, kind::ALERT, Some(a.source), &line, None, None)
             .await?;
         let mut text = format!(
             "✅ Alert **{}** resolved at {} UTC (**{}**).",

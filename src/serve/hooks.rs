@@ -35,14 +35,19 @@ use crate::model::alert::{Alert, AlertStatus};
 /// sender's bound; this is warroom's).
 const MAX_ALERTS: usize = 1000;
 
+pub mod sources;
+
 pub struct Hooks {
     pub app: Arc<App>,
-    pub alertmanager_token: Option<SecretString>,
+    pub secrets: crate::config::HookSecrets,
 }
 
 pub fn router(state: Arc<Hooks>) -> Router {
     Router::new()
         .route("/hooks/alertmanager", post(alertmanager))
+        .route("/hooks/grafana", post(sources::grafana))
+        .route("/hooks/pagerduty", post(sources::pagerduty))
+        .route("/hooks/generic", post(sources::generic))
         .with_state(state)
 }
 
@@ -90,17 +95,20 @@ async fn alertmanager(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !bearer_matches(&headers, hooks.alertmanager_token.as_ref()) {
+    if !bearer_matches(&headers, hooks.secrets.alertmanager.as_ref()) {
         return refused("alertmanager", "unauthenticated");
     }
-    let alerts = match parse_alertmanager(&body) {
-        Ok(a) => a,
-        Err(why) => {
-            metrics::counter!("warroom_requests_refused_total", "source" => "alertmanager", "reason" => "malformed").increment(1);
-            return (StatusCode::BAD_REQUEST, why).into_response();
-        }
-    };
-    answer(hooks.app.receive_alerts(&alerts).await)
+    match parse_alertmanager(&body, "4", "alertmanager") {
+        Ok(alerts) => answer(hooks.app.receive_alerts(&alerts).await),
+        Err(why) => malformed("alertmanager", why),
+    }
+}
+
+/// A body that authenticated but is not the source's payload: 400, counted.
+pub fn malformed(source: &'static str, why: String) -> Response {
+    metrics::counter!("warroom_requests_refused_total", "source" => source, "reason" => "malformed")
+        .increment(1);
+    (StatusCode::BAD_REQUEST, why).into_response()
 }
 
 /// The source's answer: 200 with what was done, 503 when nothing could be
@@ -150,13 +158,18 @@ struct MessageAlert {
     fingerprint: String,
 }
 
-/// The alerts of one Alertmanager delivery, or why it is not one.
-pub fn parse_alertmanager(body: &[u8]) -> Result<Vec<Alert>, String> {
+/// The alerts of one Alertmanager delivery (or Grafana's, which keeps the same
+/// shape as its `version` "1"), or why it is not one.
+pub fn parse_alertmanager(
+    body: &[u8],
+    version: &str,
+    source: &'static str,
+) -> Result<Vec<Alert>, String> {
     let m: Message =
-        serde_json::from_slice(body).map_err(|e| format!("not an Alertmanager webhook: {e}"))?;
-    if m.version != "4" {
+        serde_json::from_slice(body).map_err(|e| format!("not an {source} webhook: {e}"))?;
+    if m.version != version {
         return Err(format!(
-            "Alertmanager webhook version {} is not supported (version 4 is)",
+            "{source} webhook version {} is not supported (version {version} is)",
             m.version
         ));
     }
@@ -173,7 +186,7 @@ pub fn parse_alertmanager(body: &[u8]) -> Result<Vec<Alert>, String> {
                 return Err("an alert's fingerprint is empty or too long".to_string());
             }
             Ok(Alert {
-                source: "alertmanager",
+                source,
                 fingerprint: a.fingerprint,
                 group_key: m.group_key.clone(),
                 status,

@@ -37,7 +37,7 @@ const DOCUMENTED: &str = r#"{
 
 #[test]
 fn the_documented_version_4_payload_reads_as_its_alerts() {
-    let alerts = parse_alertmanager(DOCUMENTED.as_bytes()).expect("parses");
+    let alerts = parse_alertmanager(DOCUMENTED.as_bytes(), "4", "alertmanager").expect("parses");
     assert_eq!(alerts.len(), 2);
     let a = &alerts[0];
     assert_eq!(a.fingerprint, "c9ab3f1e2d4b5a60");
@@ -59,15 +59,18 @@ fn the_documented_version_4_payload_reads_as_its_alerts() {
 #[test]
 fn other_versions_and_shapes_are_refused_with_the_reason() {
     let v3 = DOCUMENTED.replace("\"version\": \"4\"", "\"version\": \"3\"");
-    assert!(parse_alertmanager(v3.as_bytes())
+    assert!(parse_alertmanager(v3.as_bytes(), "4", "alertmanager")
         .unwrap_err()
         .contains("version 3"));
     let bad = DOCUMENTED.replace("\"status\": \"resolved\"", "\"status\": \"gone\"");
-    assert!(parse_alertmanager(bad.as_bytes())
+    assert!(parse_alertmanager(bad.as_bytes(), "4", "alertmanager")
         .unwrap_err()
         .contains("gone"));
     for junk in ["", "[]", "{}", "null", "{\"version\":4}"] {
-        assert!(parse_alertmanager(junk.as_bytes()).is_err(), "{junk}");
+        assert!(
+            parse_alertmanager(junk.as_bytes(), "4", "alertmanager").is_err(),
+            "{junk}"
+        );
     }
 }
 
