@@ -77,6 +77,15 @@ enum Command {
         #[command(subcommand)]
         action: audit::Audit,
     },
+    /// Figures across incidents: MTTA, MTTM and MTTR by severity and component
+    /// against each RTO, the RTO breaches, and approval latency per scenario.
+    Report {
+        /// The window: `30d`, `12h`, or a date (`2026-11-01`).
+        #[arg(long, default_value = "30d")]
+        since: String,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Md)]
+        format: ExportFormat,
+    },
     /// Export an incident's post-mortem, or `export status --out DIR`: the
     /// stakeholder status page as static files (index.html, status.json, feed.atom).
     Export {
@@ -150,6 +159,24 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 println!("{} problem(s) found", problems.len());
                 Ok(1)
             }
+        }
+        Command::Report { since, format } => {
+            let now = chrono::Utc::now();
+            let Some(from) = crate::export::report::since(&since, now) else {
+                eprintln!("error: --since `{since}` is not 30d, 12h or a date like 2026-11-01");
+                return Ok(2);
+            };
+            let store = crate::store::Store::connect(settings.database_url.expose_secret())
+                .await
+                .context("opening the state database")?;
+            let report = crate::export::report::gather(&store, &settings.file.clocks, from, now)
+                .await
+                .context("reading the incidents")?;
+            match format {
+                ExportFormat::Md => print!("{}", crate::export::report::markdown_report(&report)),
+                ExportFormat::Json => println!("{}", crate::export::report::json(&report)),
+            }
+            Ok(0)
         }
         Command::Export {
             incident,

@@ -3,6 +3,7 @@
 
 mod json;
 mod markdown;
+pub mod report;
 pub mod status;
 mod svg;
 

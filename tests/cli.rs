@@ -123,6 +123,58 @@ async fn an_approval_given_in_a_second_process_continues_the_run() {
 }
 
 #[tokio::test]
+async fn report_gives_the_means_the_breaches_and_approval_waits_of_the_window() {
+    let env = Env::shipped(StateDb::Sqlite).await;
+    let (code, posts) = run(&env, "U_ONCALL", "/kanban-off reason=\"socket down\"");
+    assert_eq!(code, 0, "{}", texts(&posts));
+    assert_eq!(run(&env, "U_IC", "/incident resolve").0, 0);
+    let (code, _) = run(
+        &env,
+        "U_ONCALL",
+        "/kanban-selective-off reason=\"slow DnD\" top=2 settle=10ms",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(run(&env, "U_LEAD", "/approve RUN-2").0, 0);
+
+    let out = warroom(&env, &["report", "--since", "30d", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["incidents"], 2);
+    let p0 = &r["by_severity"]["P0"];
+    assert_eq!(p0["incidents"], 1);
+    assert!(p0["mttm_ms"].as_i64().unwrap() >= 0, "{p0}");
+    assert!(p0["mttr_ms"].as_i64().unwrap() >= p0["mttm_ms"].as_i64().unwrap());
+    assert_eq!(p0["rto_ms"], 300_000, "seed 001's 5 minutes");
+    assert_eq!(r["by_severity"]["P1"]["incidents"], 1);
+    assert_eq!(r["breaches"].as_array().unwrap().len(), 0, "{r}");
+    let waits = &r["approvals"]["production-p1"];
+    assert_eq!(waits["requests"], 1, "{r}");
+    assert_eq!(waits["approved"], 1);
+    assert!(
+        r["approvals"].get("production-p0").is_none(),
+        "P0 needs no approval"
+    );
+
+    let md = warroom(&env, &["report", "--since", "30d"]);
+    let md = String::from_utf8(md.stdout).unwrap();
+    for want in [
+        "# Incident report",
+        "## By severity",
+        "| P0 | 1 |",
+        "## RTO breaches",
+        "| production-p1 | 1 | 1 |",
+    ] {
+        assert!(md.contains(want), "{want} missing:\n{md}");
+    }
+    let bad = warroom(&env, &["report", "--since", "soon"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[tokio::test]
 async fn check_passes_on_the_shipped_files() {
     let out = warroom_in(&repo(), &["check"]);
     assert!(

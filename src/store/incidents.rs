@@ -59,6 +59,21 @@ impl Store {
         Ok(rows.iter().map(incident).collect())
     }
 
+    /// Incidents detected since `since`, oldest first (`warroom report`).
+    pub async fn incidents_detected_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let sql = self.sql(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE detected_at >= $1 ORDER BY detected_at"
+        ));
+        let rows = sqlx::query(&sql)
+            .bind(millis(since))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(incident).collect())
+    }
+
     /// Every incident still open on `platform`, oldest first.
     pub async fn open_incidents(&self, platform: &str) -> Result<Vec<Incident>, StoreError> {
         let sql = self.sql(&format!(
