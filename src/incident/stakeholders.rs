@@ -92,16 +92,21 @@ pub async fn deliver(
     let post = Post::new(channel, post_kind, text);
     let last = template == RESOLVED || is_resolution(svc, template);
     let edit = svc.bursts.open(incident_id, now, BURST).filter(|_| !last);
-    // The status page shows what stakeholders read: the burst's newest text.
-    svc.store
-        .record_status_post(incident_id, &post.text, edit.is_some(), now)
-        .await?;
-    match edit {
-        Some(message) => svc.edit(&message, &post).await,
+    match &edit {
+        Some(message) => svc.edit(message, &post).await,
         None => {
             let sent = svc.send(&post).await;
             svc.bursts.begin(incident_id, sent.filter(|_| !last), now);
         }
+    }
+    // The status page shows what stakeholders read: the burst's newest text. Its
+    // copy failing never holds the post back.
+    if let Err(e) = svc
+        .store
+        .record_status_post(incident_id, &post.text, edit.is_some(), now)
+        .await
+    {
+        tracing::warn!(error = %e, incident = incident_id, "status page copy not recorded");
     }
     svc.store.touch_update(incident_id, now).await?;
     if let Some(incident) = svc.store.incident(incident_id).await? {
