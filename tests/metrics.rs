@@ -437,6 +437,16 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened_with_bounded_l
         1.0
     );
     assert!(types.contains_key("warroom_outbox_depth"), "{text}");
+    for family in [
+        "warroom_ack_seconds",
+        "warroom_commands_total",
+        "warroom_incidents_open",
+    ] {
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "{family} is not described"
+        );
+    }
     assert!(types.contains_key("warroom_outbox_oldest_age_seconds"));
     // Bounded labels: nothing typed or personal became a label value.
     for s in &samples {

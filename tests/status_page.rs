@@ -110,7 +110,7 @@ async fn chromium_reads_the_status_page_during_and_after_an_incident() {
         "it refreshes itself"
     );
     let during = out_dir().join("status-during.png");
-    chromium::screenshot(&url, &during, 320, 1400).await;
+    chromium::screenshot(&url, &during, 320, 1600).await;
 
     // The JSON and the feed say the same, no more.
     let j: Value = http
@@ -168,7 +168,7 @@ async fn chromium_reads_the_status_page_during_and_after_an_incident() {
     );
     assert!(text.contains("api Critical Operational"), "{text}");
     let after = out_dir().join("status-after.png");
-    chromium::screenshot(&url, &after, 320, 1400).await;
+    chromium::screenshot(&url, &after, 320, 2200).await;
     eprintln!("screenshots: {} {}", during.display(), after.display());
 
     // The same page as static files.

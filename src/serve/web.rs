@@ -36,13 +36,78 @@ pub fn recorder() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets(BUCKETS)
                 .and_then(|b| b.install_recorder())
                 .inspect_err(|e| tracing::warn!(error = %e, "no Prometheus recorder"))
-                .ok()
+                .ok();
+            if handle.is_some() {
+                describe();
+            }
+            handle
         })
         .as_ref()
+}
+
+/// The `# HELP` of each family, so a scrape explains itself.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    for (name, help) in [
+        ("warroom_commands_received_total", "Chat commands recorded, by platform."),
+        ("warroom_commands_total", "Commands by command and audit outcome (done, invalid, denied, failed, error, accepted)."),
+        ("warroom_acks_total", "Platform acks by answer (accepted, refused, duplicate, unavailable, slow)."),
+        ("warroom_runs_total", "Runbook runs ended, by command and final state."),
+        ("warroom_steps_total", "Runbook steps ended, by command and outcome."),
+        ("warroom_platform_errors_total", "Failed chat platform calls, by platform and kind."),
+        ("warroom_alerts_received_total", "Alerts received, by source and status."),
+        ("warroom_alerts_deduplicated_total", "Alert deliveries that repeated what was recorded."),
+        ("warroom_incidents_opened_total", "Incidents opened by alerts, by severity."),
+        ("warroom_requests_refused_total", "Webhook and status page requests refused, by source and reason."),
+    ] {
+        describe_counter!(name, help);
+    }
+    for (name, help) in [
+        (
+            "warroom_ack_seconds",
+            "Time to answer a platform's command (its 3 s deadline).",
+        ),
+        (
+            "warroom_approval_wait_seconds",
+            "Time a run waited for its approvals, by scenario and outcome.",
+        ),
+        (
+            "warroom_run_duration_seconds",
+            "Runbook run durations, by command and outcome.",
+        ),
+        (
+            "warroom_step_duration_seconds",
+            "Runbook step durations, by command and outcome.",
+        ),
+        (
+            "warroom_time_to_acknowledge_seconds",
+            "Detection to /ack, by severity.",
+        ),
+        (
+            "warroom_time_to_mitigate_seconds",
+            "Detection to mitigated, by severity.",
+        ),
+        (
+            "warroom_time_to_resolve_seconds",
+            "Detection to resolved, by severity.",
+        ),
+    ] {
+        describe_histogram!(name, Unit::Seconds, help);
+    }
+    describe_gauge!("warroom_incidents_open", "Open incidents, by severity.");
+    describe_gauge!(
+        "warroom_outbox_depth",
+        "Posts and edits waiting in the outbox, by platform."
+    );
+    describe_gauge!(
+        "warroom_outbox_oldest_age_seconds",
+        Unit::Seconds,
+        "Age of the oldest undelivered outbox row, by platform."
+    );
 }
 
 pub fn router(pages: Arc<Pages>) -> Router {

@@ -134,7 +134,7 @@ const STYLE: &str = "body{margin:0;font:1rem/1.5 system-ui,-apple-system,'Segoe 
 color:#1a1a1a;background:#fff}header,main,footer{max-width:48rem;margin:0 auto;padding:1rem}\
 header{border-bottom:1px solid #767676}h1{font-size:1.5rem;margin:0}h2{font-size:1.25rem}\
 h3{font-size:1.1rem;margin:.5rem 0}.incident p,.incident h3{overflow-wrap:anywhere}\
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #767676}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .25rem;border-bottom:1px solid #767676}\
 .operational{color:#0b6b2f}.degraded,.monitoring{color:#7a4b00}.partial_outage,.major_outage{color:#a30000}\
 .incident{border-left:4px solid #a30000;padding:0 0 0 .75rem;margin:1rem 0}\
 .resolved .incident{border-left-color:#0b6b2f}.meta,.when{color:#4a4a4a;margin:.25rem 0}\
