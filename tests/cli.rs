@@ -158,6 +158,11 @@ async fn report_gives_the_means_the_breaches_and_approval_waits_of_the_window() 
         r["approvals"].get("production-p0").is_none(),
         "P0 needs no approval"
     );
+    assert_eq!(
+        r["drills"]["dr drill"],
+        serde_json::json!({"done": 0, "due": 1}),
+        "seed 004's monthly drill: {r}"
+    );
 
     let md = warroom(&env, &["report", "--since", "30d"]);
     let md = String::from_utf8(md.stdout).unwrap();
@@ -167,6 +172,7 @@ async fn report_gives_the_means_the_breaches_and_approval_waits_of_the_window() 
         "| P0 | 1 |",
         "## RTO breaches",
         "| production-p1 | 1 | 1 |",
+        "| /dr drill | 0 | 1 |",
     ] {
         assert!(md.contains(want), "{want} missing:\n{md}");
     }

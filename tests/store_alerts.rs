@@ -167,3 +167,67 @@ async fn status_posts(store: Store) {
     assert_eq!(sample.open_incidents, vec![("P0".to_string(), 1)]);
     assert!(sample.outbox.is_empty());
 }
+
+both!(the_report_counts_drills_done_and_rto_breaches, report);
+async fn report(store: Store) {
+    use warroom::model::run::RunState;
+    let now = Utc::now();
+    let drill = store
+        .create_incident("drill", "P3", "C", "console", now - Duration::days(3))
+        .await
+        .unwrap();
+    let user = warroom::model::user::UserId::new("console", "U_ONCALL");
+    let args = serde_json::json!({});
+    let run = store
+        .create_run(&warroom::store::NewRun {
+            incident_id: &drill.id,
+            command: "dr drill",
+            scope: "processpilot-drill",
+            scenario: "staging-critical",
+            args: &args,
+            channel: "C",
+            requested_by: &user,
+            state: RunState::Running,
+            dry_run: false,
+            at: now - Duration::days(3),
+            approval_expires_at: None,
+            steps: vec![],
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .transition(run.id, RunState::Running, RunState::Succeeded, now, None)
+        .await
+        .unwrap());
+    // The drill resolves its incident (`sets_status`), within its RTO.
+    store
+        .set_incident_status(
+            &drill.id,
+            "resolved",
+            now - Duration::days(3) + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    // A P0 open for an hour: past its 5-minute RTO.
+    let late = store
+        .create_incident("late", "P0", "C2", "console", now - Duration::hours(1))
+        .await
+        .unwrap();
+    let clocks = warroom::config::Clocks::default();
+    let r = warroom::export::report::gather(
+        &store,
+        &clocks,
+        &["dr drill".to_string()],
+        now - Duration::days(60),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.incidents, 2);
+    assert_eq!(r.drills["dr drill"].done, 1);
+    assert_eq!(r.drills["dr drill"].due, 2, "60 days: two monthly drills");
+    let breached: Vec<&str> = r.breaches.iter().map(|b| b.incident.as_str()).collect();
+    assert_eq!(breached, [late.id.as_str()]);
+    assert_eq!(r.by_severity["P0"].breaches, 1);
+}

@@ -2,7 +2,8 @@
 //! acknowledge, mitigate and resolve by severity and by seed 004 component, each
 //! against the RTO the incident ran on; the incidents that breached their RTO
 //! (mitigated later than it, or still not mitigated past it); and how long
-//! approvals were waited for, per matrix scenario. As Markdown or JSON.
+//! approvals were waited for, per matrix scenario; and seed 004's monthly recovery
+//! drills done against those due. As Markdown or JSON.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,20 @@ pub struct Report {
     pub by_component: BTreeMap<String, Figures>,
     pub breaches: Vec<Breach>,
     pub approvals: BTreeMap<String, Waits>,
+    /// Seed 004's monthly recovery drills: runs that succeeded against those due.
+    pub drills: BTreeMap<String, Drills>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Drills {
+    pub done: usize,
+    /// One a month (seed 004, "Monthly Recovery Drills"), at least one.
+    pub due: usize,
+}
+
+/// Drill commands are those whose name says so (`/dr drill`).
+pub fn is_drill(command: &str) -> bool {
+    command.split(' ').any(|w| w == "drill")
 }
 
 /// Means in milliseconds, over the incidents that reached each point.
@@ -105,10 +120,24 @@ fn figures(list: &[&Incident], clocks: &Clocks, now: DateTime<Utc>) -> (Figures,
 pub async fn gather(
     store: &Store,
     clocks: &Clocks,
+    drill_commands: &[String],
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Report, StoreError> {
     let incidents = store.incidents_detected_since(since).await?;
+    let months = ((now - since).num_days() / 30).max(1) as usize;
+    let mut drills: BTreeMap<String, Drills> = drill_commands
+        .iter()
+        .map(|c| {
+            (
+                c.clone(),
+                Drills {
+                    done: 0,
+                    due: months,
+                },
+            )
+        })
+        .collect();
     let group = |key: &dyn Fn(&Incident) -> String| {
         let mut m: BTreeMap<String, Vec<&Incident>> = BTreeMap::new();
         for i in &incidents {
@@ -130,6 +159,11 @@ pub async fn gather(
     let mut waits: BTreeMap<String, (Waits, Vec<i64>)> = BTreeMap::new();
     for i in &incidents {
         for r in store.incident_runs(&i.id).await? {
+            if r.state == crate::model::run::RunState::Succeeded {
+                if let Some(d) = drills.get_mut(&r.command) {
+                    d.done += 1;
+                }
+            }
             // A run that asked for approval carries the plan its approvers read.
             if r.plan.is_empty() {
                 continue;
@@ -158,6 +192,7 @@ pub async fn gather(
         by_component,
         breaches,
         approvals,
+        drills,
     })
 }
 
@@ -230,6 +265,10 @@ pub fn markdown_report(r: &Report) -> String {
             d(w.mean_ms),
             d(w.max_ms)
         ));
+    }
+    out.push_str("\n## Recovery drills\n\n| drill | done | due |\n|---|---|---|\n");
+    for (k, d) in &r.drills {
+        out.push_str(&format!("| /{} | {} | {} |\n", markdown(k), d.done, d.due));
     }
     out
 }
