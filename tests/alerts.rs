@@ -110,11 +110,17 @@ async fn alertmanager_opens_the_incident_suggests_the_runbook_and_offers_resolve
         "the demo starts with Kanban V2 on"
     );
 
+    let posted = std::time::Instant::now();
     am.post(labels(), json!({"summary": SUMMARY}), None).await;
     until("the incident opened by the alert", || {
         find(&fake, "opened by alert").is_some()
     })
     .await;
+    // Alertmanager waits group_wait (1 s here) before it notifies.
+    eprintln!(
+        "alert posted -> incident opened in Slack: {:?}",
+        posted.elapsed()
+    );
     let opened = find(&fake, "opened by alert").unwrap();
     let incident = app
         .store
@@ -143,6 +149,8 @@ async fn alertmanager_opens_the_incident_suggests_the_runbook_and_offers_resolve
         .is_empty());
     assert!(kanban_enabled(&env).await > 0);
 
+    eprintln!("the opening message: {}", opened.text);
+    let pressed = std::time::Instant::now();
     press(&served, &fake, "U_ONCALL", &opened, &run.0).await;
     eventually("the suggested run to succeed", || async {
         app.store
@@ -153,6 +161,10 @@ async fn alertmanager_opens_the_incident_suggests_the_runbook_and_offers_resolve
             .any(|r| r.state.as_str() == "succeeded" && r.command == "kanban-off")
     })
     .await;
+    eprintln!(
+        "Run pressed -> /kanban-off succeeded: {:?}",
+        pressed.elapsed()
+    );
     assert_eq!(
         kanban_enabled(&env).await,
         0,
@@ -167,6 +179,7 @@ async fn alertmanager_opens_the_incident_suggests_the_runbook_and_offers_resolve
     );
 
     // The alert clears: Alertmanager sends it resolved.
+    let resolving = std::time::Instant::now();
     let ended = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
     am.post(labels(), json!({"summary": SUMMARY}), Some(&ended))
         .await;
@@ -175,6 +188,10 @@ async fn alertmanager_opens_the_incident_suggests_the_runbook_and_offers_resolve
             .is_some_and(|m| buttons(&m).iter().any(|(_, v)| v == "/incident resolve"))
     })
     .await;
+    eprintln!(
+        "alert resolved -> resolve offered: {:?}",
+        resolving.elapsed()
+    );
     let timeline = app.store.timeline(&incident.id).await.unwrap();
     assert!(
         timeline
