@@ -22,6 +22,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use alerts::GroupClaim;
 pub use audit::{link_hash, AuditEntry, AuditVerdict, GENESIS};
 pub use commands::{CommandOutcome, NewCommand, OrphanedCommand};
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};

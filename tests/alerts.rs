@@ -300,3 +300,54 @@ async fn an_unauthenticated_webhook_is_refused_counted_and_never_recorded() {
     assert!(incident.is_some());
     served.stop().await;
 }
+
+/// Two replicas (two apps, two pools, one state database) each receive a
+/// different first alert of one group at the same moment: one incident opens,
+/// and both alerts are on it.
+async fn replicas_open_one_incident_per_group(db: StateDb) {
+    use std::collections::BTreeMap;
+    use warroom::model::alert::{Alert, AlertStatus};
+    let (env, _commands) = team_env(db).await;
+    let (a, _) = env.app_on("slack").await;
+    let (b, _) = env.app_on("slack").await;
+    let alert = |fp: &str| Alert {
+        source: "alertmanager",
+        fingerprint: fp.into(),
+        group_key: "{}:{alertname=\"KanbanV2Errors\"}".into(),
+        status: AlertStatus::Firing,
+        labels: BTreeMap::from([("alertname".to_string(), "KanbanV2Errors".to_string())]),
+        annotations: BTreeMap::new(),
+        starts_at: chrono::Utc::now(),
+        ends_at: None,
+    };
+    let (x, y) = (alert("pod-a"), alert("pod-b"));
+    let (a, b) = (std::sync::Arc::new(a), std::sync::Arc::new(b));
+    let (ra, rb) = {
+        let (a, b) = (a.clone(), b.clone());
+        let ta = tokio::spawn(async move { a.receive_alerts(&[x]).await.map(|r| r.opened) });
+        let tb = tokio::spawn(async move { b.receive_alerts(&[y]).await.map(|r| r.opened) });
+        (ta.await.unwrap().unwrap(), tb.await.unwrap().unwrap())
+    };
+    assert_eq!(ra.len() + rb.len(), 1, "one opened: {ra:?} {rb:?}");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incidents")
+        .fetch_one(a.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    let alerts = a.store.alerts().await.unwrap();
+    assert_eq!(alerts.len(), 2);
+    assert!(
+        alerts.iter().all(|r| r.3 == alerts[0].3 && r.3.is_some()),
+        "{alerts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_open_one_incident_per_group_on_sqlite() {
+    replicas_open_one_incident_per_group(StateDb::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_open_one_incident_per_group_on_postgres() {
+    replicas_open_one_incident_per_group(StateDb::Postgres).await;
+}

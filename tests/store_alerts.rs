@@ -231,3 +231,50 @@ async fn report(store: Store) {
     assert_eq!(breached, [late.id.as_str()]);
     assert_eq!(r.by_severity["P0"].breaches, 1);
 }
+
+both!(a_group_is_claimed_once_until_its_incident_resolves, claims);
+async fn claims(store: Store) {
+    use warroom::store::GroupClaim;
+    let now = Utc::now();
+    let long = Duration::seconds(30);
+    let claim = |at| store.claim_alert_group("alertmanager", "g", at, long);
+    assert_eq!(claim(now).await.unwrap(), GroupClaim::Mine);
+    assert_eq!(claim(now).await.unwrap(), GroupClaim::Opening);
+    // The claimer died before naming an incident: taken over once stale.
+    assert_eq!(
+        claim(now + Duration::seconds(31)).await.unwrap(),
+        GroupClaim::Mine
+    );
+    let inc = store
+        .create_incident("g", "P0", "C", "slack", now)
+        .await
+        .unwrap();
+    store
+        .set_group_incident("alertmanager", "g", &inc.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claimed_group_incident("alertmanager", "g")
+            .await
+            .unwrap(),
+        Some(inc.id.clone())
+    );
+    // An open incident holds the group however old the claim.
+    assert_eq!(
+        claim(now + Duration::hours(5)).await.unwrap(),
+        GroupClaim::Opening
+    );
+    store
+        .set_incident_status(&inc.id, "resolved", now)
+        .await
+        .unwrap();
+    assert_eq!(claim(now).await.unwrap(), GroupClaim::Mine, "fired again");
+    assert_eq!(
+        store
+            .claimed_group_incident("alertmanager", "g")
+            .await
+            .unwrap(),
+        None
+    );
+}

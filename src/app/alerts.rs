@@ -23,6 +23,7 @@ use crate::model::incident::{kind, SEVERITIES};
 use crate::model::metric;
 use crate::render::escape::{inline_code, markdown};
 use crate::render::hhmm;
+use crate::store::GroupClaim;
 
 /// What one delivery did, for the source's answer and the metrics.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -33,6 +34,12 @@ pub struct Received {
     /// Incidents this delivery opened.
     pub opened: Vec<String>,
 }
+
+/// A group claimed this long without an incident was claimed by a process that
+/// died opening it; another may take it over.
+const CLAIM_STALE: chrono::Duration = chrono::Duration::seconds(30);
+/// How long a delivery waits for another process to open its group's incident.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The longest line a button carries whole on every platform: Discord's
 /// `custom_id` holds 100 characters (Slack's `value` 2,000). A cut line would run
@@ -108,10 +115,21 @@ impl App {
     /// Opens the group's incident or joins the open one; returns the id it opened.
     async fn alert_fired(&self, a: &Alert) -> Result<Option<String>, Failure> {
         let channel = self.alert_channel(a);
-        let joined = match self.store.group_incident(a.source, &a.group_key).await? {
+        let mut joined = match self.store.group_incident(a.source, &a.group_key).await? {
             Some(id) => self.store.incident(&id).await?,
             None => self.store.open_incident(&channel).await?,
         };
+        if joined.is_none() {
+            // The group is claimed before its incident opens: another process
+            // opening it at this moment is waited for and joined, not doubled.
+            let claim = self
+                .store
+                .claim_alert_group(a.source, &a.group_key, Utc::now(), CLAIM_STALE)
+                .await?;
+            if claim == GroupClaim::Opening {
+                joined = Some(self.opened_elsewhere(a).await?);
+            }
+        }
         let summary: String = a.summary().chars().take(200).collect();
         let suggestions = self.suggestions(a);
         if let Some(incident) = joined {
@@ -159,6 +177,9 @@ impl App {
         self.store
             .attach_alert(a.source, &a.fingerprint, &incident.id)
             .await?;
+        self.store
+            .set_group_incident(a.source, &a.group_key, &incident.id)
+            .await?;
         metrics::counter!("warroom_incidents_opened_total", "severity" => metric::severity(&severity), "by" => "alert").increment(1);
         let text = format!(
             "🚨 **{}** opened by alert **{}** ({severity}): {}. Clocks started; /ack when you are on it.",
@@ -170,6 +191,33 @@ impl App {
         clock::page_first_level(self, &incident).await?;
         stakeholders::alert(self, &incident, None).await?;
         Ok(Some(incident.id))
+    }
+
+    /// The incident another process is opening for `a`'s group, once it has;
+    /// an error (the source retries) if it takes longer than [`CLAIM_WAIT`].
+    async fn opened_elsewhere(
+        &self,
+        a: &Alert,
+    ) -> Result<crate::model::incident::Incident, Failure> {
+        let deadline = tokio::time::Instant::now() + CLAIM_WAIT;
+        loop {
+            if let Some(id) = self
+                .store
+                .claimed_group_incident(a.source, &a.group_key)
+                .await?
+            {
+                if let Some(i) = self.store.incident(&id).await? {
+                    return Ok(i);
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(Failure::Internal(format!(
+                    "alert group {} is being opened by another process",
+                    a.group_key
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Notes the resolution; offers `/incident resolve` when nothing fires any more.

@@ -169,3 +169,91 @@ impl Store {
             .collect())
     }
 }
+
+/// What claiming a group found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupClaim {
+    /// This process opens the group's incident.
+    Mine,
+    /// Another process is opening it (claimed, no incident yet).
+    Opening,
+}
+
+impl Store {
+    /// Claims `group_key` for opening its incident. A claim whose incident is
+    /// resolved, or that named none for `stale` (its process died), is taken over
+    /// by compare-and-set.
+    pub async fn claim_alert_group(
+        &self,
+        source: &str,
+        group_key: &str,
+        now: DateTime<Utc>,
+        stale: chrono::Duration,
+    ) -> Result<GroupClaim, StoreError> {
+        let sql = self.sql(
+            "INSERT INTO alert_groups (source, group_key, incident_id, claimed_at)
+             VALUES ($1, $2, NULL, $3) ON CONFLICT DO NOTHING",
+        );
+        let done = sqlx::query(&sql)
+            .bind(source)
+            .bind(group_key)
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 1 {
+            return Ok(GroupClaim::Mine);
+        }
+        let sql = self.sql(
+            "UPDATE alert_groups SET incident_id = NULL, claimed_at = $3
+             WHERE source = $1 AND group_key = $2
+               AND ((incident_id IS NULL AND claimed_at < $4)
+                    OR incident_id IN (SELECT id FROM incidents WHERE status = 'resolved'))",
+        );
+        let taken = sqlx::query(&sql)
+            .bind(source)
+            .bind(group_key)
+            .bind(millis(now))
+            .bind(millis(now - stale))
+            .execute(&self.pool)
+            .await?;
+        Ok(if taken.rows_affected() == 1 {
+            GroupClaim::Mine
+        } else {
+            GroupClaim::Opening
+        })
+    }
+
+    /// Names the incident a claimed group opened.
+    pub async fn set_group_incident(
+        &self,
+        source: &str,
+        group_key: &str,
+        incident_id: &str,
+    ) -> Result<(), StoreError> {
+        let sql = self
+            .sql("UPDATE alert_groups SET incident_id = $3 WHERE source = $1 AND group_key = $2");
+        sqlx::query(&sql)
+            .bind(source)
+            .bind(group_key)
+            .bind(incident_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The incident a group's claim names, open or not.
+    pub async fn claimed_group_incident(
+        &self,
+        source: &str,
+        group_key: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let sql =
+            self.sql("SELECT incident_id FROM alert_groups WHERE source = $1 AND group_key = $2");
+        let found: Option<Option<String>> = sqlx::query_scalar(&sql)
+            .bind(source)
+            .bind(group_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.flatten())
+    }
+}
