@@ -171,6 +171,8 @@ impl App {
                 impact: a.annotations.get("impact").map(String::as_str),
                 component: component.map(String::as_str),
                 detected: &detected,
+                // An alert is nobody's hands: the on-call is paged until /ack.
+                acknowledged: false,
             },
         )
         .await?;
