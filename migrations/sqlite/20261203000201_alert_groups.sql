@@ -8,3 +8,8 @@ CREATE TABLE alert_groups (
     claimed_at  BIGINT NOT NULL,
     PRIMARY KEY (source, group_key)
 );
+
+-- `warroom report` reads incidents by detection time, the status page the ones
+-- resolved lately: neither may read every incident ever recorded.
+CREATE INDEX incidents_detected ON incidents (detected_at);
+CREATE INDEX incidents_resolved ON incidents (resolved_at) WHERE resolved_at IS NOT NULL;

@@ -207,7 +207,8 @@ impl Store {
             "UPDATE alert_groups SET incident_id = NULL, claimed_at = $3
              WHERE source = $1 AND group_key = $2
                AND ((incident_id IS NULL AND claimed_at < $4)
-                    OR incident_id IN (SELECT id FROM incidents WHERE status = 'resolved'))",
+                    OR EXISTS (SELECT 1 FROM incidents i
+                               WHERE i.id = alert_groups.incident_id AND i.status = 'resolved'))",
         );
         let taken = sqlx::query(&sql)
             .bind(source)

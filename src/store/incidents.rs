@@ -49,8 +49,11 @@ impl Store {
     /// what the status page lists.
     pub async fn incidents_since(&self, since: DateTime<Utc>) -> Result<Vec<Incident>, StoreError> {
         let sql = self.sql(&format!(
-            "SELECT {INCIDENT_COLUMNS} FROM incidents
-             WHERE status <> 'resolved' OR resolved_at >= $1 ORDER BY declared_at DESC"
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE status <> 'resolved'
+             UNION ALL
+             SELECT {INCIDENT_COLUMNS} FROM incidents
+             WHERE resolved_at >= $1 AND status = 'resolved'
+             ORDER BY declared_at DESC"
         ));
         let rows = sqlx::query(&sql)
             .bind(millis(since))

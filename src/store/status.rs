@@ -60,10 +60,12 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<Vec<StatusPost>, StoreError> {
         let sql = self.sql(
-            "SELECT p.incident_id, p.posted_at, p.updated_at, p.text
-             FROM status_posts p JOIN incidents i ON i.id = p.incident_id
-             WHERE i.status <> 'resolved' OR i.resolved_at >= $1
-             ORDER BY p.id",
+            "SELECT incident_id, posted_at, updated_at, text FROM status_posts
+             WHERE incident_id IN (
+               SELECT id FROM incidents WHERE status <> 'resolved'
+               UNION
+               SELECT id FROM incidents WHERE resolved_at >= $1 AND status = 'resolved')
+             ORDER BY id",
         );
         let rows = sqlx::query(&sql)
             .bind(millis(since))
