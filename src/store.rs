@@ -12,6 +12,8 @@ mod incidents;
 mod lifecycle;
 mod outbox;
 mod people;
+mod prune;
+pub use prune::Pruned;
 mod recorder;
 mod runs;
 mod status;
