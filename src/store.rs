@@ -181,6 +181,15 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Whether the state database answers a trivial query within `within`.
+    pub async fn ping(&self, within: std::time::Duration) -> Result<(), String> {
+        match tokio::time::timeout(within, sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} ms", within.as_millis())),
+        }
+    }
 }
 
 /// Says this process is alive once a second until the pool closes (see

@@ -458,3 +458,44 @@ async fn metrics_parse_as_prometheus_text_and_count_what_happened_with_bounded_l
     }
     served.stop().await;
 }
+
+/// Issue 14: `/healthz` answered `ok` with the state database down. It says what is
+/// down (503), and `/readyz` tells a load balancer not to send commands here.
+/// Status codes as Kubernetes' probes read them (any code from 200 to 399 passes:
+/// https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/).
+#[tokio::test]
+async fn health_and_readiness_say_when_the_state_database_is_down() {
+    let fake = FakeSlack::start().await;
+    slack_team(&fake);
+    let (mut env, _commands) = team_env(StateDb::Sqlite).await;
+    with_slack(&mut env.settings, &fake.api_url(), true);
+    let served = Served::start(env.settings.clone()).await;
+    let http = reqwest::Client::new();
+    let get = |path: &'static str| {
+        let http = http.clone();
+        let url = served.url(path);
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (code, body) = get("/healthz").await;
+    assert!(
+        code == 200 && body.starts_with("ok: the state database answers"),
+        "{code} {body}"
+    );
+    let (code, body) = get("/readyz").await;
+    assert_eq!((code, body.as_str()), (200, "ready\n"));
+    served.app("slack").store.close().await;
+    let (code, body) = get("/healthz").await;
+    assert!(
+        code == 503 && body.starts_with("down: the state database does not answer"),
+        "{code} {body}"
+    );
+    let (code, body) = get("/readyz").await;
+    assert!(
+        code == 503 && body.starts_with("not ready"),
+        "{code} {body}"
+    );
+    served.stop().await;
+}

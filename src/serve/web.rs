@@ -1,4 +1,4 @@
-//! `warroom serve`'s own pages: `/healthz`, Prometheus `/metrics`, and the
+//! `warroom serve`'s own pages: `/healthz` and `/readyz`, Prometheus `/metrics`, and the
 //! stakeholder status page (`[status] path`, default `/status`, with `.json` and
 //! `/feed.atom`), public unless `[status] token_env` names a token.
 
@@ -124,12 +124,59 @@ pub fn router(pages: Arc<Pages>) -> Router {
         base
     };
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(scrape))
         .route(&base, get(page))
         .route(&format!("{base}.json"), get(page_json))
         .route(&format!("{base}/feed.atom"), get(feed))
         .with_state(pages)
+}
+
+/// How long a health check waits for the state database.
+const HEALTH_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Liveness with its reasons (issue 14: `/healthz` answered `ok` with the state
+/// database down): 200 when the state database answers, else 503 saying what is
+/// down, and how many posts are waiting in the outbox either way.
+async fn healthz(State(pages): State<Arc<Pages>>) -> Response {
+    let started = std::time::Instant::now();
+    let db = pages.store.ping(HEALTH_WAIT).await;
+    let mut lines = vec![match &db {
+        Ok(()) => format!(
+            "ok: the state database answers ({} ms)",
+            started.elapsed().as_millis()
+        ),
+        Err(e) => format!("down: the state database does not answer: {e}"),
+    }];
+    if db.is_ok() {
+        for platform in ["slack", "discord"] {
+            if let Ok(n) = pages.store.outbox_pending(platform).await {
+                if n > 0 {
+                    lines.push(format!("{platform}: {n} posts waiting to be delivered"));
+                }
+            }
+        }
+    }
+    let code = if db.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, lines.join("\n") + "\n").into_response()
+}
+
+/// Readiness, for load balancers: whether this replica can take commands now
+/// (its state database answers).
+async fn readyz(State(pages): State<Arc<Pages>>) -> Response {
+    match pages.store.ping(HEALTH_WAIT).await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: the state database does not answer: {e}\n"),
+        )
+            .into_response(),
+    }
 }
 
 async fn scrape(State(pages): State<Arc<Pages>>) -> Response {
