@@ -11,6 +11,7 @@ mod incidents;
 mod lifecycle;
 mod outbox;
 mod people;
+mod ratify;
 mod recorder;
 mod runs;
 
@@ -24,6 +25,7 @@ pub use audit::{link_hash, AuditEntry, AuditVerdict, GENESIS};
 pub use commands::{CommandOutcome, NewCommand, OrphanedCommand};
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
 pub use outbox::{NewOutbox, OutboxRow};
+pub use ratify::{Ratification, RATIFY_PLAN};
 pub use runs::{NewRun, RunConflict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

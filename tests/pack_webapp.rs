@@ -1,17 +1,20 @@
 //! Seed 003 (Vercel / Railway / Supabase app) end to end: `/app-rollback frontend |
-//! backend | database | full` against stand-in `vercel`, `railway` and `node` CLIs
-//! that record their exact argv, and a local HTTP app playing the site and the API.
+//! backend | database | full` against stand-in `vercel`, `railway`, `git` and `node`
+//! CLIs that record their exact argv and accept only the real tools' grammar
+//! (`common/grammar.rs`), and a local HTTP app playing the site and the API.
 //! Each test is the table of its name in `tests/scenarios/webapp.toml`.
 
 mod common;
 
 common::scenario::scenarios! { "webapp.toml", None;
-    frontend_rollback_runs_vercel_rollback_previous_after_the_lead_approves_and_checks_the_site_loads,
+    frontend_rollback_runs_vercel_rollback_of_the_named_deployment_after_the_lead_approves_and_checks_the_site_loads,
     frontend_rollback_to_a_named_deployment_passes_exactly_that_deployment,
+    vercel_rollback_previous_as_the_seed_writes_it_fails_as_the_real_cli_fails,
+    app_deployments_lists_vercel_and_railway_deployments_and_a_rollback_needs_one_named,
     a_deployment_that_is_not_a_vercel_url_or_id_is_refused_before_anything_runs,
     a_dry_run_shows_the_exact_argv_and_directory_and_changes_nothing,
     a_hanging_vercel_is_killed_at_the_step_timeout_and_the_site_is_not_checked,
-    backend_rollback_runs_railway_rollback_then_checks_health_clients_and_auth_in_order,
+    backend_rollback_redeploys_the_named_commit_with_the_real_railway_cli_then_checks_health_clients_and_auth_in_order,
     a_failing_railway_rollback_stops_the_run_posts_the_failure_and_checks_nothing,
     database_rollback_needs_a_lead_and_a_dba_and_stops_at_both_checkpoints,
     a_cancelled_database_rollback_never_restores,

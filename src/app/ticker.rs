@@ -38,6 +38,10 @@ pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     if let Err(e) = app.store.seal_audit(horizon).await {
         tracing::warn!(error = %e, "cannot seal the audit trail");
     }
+    // Break-glass stops nobody ratified in time escalate (simulated clock in tests).
+    if let Err(e) = crate::runbook::breakglass::sweep(app, now).await {
+        tracing::warn!(error = %e, "cannot check break-glass ratifications");
+    }
     for run in app.store.runs_in_state(RunState::AwaitingApproval).await? {
         let lapsed = run.approval_expires_at.is_some_and(|t| t < now);
         if lapsed && run.requested_by.platform == app.platform {

@@ -6,6 +6,7 @@
 pub mod fake_app;
 pub mod fake_discord;
 pub mod fake_slack;
+pub mod grammar;
 pub mod long;
 pub mod scenario;
 pub mod serve;

@@ -16,6 +16,7 @@ use sqlx::{Column, Row, TypeInfo};
 use toml::{Table, Value};
 
 use super::{kanban_enabled, repo, say, App, Env, Pack, Recorded, RecordingChat, StateDb};
+use warroom::incident::clock::ManualClock;
 
 /// A pack's own set-up verb (`{ pm2 = [...] }`): returns false when `action` is not one.
 pub type Hook = fn(&World, &Table) -> bool;
@@ -54,6 +55,8 @@ pub struct World {
     memo: HashMap<String, Json>,
     /// How many of the actions are the `[pack] setup` (for naming one in a failure).
     setup: usize,
+    /// The manual clock `tick` moves (created at the first tick).
+    clock: Option<Arc<ManualClock>>,
 }
 
 /// Runs the scenario `name` of `tests/scenarios/file`, whose test file lists `listed`.
@@ -179,6 +182,7 @@ impl World {
                 .get("setup")
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len),
+            clock: None,
         }
     }
 
@@ -788,6 +792,32 @@ impl World {
                 self.same(i, a, got, n(&a[verb]));
             }
             "close_store" => self.app().await.0.store.close().await,
+            "tick" => {
+                // The application's heartbeat on a manual clock that starts now and
+                // moves only by `tick` (as tests/lifecycle.rs drives the clocks).
+                let by =
+                    warroom::model::duration::parse_duration(s(&a[verb])).expect("tick = \"16m\"");
+                let clock = self
+                    .clock
+                    .get_or_insert_with(|| Arc::new(ManualClock::new(chrono::Utc::now())))
+                    .clone();
+                clock.advance(by);
+                let app = &self.app().await.0;
+                warroom::app::ticker::tick(app, clock.as_ref())
+                    .await
+                    .expect("tick");
+            }
+            "export" => {
+                let id = self.fill(s(&a[verb])).await;
+                let store = &self.app().await.0.store;
+                let got =
+                    warroom::export::export(store, &id, warroom::export::Format::Markdown, |_| {
+                        None
+                    })
+                    .await
+                    .unwrap_or_else(|e| panic!("export {id}: {e}"));
+                self.text_checks(i, a, &got).await;
+            }
             "recorded" | "recorded_count" | "recorded_all" => {
                 let got = self.app().await.0.store.commands().await.unwrap();
                 if let Some(c) = a.get("recorded_count") {
@@ -1273,7 +1303,7 @@ const VERBS: &[&str] = &[
     "transcript", "sql", "table", "redis_keys", "redis_get", "redis_ttl", "file",
     "same_mtime", "dir_count", "first_file_in", "kanban", "clear", "post_count", "close_store",
     "recorded", "recorded_count", "recorded_all", "timeline_has", "timeline_kinds",
-    "timeline_kinds_include", "roles", "action_item",
+    "timeline_kinds_include", "roles", "action_item", "tick", "export",
 ];
 
 /// The details of `posts` that pick posts rather than check one.
