@@ -42,4 +42,5 @@ common::scenario::scenarios! { "legalflow.toml", None;
     dr_test_record_inserts_the_event_with_typed_values,
     a_dr_test_over_the_rto_is_recorded_and_then_fails_the_objective_check,
     incident_resolution_log_stores_the_incident_id_and_the_actions_verbatim,
+    a_legalflow_p0_runs_on_seed_000s_rto_and_escalates_to_its_critical_contacts,
 }

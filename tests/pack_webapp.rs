@@ -21,4 +21,5 @@ common::scenario::scenarios! { "webapp.toml", None;
     full_rollback_rolls_back_frontend_then_backend_and_waits_for_a_person_before_checking,
     a_failing_frontend_rollback_stops_a_full_rollback_before_the_backend,
     people_outside_the_matrix_cannot_roll_anything_back,
+    a_webapp_incident_escalates_along_seed_003s_path,
 }

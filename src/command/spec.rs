@@ -64,13 +64,10 @@ pub struct CommandHeader {
     /// scope too (a recovery parked at a checkpoint must not hold back the stop).
     #[serde(default)]
     pub emergency: bool,
-    /// The seed's recovery time objective for what this command recovers ("2m"):
-    /// the incident it opens runs on it instead of its severity's.
+    /// The `[clocks.components]` entry whose objectives (RTO, RPO) and escalation
+    /// path the incident this command opens runs on: the seed's, not the severity's.
     #[serde(default)]
-    pub rto: Option<String>,
-    /// The seed's recovery point objective ("24h"), shown with the RTO.
-    #[serde(default)]
-    pub rpo: Option<String>,
+    pub component: Option<String>,
 }
 
 /// Templates posted around a run. Paths are relative to `templates/`.

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::chat::{Post, PostKind};
+use crate::config::EscalationLevel;
 use crate::failure::Failure;
 use crate::model::duration::{after as later, parse_duration};
 use crate::model::incident::{kind, Incident};
@@ -82,7 +83,8 @@ pub fn rto_in(
 ) -> Option<Duration> {
     component
         .and_then(|c| clocks.components.get(c))
-        .map(|c| dur(&c.rto))
+        .and_then(|c| c.rto.as_deref())
+        .map(dur)
         .or_else(|| clocks.severities.get(severity).map(|c| dur(&c.rto)))
 }
 
@@ -98,7 +100,15 @@ pub fn rto_of(svc: &Services, incident: &Incident) -> Option<Duration> {
 /// "within 5 min (the P0 RTO), by 20:05 UTC".
 pub fn eta(svc: &Services, incident: &Incident) -> Option<String> {
     let rto = rto_of(svc, incident)?;
-    let which = incident.component.as_deref().map_or_else(
+    let own = incident.component.as_deref().filter(|c| {
+        svc.settings
+            .file
+            .clocks
+            .components
+            .get(*c)
+            .is_some_and(|k| k.rto.is_some())
+    });
+    let which = own.map_or_else(
         || format!("the {} RTO", incident.severity),
         |c| format!("the {c} RTO"),
     );
@@ -117,6 +127,22 @@ pub fn update_every(svc: &Services, severity: &str) -> Option<Duration> {
         .severities
         .get(severity)
         .map(|c| dur(&c.update_every))
+}
+
+/// The escalation levels of an incident: its component's for its severity, else its
+/// component's, else `[clocks] escalation` (issue 13: seed 000's contacts per
+/// severity and seed 003's path are data, not seed 004's levels for everyone).
+pub fn levels<'a>(svc: &'a Services, incident: &Incident) -> &'a [EscalationLevel] {
+    let clocks = &svc.settings.file.clocks;
+    let component = incident
+        .component
+        .as_deref()
+        .and_then(|c| clocks.components.get(c));
+    component
+        .and_then(|c| c.escalation_by_severity.get(&incident.severity))
+        .or(component.map(|c| &c.escalation))
+        .filter(|l| !l.is_empty())
+        .unwrap_or(&clocks.escalation)
 }
 
 /// Schedules every clock of a freshly opened incident.
@@ -152,7 +178,7 @@ pub async fn schedule_escalation(svc: &Services, incident: &Incident) -> Result<
         .severities
         .get(&incident.severity)
         .map(|c| dur(&c.respond));
-    for (i, level) in clocks.escalation.iter().enumerate().skip(1) {
+    for (i, level) in levels(svc, incident).iter().enumerate().skip(1) {
         let mut after = dur(&level.after);
         if i == 1 {
             after = respond.map_or(after, |r| r.min(after));
@@ -235,7 +261,7 @@ async fn fire(svc: &Services, timer: &Timer, now: DateTime<Utc>) -> Result<(), S
                 return Ok(());
             }
             let i = timer.payload["level"].as_u64().unwrap_or(1) as usize;
-            let Some(level) = svc.settings.file.clocks.escalation.get(i) else {
+            let Some(level) = levels(svc, &incident).get(i) else {
                 return Ok(());
             };
             let titles: Vec<String> = level
@@ -306,7 +332,7 @@ fn not_working(incident: &Incident, mut people: Vec<String>) -> Vec<String> {
 /// Level 1 of the escalation matrix is paged as soon as the incident opens, except
 /// whoever opened it: they are the one who just typed the command.
 pub async fn page_first_level(svc: &Services, incident: &Incident) -> Result<(), Failure> {
-    if let Some(level) = svc.settings.file.clocks.escalation.first() {
+    if let Some(level) = levels(svc, incident).first() {
         let everyone = members(svc, &level.roles);
         let paged = not_working(incident, everyone.clone());
         let opener = incident.commander.as_deref().unwrap_or_default();

@@ -160,8 +160,10 @@ async fn lapse(
         Ok(crate::authz::Verdict::Pending { missing }) => missing,
         _ => Vec::new(),
     };
-    let levels = &svc.settings.file.clocks.escalation;
-    let top = levels.last();
+    let incident = svc.store.incident(&run.incident_id).await?;
+    let top = incident
+        .as_ref()
+        .and_then(|i| crate::incident::clock::levels(svc, i).last());
     let mut paged = members_of_titles(svc, &missing);
     if let Some(level) = top {
         paged.extend(crate::incident::clock::members(svc, &level.roles));

@@ -261,7 +261,7 @@ async fn open_or_create_incident(
         channel: &msg.channel,
         by: &msg.user.id,
         impact: args.get("impact").and_then(serde_json::Value::as_str),
-        component: None,
+        component: h.component.as_deref(),
         detected: &detected,
     };
     let incident = opening::open(app, &opening).await?;
