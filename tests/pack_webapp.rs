@@ -22,4 +22,6 @@ common::scenario::scenarios! { "webapp.toml", None;
     a_failing_frontend_rollback_stops_a_full_rollback_before_the_backend,
     people_outside_the_matrix_cannot_roll_anything_back,
     a_webapp_incident_escalates_along_seed_003s_path,
+    promote_runs_vercel_promote_of_the_named_deployment_then_verifies_the_site,
+    pitr_restores_to_the_point_in_time_only_after_the_lead_the_dba_and_a_confirmation,
 }
