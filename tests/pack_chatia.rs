@@ -19,4 +19,5 @@ common::scenario::scenarios! { "chatia.toml", None;
     kanban_off_supersedes_a_cleanup_parked_at_its_checkpoint,
     a_lower_severity_request_does_not_supersede_and_is_refused_as_busy,
     kanban_verify_checks_the_flag_and_the_error_rate_then_waits_for_the_manual_check,
+    kanban_restore_puts_back_tags_and_ticket_tags_from_the_backup_before_the_corruption,
 }

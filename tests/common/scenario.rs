@@ -541,8 +541,15 @@ impl World {
             }
             "dump" => {
                 let path = self.text(a, "dump").await.expect("path");
+                // `format = "custom"`: a pg_dump archive (what pg_restore -t reads).
+                let custom = a.get("format").map(s) == Some("custom");
                 let out = std::process::Command::new("pg_dump")
-                    .args(["--clean", "--if-exists", "--no-owner", "-f", &path])
+                    .args(if custom {
+                        &["-Fc"][..]
+                    } else {
+                        &["--clean", "--if-exists"][..]
+                    })
+                    .args(["--no-owner", "-f", &path])
                     .args(["-d", &self.pack().db_url])
                     .output()
                     .expect("pg_dump runs");
@@ -1315,7 +1322,7 @@ const DETAILS: &[&str] = &[
     "actor", "all", "answers", "any", "as", "auth", "bind", "bind_each", "body", "button_count",
     "buttons", "call", "canonical", "channel", "code", "contains", "count", "dated", "detail",
     "detail_of_post", "each", "edit", "edits_at_least", "ends", "ends_trimmed", "ephemeral",
-    "every", "exists", "fails", "first_button", "first_output", "from", "id_ends", "id_starts",
+    "every", "exists", "fails", "first_button", "format", "first_output", "from", "id_ends", "id_starts",
     "in", "index", "is", "is_any", "is_not", "json", "lacks", "line_any_ends", "line_count",
     "line_ends", "line_last_ends", "lines", "lines_with", "matches", "max", "mentions", "min",
     "minutes", "mitigated", "mtime", "name", "name_ends", "name_starts", "names", "names_start",
