@@ -3,6 +3,7 @@
 //! checks the deployment (templates, targets, matrix); `spec` checks each command
 //! file and `step` each of its steps.
 
+pub mod probe;
 mod spec;
 mod step;
 

@@ -133,8 +133,8 @@ pub fn tools() -> Vec<Tool> {
         },
         Tool {
             name: "pm2",
-            global: "-v --version -s --silent -m --mini-list --env= -a --update-env -f --force \
-                     --no-color --only= --namespace= --attach --cwd=",
+            global: "-h --help -v --version -s --silent -m --mini-list --env= -a --update-env \
+                     -f --force --no-color --only= --namespace= --attach --cwd=",
             commands: vec![
                 cmd("stop", "", 1, 99),
                 cmd("restart", "", 1, 99),
@@ -155,7 +155,7 @@ pub fn tools() -> Vec<Tool> {
         },
         Tool {
             name: "git",
-            global: "-C= --no-pager",
+            global: "-h -C= --no-pager",
             commands: vec![
                 cmd("rev-parse", "--verify -q --quiet", 1, 9),
                 cmd("checkout", "-b= -f --force -q --quiet", 1, 99),
@@ -223,7 +223,7 @@ pub fn tools() -> Vec<Tool> {
         },
         Tool {
             name: "systemctl",
-            global: "--no-pager -q --quiet",
+            global: "-h --help --no-pager -q --quiet",
             commands: vec![
                 cmd("show", "-p= --property=", 0, 99),
                 cmd("status", "", 0, 99),
@@ -241,7 +241,7 @@ pub fn tools() -> Vec<Tool> {
         Tool {
             name: "journalctl",
             global: "",
-            commands: vec![cmd("", "-u= --unit= -S= --since= -U= --until= --no-pager -n= --lines= -p= --priority= -f --follow", 0, 0)],
+            commands: vec![cmd("", "-h --help -u= --unit= -S= --since= -U= --until= --no-pager -n= --lines= -p= --priority= -f --follow", 0, 0)],
             errors: Errors {
                 unknown_command: "journalctl: This command expects no arguments ('{word}').",
                 unknown_flag: "journalctl: unrecognized option '{flag}'",
@@ -254,7 +254,7 @@ pub fn tools() -> Vec<Tool> {
         Tool {
             name: "iptables",
             global: "",
-            commands: vec![cmd("", "-A= -D= -I= -s= -d= -j= -p= --dport= -L -n", 0, 0)],
+            commands: vec![cmd("", "-h --help -A= -D= -I= -s= -d= -j= -p= --dport= -L -n", 0, 0)],
             errors: Errors {
                 unknown_command: "Bad argument `{word}'\nTry `iptables -h' or 'iptables --help' for more information.",
                 unknown_flag: "iptables v1.8.7 (nf_tables): unknown option \"{flag}\"\nTry `iptables -h' or 'iptables --help' for more information.",
