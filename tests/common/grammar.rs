@@ -70,13 +70,13 @@ const CLAP: Errors = Errors {
 ///   `db restore`.
 /// - pm2: Unitech/pm2@31adee8048dbbc1ee36a7df7cdbcaca2559708df `lib/binaries/CLI.js`
 ///   (commander; the catch-all `*` prints "Command not found", exit 1).
-/// - git, npm, npx prisma, aws, systemctl, journalctl, iptables: their published
+/// - git, npm, npx prisma, aws, systemctl, apt-get, journalctl, iptables: their published
 ///   manuals (git-scm.com/docs/git-{rev-parse,checkout,revert,log,archive,tag,status},
 ///   docs.npmjs.com/cli/v10/commands/npm-{ci,run-script} (npm takes any `--key=value`
 ///   as config), prisma.io/docs/orm/reference/prisma-cli-reference#migrate-resolve,
 ///   awscli.amazonaws.com/v2/documentation/api/latest/reference/{s3/sync,s3/ls,s3/cp,
-///   cloudfront/create-invalidation}.html, man systemctl(1), journalctl(1),
-///   iptables(8)).
+///   cloudfront/create-invalidation}.html, man systemctl(1), apt-get(8) (exit 100),
+///   journalctl(1), iptables(8)).
 pub fn tools() -> Vec<Tool> {
     vec![
         Tool {
@@ -228,6 +228,8 @@ pub fn tools() -> Vec<Tool> {
                 cmd("show", "-p= --property=", 0, 99),
                 cmd("status", "", 0, 99),
                 cmd("restart", "", 1, 99),
+                cmd("stop", "", 1, 99),
+                cmd("start", "", 1, 99),
             ],
             errors: Errors {
                 unknown_command: "Unknown command verb '{word}'.",
@@ -235,6 +237,19 @@ pub fn tools() -> Vec<Tool> {
                 missing_value: "systemctl: option '{flag}' requires an argument",
                 arg_count: "Too few arguments.",
                 code: 1,
+                flag_code: None,
+            },
+        },
+        Tool {
+            name: "apt-get",
+            global: "-h --help -y --yes --assume-yes -q --quiet",
+            commands: vec![cmd("update", "", 0, 0), cmd("upgrade", "", 0, 99)],
+            errors: Errors {
+                unknown_command: "E: Invalid operation {word}",
+                unknown_flag: "E: Command line option '{flag}' is not understood in combination with the other options",
+                missing_value: "E: Option {flag}: requires an argument",
+                arg_count: "E: Invalid operation {word}",
+                code: 100,
                 flag_code: None,
             },
         },
