@@ -71,7 +71,7 @@ const CLAP: Errors = Errors {
 /// - pm2: Unitech/pm2@31adee8048dbbc1ee36a7df7cdbcaca2559708df `lib/binaries/CLI.js`
 ///   (commander; the catch-all `*` prints "Command not found", exit 1).
 /// - git, npm, npx prisma, aws, systemctl, apt-get, journalctl, iptables: their published
-///   manuals (git-scm.com/docs/git-{rev-parse,checkout,revert,log,archive,tag,status},
+///   manuals (git-scm.com/docs/git-{rev-parse,checkout,revert,log,archive,tag,status,push},
 ///   docs.npmjs.com/cli/v10/commands/npm-{ci,run-script} (npm takes any `--key=value`
 ///   as config), prisma.io/docs/orm/reference/prisma-cli-reference#migrate-resolve,
 ///   awscli.amazonaws.com/v2/documentation/api/latest/reference/{s3/sync,s3/ls,s3/cp,
@@ -164,6 +164,7 @@ pub fn tools() -> Vec<Tool> {
                 cmd("archive", "--format= -o= --output= --prefix=", 1, 99),
                 cmd("tag", "-l --list", 0, 9),
                 cmd("status", "-s --short --porcelain", 0, 0),
+                cmd("push", "-f --force -u --set-upstream", 0, 9),
             ],
             errors: Errors {
                 unknown_command: "git: '{word}' is not a git command. See 'git --help'.",
