@@ -56,4 +56,5 @@ common::scenario::scenarios! { "pfa.toml", Some(pm2);
     verify_rollback_fails_when_the_record_count_differs_from_the_baseline,
     verify_rollback_fails_on_an_unhealthy_database_and_runs_nothing_after,
     verify_rollback_keeps_watching_the_metrics_until_the_error_rate_is_normal,
+    a_phase_over_its_seed_budget_is_reported_over,
 }
