@@ -19,6 +19,7 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
     let (catalog, mut problems) =
         Catalog::load(&settings.commands_dir(), crate::app::handlers::NAMES);
     let templates_dir = settings.templates_dir();
+    let mut broken_templates = std::collections::BTreeSet::new();
     let renderer = match Renderer::load(&templates_dir) {
         Ok((r, broken)) => {
             // Templates the lifecycle itself posts, whatever the commands say.
@@ -35,13 +36,34 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
                     message: "missing: warroom posts it to stakeholders or on failure".into(),
                 });
             }
-            for (name, e) in broken {
+            // A field a template reads that no context has prints nothing (issue
+            // 12: `{{ incident.titel }}` posted "INCIDENT ALERT: P1 - "): one
+            // problem per mistake, at its line in the template.
+            for name in r.names() {
+                let used = r.variables(&name).unwrap_or_default();
+                let source = r.source(&name).unwrap_or_default();
+                for bad in crate::render::sample::unknown(&used) {
+                    problems.push(Problem {
+                        file: templates_dir.join(&name).display().to_string(),
+                        line: find_line(&source, &bad),
+                        message: crate::render::sample::explain(&bad),
+                    });
+                }
+            }
+            for (name, e) in &broken {
+                let (line, message) = match e {
+                    crate::render::RenderError::Template { line, message, .. } => {
+                        (line.unwrap_or(1), message.clone())
+                    }
+                    other => (1, other.to_string()),
+                };
                 problems.push(Problem {
-                    file: templates_dir.join(&name).display().to_string(),
-                    line: 1,
-                    message: e.to_string(),
+                    file: templates_dir.join(name).display().to_string(),
+                    line,
+                    message,
                 });
             }
+            broken_templates = broken.into_iter().map(|(n, _)| n).collect();
             Some(r)
         }
         Err(e) => {
@@ -54,18 +76,22 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
         }
     };
     let config_file = settings.config_path.display().to_string();
+    let config_source = std::fs::read_to_string(&settings.config_path).unwrap_or_default();
     for t in &settings.targets {
-        if !matches!(t.kind.as_str(), "sql" | "http" | "redis") {
+        if !crate::config::TARGET_KINDS.contains(&t.kind.as_str()) {
             problems.push(Problem {
                 file: config_file.clone(),
-                line: 1,
+                line: find_line(&config_source, &format!("[targets.{}]", t.name)),
                 message: format!(
-                    "target `{}`: unknown kind `{}` (known: sql, http, redis)",
-                    t.name, t.kind
+                    "target `{}`: unknown kind `{}` (known: {})",
+                    t.name,
+                    t.kind,
+                    crate::config::TARGET_KINDS.join(", ")
                 ),
             });
         }
     }
+    check_durations(settings, &config_source, &mut problems);
     let Some(catalog) = catalog.map(|c| c.with_vars(&settings.file.vars)) else {
         return problems;
     };
@@ -83,12 +109,88 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
             source: &source,
             catalog: &catalog,
             renderer: renderer.as_ref(),
+            broken_templates: &broken_templates,
             targets: &targets,
             problems: &mut problems,
         };
         c.run();
     }
     problems
+}
+
+/// Every duration in `warroom.toml` (issue 12: `step_timeout = "60 parsecs"` passed
+/// and silently became 60 s).
+/// What a clean `warroom check` looked at, for its success line (issue 12: it named
+/// only `warroom.toml`).
+pub fn summary(settings: &Settings) -> String {
+    let (catalog, _) = Catalog::load(&settings.commands_dir(), crate::app::handlers::NAMES);
+    let templates = Renderer::load(&settings.templates_dir())
+        .map(|(r, _)| r.names().len())
+        .unwrap_or(0);
+    let (commands, roles, scenarios, checklists) = catalog.as_ref().map_or((0, 0, 0, 0), |c| {
+        (
+            c.specs().count(),
+            c.matrix.roles.len(),
+            c.matrix.scenarios.len(),
+            c.checklists.len(),
+        )
+    });
+    format!(
+        "ok: {} ({} targets), {commands} commands and {checklists} checklists in {}, {roles} roles and {scenarios} scenarios in {MATRIX_FILE}, {templates} templates in {}: no problems found",
+        settings.config_path.display(),
+        settings.targets.len(),
+        settings.commands_dir().display(),
+        settings.templates_dir().display(),
+    )
+}
+
+fn check_durations(settings: &Settings, source: &str, problems: &mut Vec<Problem>) {
+    let file = settings.config_path.display().to_string();
+    let f = &settings.file;
+    let mut all: Vec<(String, &str)> = vec![("step_timeout".into(), &f.warroom.step_timeout)];
+    for (sev, c) in &f.clocks.severities {
+        all.push((format!("clocks.severities.{sev}.rto"), &c.rto));
+        all.push((format!("clocks.severities.{sev}.respond"), &c.respond));
+        all.push((
+            format!("clocks.severities.{sev}.update_every"),
+            &c.update_every,
+        ));
+    }
+    for (name, c) in &f.clocks.components {
+        if let Some(rto) = &c.rto {
+            all.push((format!("clocks.components.{name}.rto"), rto));
+        }
+        if let Some(rpo) = &c.rpo {
+            all.push((format!("clocks.components.{name}.rpo"), rpo));
+        }
+        let paths = c
+            .escalation
+            .iter()
+            .chain(c.escalation_by_severity.values().flatten());
+        for l in paths {
+            all.push((
+                format!("clocks.components.{name} escalation ({}).after", l.title),
+                &l.after,
+            ));
+        }
+    }
+    for (i, l) in f.clocks.escalation.iter().enumerate() {
+        all.push((
+            format!("clocks.escalation[{}] ({}).after", i + 1, l.title),
+            &l.after,
+        ));
+    }
+    for (key, value) in all {
+        if parse_duration(value).is_none() {
+            problems.push(Problem {
+                file: file.clone(),
+                line: find_line(source, &format!("\"{value}\"")),
+                message: format!(
+                    "`{key}` = \"{value}\" is not a duration: write it like 90s, 15m, 2h or 500ms"
+                ),
+            });
+        }
+    }
 }
 
 fn check_matrix(catalog: &Catalog, settings: &Settings, problems: &mut Vec<Problem>) {

@@ -157,7 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 println!("{p}");
             }
             if problems.is_empty() {
-                println!("ok: {} is valid", settings.config_path.display());
+                println!("{}", crate::check::summary(&settings));
                 Ok(0)
             } else {
                 println!("{} problem(s) found", problems.len());
@@ -218,16 +218,12 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let channel = channel.unwrap_or_else(|| settings.file.warroom.incident_channel.clone());
             let chat = Arc::new(ConsoleChat::new(&channel, json));
-            let app = App::build(settings, chat)
+            let app = App::build(settings, chat.clone())
                 .await
                 .context("starting warroom")?;
             app.recover()
                 .await
                 .context("checking for interrupted runs")?;
-            // Clocks that fell due while no warroom process ran fire now, once.
-            crate::app::ticker::tick(&app, &crate::incident::clock::SystemClock)
-                .await
-                .context("firing due incident clocks")?;
             let msg = Incoming {
                 user: UserId::new("console", &user),
                 channel,
@@ -235,6 +231,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 dedup_key: None,
             };
             let outcome = app.handle(&msg).await;
+            // Clocks that fell due while no warroom process ran fire now, once each
+            // kind, after the command's answer and set apart from it (issue 12:
+            // they were printed inside the reply to a stranger's refused command).
+            chat.section("meanwhile, in the incident channels: clocks that fell due");
+            crate::app::ticker::tick(&app, &crate::incident::clock::SystemClock)
+                .await
+                .context("firing due incident clocks")?;
             app.store.close().await;
             Ok(outcome.exit_code() as u8)
         }
@@ -302,6 +305,9 @@ async fn shutdown_signal() {
     }
 }
 
+/// How long the console waits for a command's answer before giving the prompt back.
+const CONSOLE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(1500);
+
 async fn console(settings: Settings, user: String, channel: Option<String>) -> anyhow::Result<u8> {
     let channel = channel.unwrap_or_else(|| settings.file.warroom.incident_channel.clone());
     let chat = Arc::new(ConsoleChat::new(&channel, false));
@@ -330,6 +336,7 @@ async fn console(settings: Settings, user: String, channel: Option<String>) -> a
         println!("({recovered} interrupted run(s) reported above.)");
     }
     let stdin = std::io::stdin();
+    let mut running: Vec<tokio::task::JoinHandle<crate::app::Outcome>> = Vec::new();
     loop {
         print!("{user}> ");
         std::io::stdout().flush().ok();
@@ -372,7 +379,30 @@ async fn console(settings: Settings, user: String, channel: Option<String>) -> a
             text: input.to_string(),
             dedup_key: None,
         };
-        app.handle(&msg).await;
+        // The command goes on in its own task, so the prompt stays live while a run
+        // waits (issue 12: a `/status` typed during a 5-minute wait was answered when
+        // the wait ended). A quick command's answer still comes before the prompt.
+        let handling = app.clone();
+        let mut task = tokio::spawn(async move { handling.handle(&msg).await });
+        if tokio::time::timeout(CONSOLE_PATIENCE, &mut task)
+            .await
+            .is_err()
+        {
+            println!(
+                "(still running; the prompt is yours: /status shows it, /cancel RUN-n stops it)"
+            );
+            running.push(task);
+        }
+        running.retain(|t| !t.is_finished());
+    }
+    if !running.is_empty() {
+        println!(
+            "(waiting for {} command(s) still running; Ctrl-C leaves them, and they will be reported as interrupted)",
+            running.len()
+        );
+        for t in running {
+            let _ = t.await;
+        }
     }
     app.store.close().await;
     Ok(0)

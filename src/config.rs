@@ -224,6 +224,9 @@ fn default_step_timeout() -> String {
     "60s".into()
 }
 
+/// The kinds of target warroom can reach.
+pub const TARGET_KINDS: &[&str] = &["sql", "http", "redis"];
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetConfig {

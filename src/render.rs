@@ -6,6 +6,7 @@
 //! user text cannot mention `@channel` or break the formatting.
 
 pub mod escape;
+pub mod sample;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -39,7 +40,12 @@ pub enum RenderError {
     #[error("template `{0}` does not exist")]
     Missing(String),
     #[error("template `{name}`: {message}")]
-    Template { name: String, message: String },
+    Template {
+        name: String,
+        message: String,
+        /// Where in the template, when minijinja knows.
+        line: Option<usize>,
+    },
     #[error("cannot read templates in {0}: {1}")]
     Io(String, std::io::Error),
 }
@@ -79,12 +85,26 @@ impl Renderer {
                     name.clone(),
                     RenderError::Template {
                         name,
-                        message: e.to_string(),
+                        message: in_words(&e),
+                        line: e.line(),
                     },
                 ));
             }
         }
         Ok((Renderer { env }, broken))
+    }
+
+    /// Every template's name.
+    pub fn names(&self) -> Vec<String> {
+        self.env.templates().map(|(n, _)| n.to_string()).collect()
+    }
+
+    /// A template's source text.
+    pub fn source(&self, name: &str) -> Option<String> {
+        self.env
+            .get_template(name)
+            .ok()
+            .map(|t| t.source().to_string())
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -100,7 +120,8 @@ impl Renderer {
             .render(JValue::from_serialize(ctx))
             .map_err(|e| RenderError::Template {
                 name: name.into(),
-                message: e.to_string(),
+                message: in_words(&e),
+                line: e.line(),
             })?;
         Ok(without_unfilled(&text).trim().to_string())
     }
@@ -112,6 +133,15 @@ impl Renderer {
             .get_template(name)
             .map_err(|_| RenderError::Missing(name.into()))?;
         Ok(tmpl.undeclared_variables(true).into_iter().collect())
+    }
+}
+
+/// A minijinja error as one line: what is wrong, without the "(in file:line)" that
+/// `warroom check` already prints in front.
+fn in_words(e: &minijinja::Error) -> String {
+    match e.detail() {
+        Some(detail) => format!("{}: {detail}", e.kind()),
+        None => e.kind().to_string(),
     }
 }
 
@@ -184,6 +214,15 @@ pub fn human_duration(ms: i64) -> String {
     }
 }
 
+/// "less than a minute", "1 minute", "42 minutes" (issue 12: "1 minutes").
+pub fn minutes(n: i64) -> String {
+    match n {
+        i64::MIN..=0 => "less than a minute".into(),
+        1 => "1 minute".into(),
+        n => format!("{n} minutes"),
+    }
+}
+
 /// Everything a template can read.
 pub struct Context<'a> {
     pub incident: &'a Incident,
@@ -252,6 +291,7 @@ impl Context<'_> {
                 "mitigated_at": i.mitigated_at.map(hhmm), "resolved_at": i.resolved_at.map(hhmm),
                 "started": i.detected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 "elapsed_minutes": elapsed_min,
+                "elapsed": minutes(elapsed_min),
                 "impact": i.impact, "acked_by": i.acked_by, "eta": self.eta,
             },
             "run": run,

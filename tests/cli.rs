@@ -125,11 +125,14 @@ async fn an_approval_given_in_a_second_process_continues_the_run() {
 #[tokio::test]
 async fn check_passes_on_the_shipped_files() {
     let out = warroom_in(&repo(), &["check"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    // The success line says what was checked, not only the config file's name.
+    let re = regex::Regex::new(
+        r"^ok: warroom.toml \(\d+ targets\), \d+ commands and \d+ checklists in commands, \d+ roles and \d+ scenarios in matrix.toml, \d+ templates in templates: no problems found$",
+    )
+    .unwrap();
+    assert!(re.is_match(stdout.trim()), "{stdout}");
 }
 
 #[tokio::test]
@@ -309,4 +312,52 @@ fn a_missing_config_is_one_line_that_says_where_to_run_or_what_to_pass() {
         stderr.contains("warroom.toml") && stderr.contains("--config FILE"),
         "{stderr}"
     );
+}
+
+/// Issue 12's list of mistakes `warroom check` let through, each flagged once at the
+/// line where it is: a misspelt template field (it posted "INCIDENT ALERT: P1 - "),
+/// a syntax error on line 4 (was reported at line 1, plus one line per command
+/// posting the template), a duration in parsecs (silently became 60 s), a target of
+/// an unknown kind (was one error per step), and a regex error in full (was cut
+/// after "regex parse error:").
+#[tokio::test]
+async fn check_flags_each_mistake_once_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&repo().join("commands"), &dir.path().join("commands"));
+    common::copy_dir(&repo().join("templates"), &dir.path().join("templates"));
+    common::copy_dir(&repo().join("tests/fixtures/check-mistakes"), dir.path());
+    let config = std::fs::read_to_string(repo().join("warroom.toml"))
+        .unwrap()
+        .replace("step_timeout = \"60s\"", "step_timeout = \"60 parsecs\"");
+    let config =
+        format!("{config}\n[targets.weird_db]\nkind = \"mongo\"\nurl_env = \"WEIRD_DB_URL\"\n");
+    std::fs::write(dir.path().join("warroom.toml"), &config).unwrap();
+    common::copy_dir(
+        &repo().join("tests/fixtures/check-broken/commands"),
+        &dir.path().join("commands"),
+    );
+    let out = warroom_in(dir.path(), &["check"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let timeout_line = config.lines().position(|l| l.contains("parsecs")).unwrap() + 1;
+    let target_line = config
+        .lines()
+        .position(|l| l == "[targets.weird_db]")
+        .unwrap()
+        + 1;
+    let expected = [
+        "templates/typo.md.j2:2: `incident.titel` is not a field of `incident` (it has: ".to_string(),
+        "templates/syntax.md.j2:4: syntax error: ".to_string(),
+        format!("warroom.toml:{timeout_line}: `step_timeout` = \"60 parsecs\" is not a duration: write it like 90s"),
+        format!("warroom.toml:{target_line}: target `weird_db`: unknown kind `mongo` (known: sql, http, redis)"),
+        "commands/broken.toml:7: argument `who`: invalid pattern `[a-z`: unclosed character class".to_string(),
+    ];
+    for e in &expected {
+        let hits = stdout.lines().filter(|l| l.contains(e.as_str())).count();
+        assert_eq!(hits, 1, "`{e}` should be reported once in:\n{stdout}");
+    }
+    // No echo of those mistakes elsewhere: the command posting the broken template
+    // and the step reading the odd target add nothing.
+    assert!(!stdout.contains("mistakes.toml"), "{stdout}");
+    assert!(!stdout.contains("regex parse error"), "{stdout}");
 }

@@ -339,11 +339,12 @@ async fn update_order(app: &warroom::app::App, channel: &str) -> Vec<String> {
 
 /// Issue 11: `/help` was cut at 6,000 characters with "(truncated; the timeline has
 /// it all)", which it did not. Now every pack's commands arrive, privately, in
-/// follow-ups of at most 2,000 characters.
+/// follow-ups of at most 2,000 characters. (`/help all` is the long one: every
+/// command of every pack; plain `/help` is short, issue 12.)
 #[tokio::test]
 async fn help_arrives_whole_in_private_follow_ups() {
     let d = start().await;
-    let token = d.command(ONCALL, "help", None).await;
+    let token = d.command(ONCALL, "help", Some("all")).await;
     until("the help's last pack", || {
         d.fake
             .followups(&token)

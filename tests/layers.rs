@@ -32,6 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "chat/discord.rs",
             "chat/discord/",
             "chat/console.rs",
+            "chat/console/",
             "chat/recording.rs",
             "chat/outbox.rs",
             "chat/undelivered.rs",

@@ -3,6 +3,8 @@
 //! it), it is killed with its whole process group on timeout, and its output is kept
 //! truncated.
 
+mod spawner;
+
 use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::Duration;
@@ -153,8 +155,8 @@ pub async fn run(
             placeholder::expand(cwd, scope, Encoding::Plain).map_err(ActionError::Failed)?,
         );
     }
-    let mut child = cmd
-        .spawn()
+    let mut child = spawner::spawn(cmd)
+        .await
         .map_err(|e| ActionError::Failed(format!("cannot start `{program}`: {e}")))?;
     let pid = child.id();
     let mut stdout = child.stdout.take().expect("stdout is piped");

@@ -77,9 +77,12 @@ fn audit_of(outcome: Outcome) -> CommandOutcome {
 
 fn outcome_of(failure: &Failure) -> Outcome {
     match failure {
-        Failure::Invalid(_) => Outcome::Invalid,
+        // A command this deployment cannot run (its target is not configured) is
+        // not an internal error (issue 12): like a mistake, nothing ran, and the
+        // message says what to configure. `warroom run` exits 2.
+        Failure::Invalid(_) | Failure::Unavailable(_) => Outcome::Invalid,
         Failure::Denied(_) => Outcome::Denied,
-        Failure::Unavailable(_) | Failure::Store(_) | Failure::Internal(_) => Outcome::Internal,
+        Failure::Store(_) | Failure::Internal(_) => Outcome::Internal,
     }
 }
 

@@ -12,21 +12,39 @@ use async_trait::async_trait;
 
 use super::{Chat, ChatError, MessageRef, Post};
 
+mod terminal;
+
 pub struct ConsoleChat {
     json: bool,
+    /// Bold as ANSI bold: only when stdout is a terminal.
+    ansi: bool,
     home: String,
     next: AtomicU64,
     last: Mutex<HashMap<String, String>>,
+    /// A heading printed once, before the next post (see [`ConsoleChat::section`]).
+    heading: Mutex<Option<String>>,
 }
 
 impl ConsoleChat {
     /// `home` is the channel the user types in; posts elsewhere are labelled.
     pub fn new(home: &str, json: bool) -> Self {
+        use std::io::IsTerminal;
         ConsoleChat {
             json,
+            ansi: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
             home: home.into(),
             next: AtomicU64::new(1),
             last: Mutex::new(HashMap::new()),
+            heading: Mutex::new(None),
+        }
+    }
+
+    /// Posts from here on are set apart under `title`, printed before the first of
+    /// them (and not at all if none comes): clocks that fire after `warroom run`'s
+    /// command are not read as part of its answer.
+    pub fn section(&self, title: &str) {
+        if let Ok(mut h) = self.heading.lock() {
+            *h = Some(title.to_string());
         }
     }
 
@@ -50,6 +68,9 @@ impl ConsoleChat {
             }
             let _ = writeln!(out, "{obj}");
         } else {
+            if let Some(title) = self.heading.lock().ok().and_then(|mut h| h.take()) {
+                let _ = writeln!(out, "── {title} ──");
+            }
             if post.channel != self.home {
                 let _ = writeln!(out, "── to {} ──", post.channel);
             }
@@ -59,7 +80,7 @@ impl ConsoleChat {
             if !post.mentions.is_empty() {
                 let _ = writeln!(out, "(paging {})", post.mentions.join(", "));
             }
-            let _ = writeln!(out, "{text}");
+            let _ = writeln!(out, "{}", terminal::render(text, self.ansi));
             if !post.buttons.is_empty() {
                 let labels: Vec<String> = post
                     .buttons

@@ -14,6 +14,9 @@ pub struct SpecCheck<'a> {
     pub source: &'a str,
     pub catalog: &'a Catalog,
     pub renderer: Option<&'a Renderer>,
+    /// Templates that failed to load: reported once, at their own line, not again
+    /// by each command that posts them.
+    pub broken_templates: &'a std::collections::BTreeSet<String>,
     pub targets: &'a BTreeMap<&'a str, &'a str>,
     pub problems: &'a mut Vec<Problem>,
 }
@@ -214,6 +217,9 @@ impl SpecCheck<'_> {
         let Some(renderer) = self.renderer else {
             return;
         };
+        if self.broken_templates.contains(name) {
+            return;
+        }
         let vars = match renderer.variables(name) {
             Ok(v) => v,
             Err(_) => {

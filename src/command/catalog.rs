@@ -29,6 +29,17 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// What a regex error says, on one line. The regex crate spreads a syntax error over
+/// several lines (the pattern, a caret, then `error: ...`); issue 12: only the
+/// first, "regex parse error:", was shown.
+pub fn regex_error(e: &regex::Error) -> String {
+    let text = e.to_string();
+    text.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .map_or_else(|| first_line(&text).to_string(), str::to_string)
+}
+
 /// Line of the first occurrence of `needle` in `source`, or 1.
 pub fn find_line(source: &str, needle: &str) -> usize {
     source.find(needle).map_or(1, |i| line_of(source, i))
@@ -138,9 +149,10 @@ impl Catalog {
                             file: shown.clone(),
                             line: find_line(&text, arg.pattern.as_deref().unwrap_or_default()),
                             message: format!(
-                                "argument `{}`: invalid pattern: {}",
+                                "argument `{}`: invalid pattern `{}`: {}",
                                 arg.name,
-                                first_line(&e.to_string())
+                                arg.pattern.as_deref().unwrap_or_default(),
+                                regex_error(&e)
                             ),
                         });
                         None

@@ -43,6 +43,11 @@ pub struct CommandHeader {
     /// Severity of the incident this command opens when none is open.
     #[serde(default)]
     pub severity: Option<String>,
+    /// `false` for a command that belongs inside an incident (a check after a
+    /// rollback): in a channel with none open it is refused, with what to do,
+    /// instead of opening one and alerting stakeholders.
+    #[serde(default = "opens_incident")]
+    pub opens_incident: bool,
     /// Incident title used when this command opens the incident.
     #[serde(default)]
     pub title: Option<String>,
@@ -68,6 +73,10 @@ pub struct CommandHeader {
     /// path the incident this command opens runs on: the seed's, not the severity's.
     #[serde(default)]
     pub component: Option<String>,
+}
+
+fn opens_incident() -> bool {
+    true
 }
 
 /// Templates posted around a run. Paths are relative to `templates/`.

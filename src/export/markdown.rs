@@ -73,13 +73,14 @@ pub fn render(r: &Report, chart: Option<&str>) -> String {
             return;
         };
         let ms = (at - i.detected_at).num_milliseconds();
+        // The RTO the incident ran on: its component's when it names one.
+        let which = crate::incident::clock::rto_name(i);
         let verdict = match rto_ms {
             Some(rto) if ms <= rto => {
-                format!("within the {} RTO of {}", i.severity, human_duration(rto))
+                format!("within {which} of {}", human_duration(rto))
             }
             Some(rto) => format!(
-                "**exceeded** the {} RTO of {} by {}",
-                i.severity,
+                "**exceeded** {which} of {} by {}",
                 human_duration(rto),
                 human_duration(ms - rto)
             ),

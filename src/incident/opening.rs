@@ -25,9 +25,13 @@ pub struct Opening<'a> {
     pub component: Option<&'a str>,
     /// The timeline's detection line.
     pub detected: &'a str,
+    /// Whether `by` has it in hand: a person who opens an incident is on it (issue
+    /// 12: the bot paged the person who had just typed); an alert that opens one is
+    /// not, and the response-time page runs until someone types /ack.
+    pub acknowledged: bool,
 }
 
-/// Opens the incident and starts its clocks. Paging and the stakeholder alert are
+/// Opens the incident (acknowledged by its opener when a person opened it) and starts its clocks. Paging and the stakeholder alert are
 /// the caller's next steps, after it has told the channel.
 pub async fn open(svc: &Services, o: &Opening<'_>) -> Result<Incident, Failure> {
     let now = Utc::now();
@@ -50,6 +54,10 @@ pub async fn open(svc: &Services, o: &Opening<'_>) -> Result<Incident, Failure> 
     svc.store
         .set_incident_role(&incident.id, "commander", o.by, now)
         .await?;
+    // Whoever opens it is on it: it is acknowledged by them.
+    if o.acknowledged {
+        svc.store.ack_incident(&incident.id, o.by, now).await?;
+    }
     svc.event(
         &incident.id,
         kind::DETECTED,
@@ -59,6 +67,19 @@ pub async fn open(svc: &Services, o: &Opening<'_>) -> Result<Incident, Failure> 
         None,
     )
     .await?;
+    if o.acknowledged {
+        // On the full timeline (the post-mortem's), not the stakeholders' headline:
+        // it happened the moment the incident opened.
+        svc.event(
+            &incident.id,
+            kind::PAGE,
+            Some(o.by),
+            &format!("Acknowledged by {} (who opened it)", o.by),
+            None,
+            None,
+        )
+        .await?;
+    }
     let incident = svc.store.incident(&incident.id).await?.unwrap_or(incident);
     clock::start(svc, &incident).await?;
     Ok(incident)

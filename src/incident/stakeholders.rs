@@ -105,6 +105,27 @@ pub async fn deliver(
     Ok(())
 }
 
+/// A runbook step's own announcement to stakeholders (seed 002's "SYSTEM OFFLINE",
+/// "Sync temporarily disabled"): a message of its own, never folded into the
+/// lifecycle's burst, and the update clock re-armed like any stakeholder post.
+pub async fn announce(
+    svc: &Services,
+    incident_id: &str,
+    post_kind: PostKind,
+    text: String,
+) -> Result<(), Failure> {
+    let now = Utc::now();
+    let channel = &svc.settings.file.warroom.stakeholder_channel;
+    svc.send(&Post::new(channel, post_kind, text)).await;
+    // What comes next is not an edit of this announcement.
+    svc.bursts.begin(incident_id, None, now);
+    svc.store.touch_update(incident_id, now).await?;
+    if let Some(incident) = svc.store.incident(incident_id).await? {
+        clock::schedule_update(svc, &incident, now).await?;
+    }
+    Ok(())
+}
+
 /// A template some command posts on resolve.
 fn is_resolution(svc: &Services, template: &str) -> bool {
     svc.catalog

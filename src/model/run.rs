@@ -38,6 +38,19 @@ impl RunState {
         }
     }
 
+    /// The state after "RUN-3 is ...", in words (issue 12: "RUN-1 is succeeded").
+    pub fn in_words(self) -> &'static str {
+        match self {
+            RunState::AwaitingApproval => "awaiting approval",
+            RunState::Running => "running",
+            RunState::Succeeded => "already finished: it succeeded",
+            RunState::Failed => "already finished: it failed",
+            RunState::Cancelled => "cancelled",
+            RunState::Expired => "expired",
+            RunState::Interrupted => "interrupted",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<RunState> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }

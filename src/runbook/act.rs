@@ -357,8 +357,24 @@ async fn once(
             let text = super::posts::render(svc, spec, run.id, &p.template)
                 .await
                 .map_err(|e| ActionError::Failed(e.to_string()))?;
-            svc.send(&Post::new(&channel, PostKind::Template, text))
-                .await;
+            match (p.channel.as_deref(), run.incident_id.as_str()) {
+                // A step's announcement to stakeholders counts as an update (the
+                // reminder clock is re-armed) and stands on its own.
+                (Some("stakeholders"), incident) if !incident.is_empty() => {
+                    crate::incident::stakeholders::announce(
+                        svc,
+                        incident,
+                        PostKind::Template,
+                        text,
+                    )
+                    .await
+                    .map_err(|e| ActionError::Failed(e.to_string()))?;
+                }
+                _ => {
+                    svc.send(&Post::new(&channel, PostKind::Template, text))
+                        .await;
+                }
+            }
             Ok(ActionOutput {
                 summary: format!("posted {} to {channel}", p.template),
                 table: None,
@@ -375,12 +391,15 @@ async fn once(
                 PostKind::Page,
                 format!("📟 {} — {}", titles.join(", "), p.message),
             );
+            // Not the person who asked for the run: they are already on it.
             post.mentions = p
                 .roles
                 .iter()
                 .filter_map(|r| svc.catalog.matrix.roles.get(r))
                 .flat_map(|r| r.members.iter().cloned())
+                .filter(|m| *m != run.requested_by.id)
                 .collect();
+            post.mentions.dedup();
             let n = post.mentions.len();
             svc.send(&post).await;
             Ok(ActionOutput {

@@ -31,7 +31,7 @@ pub async fn vote(
     if run.state != RunState::AwaitingApproval {
         return Err(Failure::Invalid(format!(
             "{id} is {}; there is nothing to {verb}.",
-            run.state.as_str().replace('_', " ")
+            run.state.in_words()
         )));
     }
     if run.approval_expires_at.is_some_and(|t| t < Utc::now()) {

@@ -23,7 +23,7 @@ pub async fn confirm(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Ha
     let Some(step) = steps.iter().find(|s| s.state == StepState::Waiting) else {
         return Err(Failure::Invalid(format!(
             "{id} is not waiting at a checkpoint (it is {}).",
-            run.state.as_str().replace('_', " ")
+            run.state.in_words()
         )));
     };
     app.catalog

@@ -120,6 +120,7 @@ async fn declare(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handle
         impact: line.get("impact"),
         component: line.get("component"),
         detected: &detected,
+        acknowledged: true,
     };
     let incident = opening::open(app, &opening).await?;
     say(app, msg, format!("🚨 **{}** declared: {} ({severity}). Commander: {}. Clocks started; /incident status shows them.", incident.id, markdown(&title), msg.user.id)).await;
@@ -177,7 +178,22 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
             c.source
         ));
     }
-    if let Some(rto) = clock::rto_of(app, &i) {
+    if let (Some(rto), Some(at)) = (clock::rto_of(app, &i), i.mitigated_at) {
+        // Recovery was reached: what the RTO measured is over.
+        let took = (at - i.detected_at).num_milliseconds();
+        let verdict = if took <= rto.as_millis() as i64 {
+            "within"
+        } else {
+            "over"
+        };
+        out.push_str(&format!(
+            "\nMitigated at {} UTC, {} after detection: {verdict} {} of {}.",
+            hhmm(at),
+            human_duration(took),
+            clock::rto_name_in(&app.settings.file.clocks, &i),
+            human_duration(rto.as_millis() as i64)
+        ));
+    } else if let Some(rto) = clock::rto_of(app, &i) {
         let left = rto.as_millis() as i64 - elapsed;
         out.push_str(&if left > 0 {
             format!(
@@ -202,7 +218,7 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
     ));
     out.push_str(&match (&i.acked_by, i.acked_at) {
         (Some(who), Some(at)) => format!("\nAcknowledged by {who} at {} UTC.", hhmm(at)),
-        _ => "\nNot acknowledged: escalation continues until someone types /ack.".to_string(),
+        _ => "\nNot acknowledged: type /ack to take it.".to_string(),
     });
     let roles = app.store.incident_roles(&i.id).await?;
     if !roles.is_empty() {
@@ -233,11 +249,20 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
         .timers(&i.id)
         .await?
         .into_iter()
-        .filter(|(_, _, fired, cancelled)| !fired && !cancelled)
-        .map(|(k, due, _, _)| format!("{k} at {} UTC", hhmm(due)))
+        .filter(|(k, _, fired, cancelled)| {
+            // RTO marks and time levels will not fire after mitigation, nor the
+            // early page once acknowledged.
+            let moot = match k.split(':').next() {
+                Some("rto" | "escalate") => i.mitigated_at.is_some(),
+                Some("respond") => i.acked_at.is_some(),
+                _ => false,
+            };
+            !(*fired || *cancelled || moot)
+        })
+        .map(|(k, due, _, _)| clock::describe_timer(app, &i, &k, due))
         .collect();
     if !pending.is_empty() {
-        out.push_str(&format!("\nNext clocks: {}.", pending.join(", ")));
+        out.push_str(&format!("\nNext: {}.", pending.join("; ")));
     }
     app.send(&Post::new(&msg.channel, PostKind::Info, out).ephemeral(&msg.user))
         .await;
@@ -261,9 +286,7 @@ async fn severity(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handl
         .await?;
     let i = open(app, msg).await?;
     clock::schedule_rto(app, &i).await?;
-    if i.acked_at.is_none() {
-        clock::schedule_escalation(app, &i).await?;
-    }
+    clock::schedule_escalation(app, &i).await?;
     say(
         app,
         msg,

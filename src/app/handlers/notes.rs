@@ -43,8 +43,9 @@ pub async fn action(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Han
     let owner = line
         .get("owner")
         .map(|o| {
-            user_ref(o)
-                .ok_or_else(|| Failure::Invalid("owner must be a user, e.g. owner=@U123".into()))
+            user_ref(o).ok_or_else(|| {
+                Failure::Invalid("owner must be a user, e.g. owner=U123 (or @name on Slack)".into())
+            })
         })
         .transpose()?;
     let due = line
@@ -96,7 +97,9 @@ pub async fn ack(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
             i.acked_by.unwrap_or_default()
         )));
     }
-    let cancelled = app.store.cancel_timers(&i.id, "escalate:").await?;
+    // Only the early page stops: seed 004's levels still join by time while the
+    // incident is not mitigated.
+    let cancelled = app.store.cancel_timers(&i.id, "respond").await?;
     app.event(
         &i.id,
         kind::STATUS,
@@ -110,8 +113,14 @@ pub async fn ack(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
         app,
         msg,
         format!(
-            "👋 {} acknowledged {}; escalation stopped ({cancelled} pending page(s) cancelled).",
-            msg.user.id, i.id
+            "👋 {} acknowledged {}{}.",
+            msg.user.id,
+            i.id,
+            if cancelled > 0 {
+                "; the early page to the next level is off"
+            } else {
+                ""
+            }
         ),
     )
     .await;

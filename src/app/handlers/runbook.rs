@@ -249,6 +249,12 @@ async fn open_or_create_incident(
         return Ok(open);
     }
     let h = &spec.file.command;
+    if !h.opens_incident {
+        return Err(Failure::Invalid(format!(
+            "/{} is for an open incident, and this channel has none: nothing ran. Type it in the incident's channel, or open one first with /incident declare P1 \"title\".",
+            spec.full_name()
+        )));
+    }
     let title = h.title.clone().unwrap_or_else(|| h.help.clone());
     let severity = h.severity.clone().unwrap_or_else(|| "P2".into());
     let detected = format!(
@@ -263,6 +269,7 @@ async fn open_or_create_incident(
         impact: args.get("impact").and_then(serde_json::Value::as_str),
         component: h.component.as_deref(),
         detected: &detected,
+        acknowledged: true,
     };
     let incident = opening::open(app, &opening).await?;
     crate::incident::clock::page_first_level(app, &incident).await?;

@@ -1,0 +1,161 @@
+//! Cost independent of history (issue 18): every statement in `src/store/` is
+//! planned by SQLite (`EXPLAIN QUERY PLAN`, https://sqlite.org/eqp.html) on the
+//! migrated schema, and none may read a table that grows with use from end to end
+//! (`SCAN t` without an index). A year of use is 30k runs and 80k timers; a full scan
+//! of those on every `/status` made it 6× slower.
+//!
+//! The statements are read from the source, so a new one is checked without being
+//! listed here. Those built at run time (`format!`) are counted and must stay few.
+
+use std::collections::BTreeSet;
+
+use sqlx::{Connection, Row};
+
+/// Tables that grow with every command, run, post or tick. (`people` grows with
+/// the team, one row a person, and is read whole only for a post-mortem.)
+const GROWING: &[&str] = &[
+    "commands_received",
+    "incidents",
+    "timeline",
+    "runs",
+    "steps",
+    "votes",
+    "votes_by_plan",
+    "timers",
+    "action_items",
+    "messages",
+    "outbox",
+    "reply_handles",
+    "audit",
+    "checklist_ticks",
+    "incident_roles",
+];
+
+/// Full scans that are the point of their statement, each with why (matched on
+/// the statement's text).
+const ALLOWED: &[(&str, &str)] = &[
+    (
+        "FROM audit",
+        "the auditor's verify and export read every entry",
+    ),
+    (
+        "SELECT text, outcome, detail FROM commands_received ORDER BY id",
+        "`Store::commands`, every recorded command: for tests and audits, on no command's path",
+    ),
+];
+
+/// Every SQL string literal in `src/store/`, with where it is.
+fn statements() -> (Vec<(String, String)>, usize) {
+    let lit = regex::Regex::new(r##"(?s)r?#?"((?:[^"\\]|\\.)*)"#?"##).unwrap();
+    let starts = regex::Regex::new(r"(?is)^\s*(SELECT|UPDATE|DELETE|INSERT|WITH)\b").unwrap();
+    let mut out = Vec::new();
+    let mut dynamic = 0;
+    let mut files = Vec::new();
+    for dir in ["src/store", "src"] {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            let is_store = p.to_string_lossy().contains("store");
+            if p.extension().is_some_and(|x| x == "rs") && is_store {
+                files.push(p);
+            }
+        }
+    }
+    // `const RUN_COLUMNS: &str = "...";` and the like, spliced into `format!`s.
+    let konst =
+        regex::Regex::new(r##"(?s)const ([A-Z_]+): &str =\s*"((?:[^"\\]|\\.)*)";"##).unwrap();
+    let mut consts = std::collections::BTreeMap::new();
+    for path in &files {
+        let src = std::fs::read_to_string(path).unwrap();
+        for c in konst.captures_iter(&src) {
+            consts.insert(c[1].to_string(), c[2].replace("\\\n", " "));
+        }
+    }
+    let named = regex::Regex::new(r"\{([A-Z_]+)\}").unwrap();
+    for path in files {
+        let src = std::fs::read_to_string(&path).unwrap();
+        // Tests inside the file build their own fixtures.
+        let src = src.split("#[cfg(test)]").next().unwrap_or_default();
+        for c in lit.captures_iter(src) {
+            let text = c[1].replace("\\\n", " ").replace("\\\"", "\"");
+            if !starts.is_match(&text) {
+                continue;
+            }
+            let text = named
+                .replace_all(&text, |m: &regex::Captures| {
+                    consts
+                        .get(&m[1])
+                        .cloned()
+                        .unwrap_or_else(|| m[0].to_string())
+                })
+                .into_owned();
+            if text.contains('{') {
+                dynamic += 1;
+                continue;
+            }
+            out.push((path.display().to_string(), text));
+        }
+    }
+    (out, dynamic)
+}
+
+#[tokio::test]
+async fn no_statement_scans_a_table_that_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plans.db");
+    // Migrated by the store itself, then planned on a plain connection.
+    let store = warroom::store::Store::connect(&path.display().to_string())
+        .await
+        .unwrap();
+    store.close().await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let (stmts, dynamic) = statements();
+    let mut planned = 0;
+    let mut unplannable = Vec::new();
+    let mut scans = BTreeSet::new();
+    for (file, sql) in &stmts {
+        // The store writes `$1` for both backends; SQLite reads it as a named
+        // parameter, left NULL here, which does not change the plan's access paths.
+        let rows = match sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(&mut conn)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                unplannable.push(format!("{file}: {e}: {sql}"));
+                continue;
+            }
+        };
+        planned += 1;
+        for r in rows {
+            let detail: String = r.get(3);
+            let Some(rest) = detail.strip_prefix("SCAN ") else {
+                continue;
+            };
+            let table = rest.split_whitespace().next().unwrap_or_default();
+            let indexed = rest.contains("USING INDEX") || rest.contains("USING COVERING INDEX");
+            if GROWING.contains(&table) && !indexed && !ALLOWED.iter().any(|(t, _)| sql.contains(t))
+            {
+                scans.insert(format!(
+                    "{file}: {detail}\n    {}",
+                    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "planned {planned} statements; {} PostgreSQL-only or not plannable alone; {dynamic} built at run time",
+        unplannable.len()
+    );
+    assert!(planned >= 50, "the statements were found ({planned})");
+    assert!(
+        unplannable.len() * 5 < stmts.len(),
+        "most statements are planned: {unplannable:#?}"
+    );
+    assert!(
+        scans.is_empty(),
+        "full scans of growing tables:\n{}",
+        scans.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
