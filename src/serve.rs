@@ -157,7 +157,8 @@ impl Server {
         }
         let _ = stop.send(true);
         for task in tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+            // The outboxes drain what is queued first (bounded by `outbox::DRAIN`).
+            let _ = tokio::time::timeout(outbox::DRAIN + Duration::from_secs(2), task).await;
         }
         let _ = http.await;
         for app in apps {

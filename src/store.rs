@@ -11,7 +11,9 @@ mod incidents;
 mod lifecycle;
 mod outbox;
 mod people;
+mod prune;
 mod ratify;
+pub use prune::Pruned;
 mod recorder;
 mod runs;
 

@@ -449,3 +449,40 @@ async fn a_post_too_long_for_one_message_goes_out_in_pieces_and_resumes_after_a_
         ]
     );
 }
+
+/// Issue 14: on SIGTERM only 4 of 13 finished results were posted before exit; the
+/// rest waited for a restart. A stopping deliverer drains what is queued (bounded
+/// by `outbox::DRAIN`), keeping each channel's pace.
+#[tokio::test]
+async fn a_stopping_deliverer_sends_what_is_queued_first() {
+    let (store, _dir) = sqlite().await;
+    let outbox = OutboxChat::new(store.clone(), "test");
+    for text in ["a", "b", "c", "d", "e"] {
+        outbox.post(&post("C1", text)).await.unwrap();
+    }
+    let platform = std::sync::Arc::new(Platform::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Asked to stop before its first pass is over.
+    stop.send(true).unwrap();
+    warroom::chat::outbox::run(
+        store.clone(),
+        "test".into(),
+        platform.clone(),
+        Duration::from_millis(50),
+        Duration::from_millis(20),
+        Default::default(),
+        stopped,
+    )
+    .await;
+    assert_eq!(
+        platform.log(),
+        [
+            "post C1 a",
+            "post C1 b",
+            "post C1 c",
+            "post C1 d",
+            "post C1 e"
+        ]
+    );
+    assert_eq!(store.outbox_pending("test").await.unwrap(), 0);
+}

@@ -370,3 +370,53 @@ async fn the_whole_pipeline_runs_on_a_postgresql_state_database() {
         2
     );
 }
+
+/// Issue 18: fired timers and sent posts piled up for ever (80k timers after a
+/// year). A week on, what nothing will read again is deleted; what may be read
+/// (a public post a later edit needs, an unsent post, a pending timer) stays.
+#[tokio::test]
+async fn pruning_keeps_what_may_still_be_read() {
+    for db in [StateDb::Sqlite, StateDb::Postgres] {
+        let env = Env::fixtures(db).await;
+        let (app, _chat) = env.app().await;
+        let store = &app.store;
+        let old = chrono::Utc::now() - chrono::Duration::days(8);
+        let i = store
+            .create_incident("t", "P1", "C1", "console", old)
+            .await
+            .unwrap();
+        store
+            .schedule(&i.id, "rto:50", old, &serde_json::json!({}))
+            .await
+            .unwrap();
+        store
+            .schedule(&i.id, "rto:80", old, &serde_json::json!({}))
+            .await
+            .unwrap();
+        store
+            .schedule(
+                &i.id,
+                "rto:100",
+                chrono::Utc::now() + chrono::Duration::days(1),
+                &serde_json::json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .claim_due_timers(chrono::Utc::now(), "console")
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let pruned = store.prune(chrono::Utc::now()).await.unwrap();
+        assert_eq!(pruned.timers, 2, "the two fired a week ago");
+        let left = store.timers(&i.id).await.unwrap();
+        assert_eq!(left.len(), 1, "the pending one stays: {left:?}");
+        assert_eq!(
+            store.prune(chrono::Utc::now()).await.unwrap(),
+            Default::default()
+        );
+    }
+}

@@ -42,6 +42,21 @@ pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     if let Err(e) = crate::runbook::breakglass::sweep(app, now).await {
         tracing::warn!(error = %e, "cannot check break-glass ratifications");
     }
+    // At start and then hourly in each process, what grows without bound is
+    // pruned (deletes are idempotent, so replicas need no coordination).
+    if prune_due() {
+        match app.store.prune(Utc::now()).await {
+            Ok(p) if p.timers + p.outbox > 0 => {
+                tracing::info!(
+                    timers = p.timers,
+                    outbox = p.outbox,
+                    "pruned finished timers and sent posts"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot prune finished timers and sent posts"),
+        }
+    }
     for run in app.store.runs_in_state(RunState::AwaitingApproval).await? {
         let lapsed = run.approval_expires_at.is_some_and(|t| t < now);
         if lapsed && run.requested_by.platform == app.platform {
@@ -51,6 +66,21 @@ pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
         }
     }
     Ok(n)
+}
+
+/// How often a process prunes.
+const PRUNE_EVERY: i64 = 3600;
+
+/// True on the first tick of a process and once an hour after.
+fn prune_due() -> bool {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    let now = Utc::now().timestamp();
+    let last = LAST.load(Ordering::Relaxed);
+    (last == i64::MIN || now - last >= PRUNE_EVERY)
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
 }
 
 /// Fires due timers every second until `stop` says so.

@@ -23,6 +23,8 @@ pub struct ConsoleChat {
     last: Mutex<HashMap<String, String>>,
     /// A heading printed once, before the next post (see [`ConsoleChat::section`]).
     heading: Mutex<Option<String>>,
+    /// The last text printed and its channel.
+    printed: Mutex<Option<(String, String)>>,
 }
 
 impl ConsoleChat {
@@ -36,6 +38,7 @@ impl ConsoleChat {
             next: AtomicU64::new(1),
             last: Mutex::new(HashMap::new()),
             heading: Mutex::new(None),
+            printed: Mutex::new(None),
         }
     }
 
@@ -68,6 +71,17 @@ impl ConsoleChat {
             }
             let _ = writeln!(out, "{obj}");
         } else {
+            // A decision edits its request and announces itself with the same words
+            // (on a platform, one is an edit in place, the other the notification); a
+            // terminal shows them once (issue 12: deny and cancel notices printed
+            // twice).
+            if let Ok(mut last) = self.printed.lock() {
+                let this = (post.channel.clone(), text.to_string());
+                if last.as_ref() == Some(&this) {
+                    return;
+                }
+                *last = Some(this);
+            }
             if let Some(title) = self.heading.lock().ok().and_then(|mut h| h.take()) {
                 let _ = writeln!(out, "── {title} ──");
             }

@@ -162,6 +162,15 @@ impl SpecCheck<'_> {
             if a.kind == ArgKind::String && a.pattern.is_none() && a.choices.is_empty() {
                 self.report(&needle, format!("argument `{}` needs a `pattern` or `choices`: chat text is never passed on unchecked", a.name));
             }
+            let worded = self
+                .spec
+                .patterns
+                .get(i)
+                .and_then(|p| p.as_ref())
+                .is_none_or(|p| p.explains_itself());
+            if !worded && a.help.trim().is_empty() {
+                self.report(&needle, format!("argument `{}` needs a `help`: a value its pattern refuses is explained with it, in words, not as the regex", a.name));
+            }
             if let Some(l) = &a.longest {
                 if a.kind != ArgKind::Duration
                     || crate::model::duration::parse_duration(l).is_none()

@@ -21,6 +21,12 @@ impl ArgPattern {
         n >= self.min && self.max.is_none_or(|m| n <= m) && self.re.is_match(value)
     }
 
+    /// Whether [`ArgPattern::explain`] can word this pattern's rule (a counted
+    /// class); otherwise the argument's help has to.
+    pub fn explains_itself(&self) -> bool {
+        self.one.is_some()
+    }
+
     /// Why `value` does not match, in words: its length against the bounds, or the
     /// first character it may not hold and what it may. `None` when the pattern is
     /// not a counted class (its rule has no plain wording here).

@@ -283,12 +283,16 @@ fn check_value(
     if let Some(re) = pattern {
         if !re.is_match(raw) {
             let shown = crate::render::escape::inline_code(raw);
-            let why = match re.explain(raw) {
-                Some(words) => format!("`{shown}` {words}"),
-                None => format!(
+            // A counted class is explained from the pattern; any other pattern by
+            // the argument's help, which says in words what it takes (issue 12:
+            // users were shown the regex).
+            let why = match (re.explain(raw), arg.help.trim()) {
+                (Some(words), _) => format!("`{shown}` {words}"),
+                (None, "") => format!(
                     "`{shown}` is not accepted (allowed: {})",
                     arg.pattern.as_deref().unwrap_or_default()
                 ),
+                (None, help) => format!("`{shown}` is not accepted: it must be {help}"),
             };
             let fix = re.cleaned(raw).map_or(String::new(), |v| {
                 format!(

@@ -104,6 +104,19 @@ impl Store {
             .collect())
     }
 
+    /// How many of `platform`'s rows are still to be sent, due or not (a retry
+    /// backing off, a post waiting for its channel's pace).
+    pub async fn outbox_pending(&self, platform: &str) -> Result<i64, StoreError> {
+        let sql = self.sql(
+            "SELECT COUNT(*) FROM outbox WHERE platform = $1 AND state IN ('pending', 'sending')",
+        );
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(platform)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
     /// Takes a row for delivery until `until`; false if another deliverer has it.
     pub async fn claim_outbox(
         &self,

@@ -199,3 +199,29 @@ required = true
         "{e}"
     );
 }
+
+/// Issue 12: a value refused by a pattern that is not a counted class was answered
+/// with the regex. It is answered with the argument's help, in words.
+#[test]
+fn a_general_pattern_is_explained_by_the_arguments_help() {
+    let s = spec(
+        r#"
+[command]
+name = "rollback"
+help = "x"
+scenario = "p0"
+[[args]]
+name = "version"
+help = "the last stable release tag, like v3.0.0"
+pattern = 'v[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}'
+required = true
+"#,
+    );
+    let line = parse("/rollback version=3.0").expect("parses");
+    let e = s.bind(&line, &line.positional).expect_err("not a tag");
+    assert_eq!(
+        e.to_string(),
+        "`version` `3.0` is not accepted: it must be the last stable release tag, like v3.0.0"
+    );
+    assert!(!e.to_string().contains("[0-9]"), "{e}");
+}
