@@ -4,6 +4,7 @@
 //! file and `step` each of its steps.
 
 mod alerts;
+pub mod probe;
 mod spec;
 mod step;
 
@@ -158,8 +159,22 @@ fn check_durations(settings: &Settings, source: &str, problems: &mut Vec<Problem
         ));
     }
     for (name, c) in &f.clocks.components {
-        all.push((format!("clocks.components.{name}.rto"), &c.rto));
-        all.push((format!("clocks.components.{name}.rpo"), &c.rpo));
+        if let Some(rto) = &c.rto {
+            all.push((format!("clocks.components.{name}.rto"), rto));
+        }
+        if let Some(rpo) = &c.rpo {
+            all.push((format!("clocks.components.{name}.rpo"), rpo));
+        }
+        let paths = c
+            .escalation
+            .iter()
+            .chain(c.escalation_by_severity.values().flatten());
+        for l in paths {
+            all.push((
+                format!("clocks.components.{name} escalation ({}).after", l.title),
+                &l.after,
+            ));
+        }
     }
     for (i, l) in f.clocks.escalation.iter().enumerate() {
         all.push((

@@ -56,7 +56,13 @@ enum Command {
         line: String,
     },
     /// Validate config, commands, matrix and templates; prints file:line: message.
-    Check,
+    Check {
+        /// Also try what each runbook reaches, changing nothing: each program's
+        /// subcommand with `--help`, each SQL statement EXPLAINed (or prepared) in a
+        /// rolled-back transaction, each GET path.
+        #[arg(long)]
+        probe: bool,
+    },
     /// Print a chat platform's app manifest (`slack`): every command, the scopes
     /// needed, interactivity and events. JSON, which Slack also accepts as YAML.
     Manifest {
@@ -162,8 +168,16 @@ fn chain(e: &anyhow::Error) -> String {
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Check => {
+        Command::Check { probe } => {
             let mut problems = crate::check::check(&settings);
+            if probe {
+                let probed = crate::check::probe::probe(&settings).await;
+                for note in &probed.notes {
+                    println!("note: {note}");
+                }
+                println!("probe: {} checks passed", probed.ok);
+                problems.extend(probed.problems);
+            }
             problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             problems.dedup();
             for p in &problems {

@@ -7,7 +7,9 @@ use std::path::Path;
 use crate::actions::target::SqlTarget;
 
 /// Seed 001 (Kanban V2, chatia): companies with the `kanbanV2Enabled` flag in their
-/// JSON settings, and recent kanban errors for a handful of them.
+/// JSON settings, recent kanban errors for a handful of them, and the kanban tables
+/// scenario 3 assesses and cleans, with the corruption it looks for (orphan tags,
+/// invalid lanes, duplicate ticket tags), so `/kanban-cleanup` runs on the demo too.
 const CHATIA_SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS Companies (
     id       TEXT PRIMARY KEY,
@@ -20,6 +22,40 @@ CREATE TABLE IF NOT EXISTS ErrorLogs (
     context   TEXT NOT NULL,
     createdAt TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS Lanes (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    companyId TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS Tags (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    companyId TEXT,
+    name      TEXT NOT NULL,
+    createdAt TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS Tickets (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    companyId  TEXT NOT NULL,
+    kanbanLane INTEGER
+);
+CREATE TABLE IF NOT EXISTS TicketTags (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    tagId    INTEGER NOT NULL,
+    ticketId INTEGER NOT NULL
+);
+"#;
+
+/// The kanban rows of `commands/chatia/fixture.sql`: 2 orphan tags, 2 tickets on
+/// lanes of another company (or none), 3 duplicate ticket tags.
+const CHATIA_KANBAN: &str = r#"
+INSERT INTO Lanes (companyId) VALUES ('company-001'), ('company-001'), ('company-001'),
+    ('company-002'), ('company-002'), ('company-002');
+INSERT INTO Tags (companyId, name) VALUES
+    ('company-001', 'urgent'), ('company-001', 'vip'), ('company-002', 'bug'),
+    (NULL, 'orphan-null'), ('company-999', 'orphan-gone');
+INSERT INTO Tickets (companyId, kanbanLane) VALUES
+    ('company-001', 1), ('company-001', 2), ('company-002', 4),
+    ('company-001', 5), ('company-002', 99), ('company-002', NULL);
+INSERT INTO TicketTags (tagId, ticketId) VALUES (1, 1), (1, 1), (1, 1), (2, 2), (3, 3), (3, 3);
 "#;
 
 /// Opens (creating and seeding on first use) the demo database `name` at `path`.
@@ -41,6 +77,17 @@ pub async fn open(name: &str, path: &Path) -> Result<SqlTarget, String> {
                 .map_err(|e| e.to_string())?;
             if count == 0 {
                 seed_chatia(pool)
+                    .await
+                    .map_err(|e| format!("seeding demo database: {e}"))?;
+            }
+            // A demo file made before the kanban tables existed gets their rows once.
+            let tags: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM Lanes")
+                .fetch_one(pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            if tags == 0 {
+                sqlx::raw_sql(CHATIA_KANBAN)
+                    .execute(pool)
                     .await
                     .map_err(|e| format!("seeding demo database: {e}"))?;
             }

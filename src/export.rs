@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::model::incident::{Incident, TimelineEvent};
 use crate::model::run::{display_id, Run, StepRecord};
 use crate::model::user::Vote;
-use crate::store::{ActionItem, Message, Store, StoreError};
+use crate::store::{ActionItem, Message, Ratification, Store, StoreError};
 
 pub use svg::timeline_svg;
 
@@ -62,6 +62,8 @@ pub struct Report {
     pub runs: Vec<RunRecord>,
     pub roles: Vec<(String, String)>,
     pub actions: Vec<ActionItem>,
+    /// Runs that started on break-glass, with who ratified them.
+    pub ratifications: Vec<(Ratification, Vec<Decision>)>,
     /// Display names by user id, as the platforms gave them.
     pub names: std::collections::BTreeMap<String, String>,
     /// The severity's RTO, from the clocks config.
@@ -85,6 +87,11 @@ impl Report {
         // The hour before detection is the lead-up the post-mortem needs.
         let from = incident.detected_at - chrono::Duration::hours(1);
         let messages = store.messages(&incident.channel, from, end).await?;
+        let mut ratifications = Vec::new();
+        for rat in store.incident_ratifications(id).await? {
+            let votes = store.ratify_votes(rat.run_id).await?;
+            ratifications.push((rat, votes));
+        }
         let mut runs = Vec::new();
         for r in store.incident_runs(id).await? {
             let steps = store.steps(r.id).await?;
@@ -96,6 +103,7 @@ impl Report {
             timeline: store.timeline(id).await?,
             roles: store.incident_roles(id).await?,
             actions: store.action_items(id).await?,
+            ratifications,
             names: store.names().await?,
             incident,
             messages,

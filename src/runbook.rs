@@ -7,6 +7,7 @@
 
 pub mod act;
 pub mod approval;
+pub mod breakglass;
 pub mod context;
 pub mod driver;
 pub mod ending;

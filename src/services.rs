@@ -198,16 +198,23 @@ impl Services {
     }
 
     /// Environment variables to set before `spec` can run here: one per required
-    /// (non-optional) target that is not configured.
+    /// (non-optional) target that is not configured, or that only the embedded demo
+    /// serves where a step needs the real database (a program run with `pg_env`).
     pub fn missing_config(&self, spec: &CommandSpec) -> Vec<String> {
         let mut out: Vec<String> = spec
             .file
             .steps
             .iter()
             .filter(|s| !s.optional)
-            .filter_map(|s| s.target())
-            .filter(|t| !self.targets.has(t) && !self.targets.sql_urls.contains_key(*t))
-            .map(|t| {
+            .filter_map(|s| s.target().map(|t| (s, t)))
+            .filter(|(s, t)| {
+                // A program given a database's PG* variables (pg_dump) needs a real
+                // PostgreSQL: the embedded SQLite demo cannot stand in for it.
+                let needs_real = matches!(s.action(), Ok(crate::runbook::step::Action::Shell(_)))
+                    && self.targets.demo.contains(*t);
+                needs_real || (!self.targets.has(t) && !self.targets.sql_urls.contains_key(*t))
+            })
+            .map(|(_, t)| {
                 self.settings
                     .file
                     .targets
@@ -216,8 +223,41 @@ impl Services {
                     .unwrap_or_else(|| format!("a [targets.{t}] entry"))
             })
             .collect();
+        out.extend(self.missing_dirs(spec));
         out.sort();
         out.dedup();
+        out
+    }
+
+    /// `[vars]` naming a directory a program step runs in that does not exist here
+    /// (`{vars.pfa_repo}/backend` on a machine without the checkout): the program
+    /// would fail at its first step, so the command is not offered as runnable.
+    fn missing_dirs(&self, spec: &CommandSpec) -> Vec<String> {
+        let mut out = Vec::new();
+        for step in spec.file.steps.iter().filter(|s| !s.optional) {
+            let Ok(crate::runbook::step::Action::Shell(sh)) = step.action() else {
+                continue;
+            };
+            let Some(cwd) = sh.cwd.as_deref() else {
+                continue;
+            };
+            let Some(rest) = cwd.strip_prefix("{vars.") else {
+                continue;
+            };
+            let Some((name, tail)) = rest.split_once('}') else {
+                continue;
+            };
+            let value = spec
+                .file
+                .vars
+                .get(name)
+                .or_else(|| self.settings.file.vars.get(name));
+            if let Some(dir) = value {
+                if !std::path::Path::new(&format!("{dir}{tail}")).is_dir() {
+                    out.push(format!("[vars] {name} (no directory {dir} here)"));
+                }
+            }
+        }
         out
     }
 

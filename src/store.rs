@@ -13,6 +13,7 @@ mod lifecycle;
 mod outbox;
 mod people;
 mod prune;
+mod ratify;
 pub use prune::Pruned;
 mod recorder;
 mod runs;
@@ -29,6 +30,7 @@ pub use audit::{link_hash, AuditEntry, AuditVerdict, GENESIS};
 pub use commands::{CommandOutcome, NewCommand, OrphanedCommand};
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
 pub use outbox::{NewOutbox, OutboxRow};
+pub use ratify::{Ratification, RATIFY_PLAN};
 pub use runs::{NewRun, RunConflict};
 pub use status::{Sample, StatusPost};
 

@@ -220,8 +220,8 @@ async fn check_reports_each_broken_file_with_its_line() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let expected = [
         "commands/chatia/kanban-off.toml:7: unknown scenario `production-p9`",
-        "commands/chatia/kanban-off.toml:41: step `Disable kanbanV2Enabled for every company`: unknown target `nowhere`",
-        "commands/chatia/kanban-off.toml:61: step `Verify no company has Kanban V2 enabled`: unknown target `nowhere`",
+        "commands/chatia/kanban-off.toml:42: step `Disable kanbanV2Enabled for every company`: unknown target `nowhere`",
+        "commands/chatia/kanban-off.toml:62: step `Verify no company has Kanban V2 enabled`: unknown target `nowhere`",
         "commands/broken.toml:7: argument `who`: invalid pattern",
         "commands/broken.toml:11: unknown template `missing.md.j2`",
         "commands/dup.toml:2: duplicate command /kanban-off",

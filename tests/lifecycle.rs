@@ -618,5 +618,6 @@ common::scenario::scenarios! { "lifecycle.toml", None;
     lifecycle_commands_need_an_open_incident_and_a_role,
     a_runbook_opens_the_incident_with_its_clocks_and_tells_stakeholders,
     a_checklist_is_ticked_item_by_item_in_place_and_each_tick_is_on_the_timeline,
+    every_seed_checklist_posts_its_items_as_the_seed_words_them,
     an_incident_naming_a_component_runs_on_that_components_rto,
 }

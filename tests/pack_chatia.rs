@@ -13,4 +13,11 @@ common::scenario::scenarios! { "chatia.toml", None;
     surgical_cleanup_commits_only_when_validation_passes,
     surgical_cleanup_rolls_everything_back_when_validation_fails,
     re_enabling_binds_the_company_id_and_refuses_injection,
+    a_break_glass_stop_asks_the_lead_and_the_dba_to_ratify_and_records_their_ratification,
+    an_unratified_break_glass_stop_escalates_and_the_post_mortem_marks_it,
+    kanban_off_supersedes_a_selective_off_waiting_for_approval_and_tells_its_requester,
+    kanban_off_supersedes_a_cleanup_parked_at_its_checkpoint,
+    a_lower_severity_request_does_not_supersede_and_is_refused_as_busy,
+    kanban_verify_checks_the_flag_and_the_error_rate_then_waits_for_the_manual_check,
+    kanban_restore_puts_back_tags_and_ticket_tags_from_the_backup_before_the_corruption,
 }

@@ -42,4 +42,7 @@ common::scenario::scenarios! { "legalflow.toml", None;
     dr_test_record_inserts_the_event_with_typed_values,
     a_dr_test_over_the_rto_is_recorded_and_then_fails_the_objective_check,
     incident_resolution_log_stores_the_incident_id_and_the_actions_verbatim,
+    a_legalflow_p0_runs_on_seed_000s_rto_and_escalates_to_its_critical_contacts,
+    app_server_failover_pushes_to_the_backup_server_waits_for_dns_then_checks_it,
+    health_thresholds_configures_the_seeds_four_monitoring_thresholds,
 }

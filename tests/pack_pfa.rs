@@ -38,7 +38,11 @@ common::scenario::scenarios! { "pfa.toml", Some(pm2);
     a_failing_backend_install_fails_its_step_and_the_backend_is_not_restarted,
     injection_in_the_version_or_reason_is_refused_before_anything_runs,
     quick_rollback_to_another_tag_without_invalidation_skips_cloudfront_and_says_so,
-    full_rollback_checks_the_backup_then_reverses_the_migration_and_redeploys,
+    full_rollback_checks_the_backup_marks_the_migration_rolled_back_keeps_its_tables_and_redeploys,
+    db_mark_only_marks_the_migration_rolled_back_and_drops_nothing,
+    db_mark_drop_marks_first_and_drops_the_two_tables_only_after_the_rollback_is_confirmed,
+    db_restore_restores_todays_backup_over_the_database_after_the_warning_is_confirmed,
+    a_db_restore_from_a_broken_backup_changes_nothing,
     full_rollback_without_todays_backup_stops_before_touching_the_database,
     migration_down_needs_the_lead_and_a_dba_and_drops_the_sync_schema_in_one_transaction,
     migration_down_rolls_back_when_validation_still_finds_a_sync_table,
@@ -52,4 +56,5 @@ common::scenario::scenarios! { "pfa.toml", Some(pm2);
     verify_rollback_fails_when_the_record_count_differs_from_the_baseline,
     verify_rollback_fails_on_an_unhealthy_database_and_runs_nothing_after,
     verify_rollback_keeps_watching_the_metrics_until_the_error_rate_is_normal,
+    a_phase_over_its_seed_budget_is_reported_over,
 }

@@ -27,4 +27,10 @@ common::scenario::scenarios! { "processpilot.toml", None;
     // --- Monthly recovery drill 1 ------------------------------------------------------
     drill_restores_to_staging_without_production_credentials_and_reports_the_timings,
     a_failed_drill_restore_skips_the_integrity_test_and_only_on_call_may_drill,
+    data_reconciliation_compares_backups_waits_for_a_person_then_recovers_and_verifies,
+    security_recovery_assesses_hardens_and_verifies_and_restores_only_when_compromised,
+    supabase_restore_lists_then_restores_to_the_backup_point_with_the_real_cli,
+    postgres_restore_drops_recreates_and_restores_the_real_database_between_stop_and_start,
+    complete_recovery_restores_the_latest_backup_restarts_everything_and_verifies,
+    drill_2_stops_the_backend_runs_the_recovery_dry_run_and_starts_it_again,
 }

@@ -21,6 +21,7 @@ common::scenario::scenarios! { "pipeline.toml", None;
     help_lists_what_the_user_may_run_and_explains_one_command,
     a_command_whose_target_is_not_configured_is_refused_before_anything_runs,
     a_run_on_the_embedded_demo_database_says_so,
+    the_demo_runs_what_help_offers_and_marks_what_needs_a_real_database,
 }
 
 common::scenario::scenarios! { "pipeline_fixtures.toml", None;

@@ -88,6 +88,15 @@ CREATE TABLE legalflow.backup_logs (
   created_by text DEFAULT current_user,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+-- Seed 000, "Alert Thresholds": the monitoring thresholds table it inserts into.
+CREATE TABLE legalflow.system_health (
+  id bigserial PRIMARY KEY,
+  metric_name text NOT NULL,
+  metric_value numeric NOT NULL,
+  metric_unit text NOT NULL,
+  status text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
 
 -- Data
 INSERT INTO legalflow.clientes (nome) VALUES

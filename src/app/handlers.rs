@@ -13,9 +13,11 @@ pub mod checkpoint;
 pub mod help;
 pub mod incident;
 pub mod notes;
+pub mod ratify;
 pub mod run_ref;
 pub mod runbook;
 pub mod status;
+pub mod supersede;
 
 use super::{App, Handled, Incoming};
 use crate::command::parse::{CommandLine, UMBRELLA};
@@ -27,6 +29,7 @@ pub const NAMES: &[&str] = &[
     "help",
     "approve",
     "deny",
+    "ratify",
     "confirm",
     "cancel",
     "status",
@@ -72,6 +75,7 @@ pub async fn dispatch(app: &App, msg: &Incoming, line: &CommandLine) -> Result<H
         "help" | UMBRELLA => help::help(app, msg, line).await,
         "approve" => approval::vote(app, msg, line, true).await,
         "deny" => approval::vote(app, msg, line, false).await,
+        "ratify" => ratify::ratify(app, msg, line).await,
         "confirm" => checkpoint::confirm(app, msg, line).await,
         "cancel" => checkpoint::cancel(app, msg, line).await,
         "status" => status::status(app, msg).await,

@@ -38,6 +38,10 @@ pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     if let Err(e) = app.store.seal_audit(horizon).await {
         tracing::warn!(error = %e, "cannot seal the audit trail");
     }
+    // Break-glass stops nobody ratified in time escalate (simulated clock in tests).
+    if let Err(e) = crate::runbook::breakglass::sweep(app, now).await {
+        tracing::warn!(error = %e, "cannot check break-glass ratifications");
+    }
     // At start and then hourly in each process, what grows without bound is
     // pruned (deletes are idempotent, so replicas need no coordination).
     if prune_due() {

@@ -122,6 +122,14 @@ impl SpecCheck<'_> {
                 );
             }
         }
+        if let Some(within) = &h.break_glass {
+            if crate::model::duration::parse_duration(within).is_none() {
+                self.report(
+                    "break_glass",
+                    format!("break_glass `{within}` is not a duration such as \"15m\""),
+                );
+            }
+        }
         if crate::app::handlers::NAMES.contains(&h.name.as_str()) {
             self.report("name", format!("/{} is a built-in command", h.name));
         }

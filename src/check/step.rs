@@ -17,6 +17,7 @@ impl SpecCheck<'_> {
             .timeout
             .iter()
             .chain(step.poll.iter().flat_map(|p| [&p.every, &p.within]))
+            .chain(step.budget.iter().map(|b| &b.within))
         {
             if parse_duration(d).is_none() {
                 bad(self, d, format!("`{d}` is not a duration like 30s or 5m"));

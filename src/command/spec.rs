@@ -60,6 +60,19 @@ pub struct CommandHeader {
     /// The seed section this command implements, shown in help.
     #[serde(default)]
     pub source: Option<String>,
+    /// An emergency stop the seed calls immediate: where the matrix wants approvers,
+    /// it runs at once on its requester's word, and they are asked to ratify it
+    /// within this long (break-glass); unratified, it escalates.
+    #[serde(default)]
+    pub break_glass: Option<String>,
+    /// An emergency stop: it supersedes a waiting request of its own severity in its
+    /// scope too (a recovery parked at a checkpoint must not hold back the stop).
+    #[serde(default)]
+    pub emergency: bool,
+    /// The `[clocks.components]` entry whose objectives (RTO, RPO) and escalation
+    /// path the incident this command opens runs on: the seed's, not the severity's.
+    #[serde(default)]
+    pub component: Option<String>,
 }
 
 fn opens_incident() -> bool {

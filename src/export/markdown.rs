@@ -168,6 +168,29 @@ pub fn render(r: &Report, chart: Option<&str>) -> String {
                 hhmm(*at)
             );
         }
+        if let Some((rat, ratified)) = r.ratifications.iter().find(|(x, _)| x.run_id == run.id) {
+            let verdict = match rat.state.as_str() {
+                "ratified" => format!(
+                    "ratified at {} UTC",
+                    rat.decided_at.map(hhmm).unwrap_or_default()
+                ),
+                "unratified" => format!("**NOT RATIFIED** by {} UTC; escalated", hhmm(rat.due_at)),
+                _ => format!("awaiting ratification by {} UTC", hhmm(rat.due_at)),
+            };
+            let _ = writeln!(
+                md,
+                "- ⚡ Break-glass: ran on {}'s word, without waiting for approval; {verdict}",
+                run.requested_by.id
+            );
+            for (v, role, at) in ratified {
+                let _ = writeln!(
+                    md,
+                    "- Ratified by {} ({role}) at {} UTC",
+                    v.user.id,
+                    hhmm(*at)
+                );
+            }
+        }
         md.push_str("\n| # | Step | Outcome | Duration | Output |\n|---|------|---------|----------|--------|\n");
         for s in steps {
             let dur = s.duration_ms().map(human_duration).unwrap_or_default();

@@ -275,6 +275,7 @@ mod tests {
             runs: vec![(run, vec![], vec![])],
             roles: vec![],
             actions: vec![],
+            ratifications: vec![],
             names: Default::default(),
             rto: Some(std::time::Duration::from_secs(7200)),
             now: t0 + Duration::minutes(10),

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::chat::{Post, PostKind};
+use crate::config::EscalationLevel;
 use crate::failure::Failure;
 use crate::model::duration::{after as later, parse_duration};
 use crate::model::incident::{kind, Incident};
@@ -82,7 +83,8 @@ pub fn rto_in(
 ) -> Option<Duration> {
     component
         .and_then(|c| clocks.components.get(c))
-        .map(|c| dur(&c.rto))
+        .and_then(|c| c.rto.as_deref())
+        .map(dur)
         .or_else(|| clocks.severities.get(severity).map(|c| dur(&c.rto)))
 }
 
@@ -98,7 +100,7 @@ pub fn rto_of(svc: &Services, incident: &Incident) -> Option<Duration> {
 /// "within 5 min (the P0 RTO), by 20:05 UTC".
 pub fn eta(svc: &Services, incident: &Incident) -> Option<String> {
     let rto = rto_of(svc, incident)?;
-    let which = rto_name(incident);
+    let which = rto_name_in(&svc.settings.file.clocks, incident);
     Some(format!(
         "within {} ({which}), by {} UTC",
         human_duration(rto.as_millis() as i64),
@@ -114,6 +116,22 @@ pub fn update_every(svc: &Services, severity: &str) -> Option<Duration> {
         .severities
         .get(severity)
         .map(|c| dur(&c.update_every))
+}
+
+/// The escalation levels of an incident: its component's for its severity, else its
+/// component's, else `[clocks] escalation` (issue 13: seed 000's contacts per
+/// severity and seed 003's path are data, not seed 004's levels for everyone).
+pub fn levels<'a>(svc: &'a Services, incident: &Incident) -> &'a [EscalationLevel] {
+    let clocks = &svc.settings.file.clocks;
+    let component = incident
+        .component
+        .as_deref()
+        .and_then(|c| clocks.components.get(c));
+    component
+        .and_then(|c| c.escalation_by_severity.get(&incident.severity))
+        .or(component.map(|c| &c.escalation))
+        .filter(|l| !l.is_empty())
+        .unwrap_or(&clocks.escalation)
 }
 
 /// Schedules every clock of a freshly opened incident.
@@ -148,7 +166,8 @@ pub async fn schedule_escalation(svc: &Services, incident: &Incident) -> Result<
     svc.store.cancel_timers(&incident.id, "escalate:").await?;
     svc.store.cancel_timers(&incident.id, "respond").await?;
     let clocks = &svc.settings.file.clocks;
-    for (i, level) in clocks.escalation.iter().enumerate().skip(1) {
+    let levels = levels(svc, incident);
+    for (i, level) in levels.iter().enumerate().skip(1) {
         let due = later(incident.detected_at, dur(&level.after));
         // Named by level number (escalate:2 is seed 004's Level 2).
         svc.store
@@ -164,7 +183,7 @@ pub async fn schedule_escalation(svc: &Services, incident: &Incident) -> Result<
         .severities
         .get(&incident.severity)
         .map(|c| dur(&c.respond));
-    let second = clocks.escalation.get(1).map(|l| dur(&l.after));
+    let second = levels.get(1).map(|l| dur(&l.after));
     if let (None, Some(respond), Some(second)) = (incident.acked_at, respond, second) {
         if respond < second {
             svc.store
@@ -241,6 +260,20 @@ fn family(kind: &str) -> &str {
     }
 }
 
+/// The RTO an incident runs on, named, knowing the clocks: its component's only when
+/// that component states one (seed 003's does not: its incidents run on the
+/// severity's).
+pub fn rto_name_in(clocks: &crate::config::Clocks, incident: &Incident) -> String {
+    let own = incident
+        .component
+        .as_deref()
+        .filter(|c| clocks.components.get(*c).is_some_and(|k| k.rto.is_some()));
+    own.map_or_else(
+        || format!("the {} RTO", incident.severity),
+        |c| format!("the {c} RTO"),
+    )
+}
+
 /// The RTO an incident runs on, named: its component's when it has one.
 pub fn rto_name(incident: &Incident) -> String {
     incident.component.as_deref().map_or_else(
@@ -259,20 +292,26 @@ pub fn describe_timer(
     let at = hhmm(due);
     let mut parts = kind.split(':');
     match (parts.next(), parts.next()) {
-        (Some("rto"), Some("100")) => format!("{} runs out at {at} UTC", rto_name(incident)),
-        (Some("rto"), Some(pct)) => format!("{pct}% of {} at {at} UTC", rto_name(incident)),
+        (Some("rto"), Some("100")) => format!(
+            "{} runs out at {at} UTC",
+            rto_name_in(&svc.settings.file.clocks, incident)
+        ),
+        (Some("rto"), Some(pct)) => format!(
+            "{pct}% of {} at {at} UTC",
+            rto_name_in(&svc.settings.file.clocks, incident)
+        ),
         (Some("escalate"), Some(n)) => {
             let level = n
                 .parse::<usize>()
                 .ok()
-                .and_then(|n| svc.settings.file.clocks.escalation.get(n.saturating_sub(1)));
+                .and_then(|n| levels(svc, incident).get(n.saturating_sub(1)));
             match level {
                 Some(l) => format!("{} joins at {at} UTC unless it is mitigated", l.title),
                 None => format!("the next escalation at {at} UTC"),
             }
         }
         (Some("respond"), _) => {
-            let level = svc.settings.file.clocks.escalation.get(1);
+            let level = levels(svc, incident).get(1);
             let title = level.map_or("the next level", |l| l.title.as_str());
             format!("{title} is paged early at {at} UTC unless someone types /ack")
         }
@@ -326,7 +365,7 @@ async fn fire(
             let pct = timer.payload["pct"].as_u64().unwrap_or(100);
             let rto = Duration::from_millis(timer.payload["rto_ms"].as_u64().unwrap_or(0));
             let rto_text = human_duration(rto.as_millis() as i64);
-            let which = rto_name(&incident);
+            let which = rto_name_in(&svc.settings.file.clocks, &incident);
             let text = if elapsed >= rto || pct >= 100 {
                 let when = if late {
                     format!(
@@ -354,10 +393,11 @@ async fn fire(
             if incident.mitigated_at.is_some() || (early && incident.acked_at.is_some()) {
                 return Ok(());
             }
+            let path = levels(svc, &incident);
             let levels: Vec<&crate::config::EscalationLevel> = all
                 .iter()
                 .filter_map(|t| t.payload["level"].as_u64())
-                .filter_map(|i| svc.settings.file.clocks.escalation.get(i as usize))
+                .filter_map(|i| path.get(i as usize))
                 .collect();
             let Some(level) = levels.last() else {
                 return Ok(());
@@ -456,7 +496,7 @@ fn not_working(incident: &Incident, mut people: Vec<String>) -> Vec<String> {
 /// Level 1 of the escalation matrix is paged as soon as the incident opens, except
 /// whoever opened it: they are the one who just typed the command.
 pub async fn page_first_level(svc: &Services, incident: &Incident) -> Result<(), Failure> {
-    if let Some(level) = svc.settings.file.clocks.escalation.first() {
+    if let Some(level) = levels(svc, incident).first() {
         let everyone = members(svc, &level.roles);
         let paged = not_working(incident, everyone.clone());
         let opener = incident.commander.as_deref().unwrap_or_default();

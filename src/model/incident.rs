@@ -71,6 +71,10 @@ pub mod kind {
     pub const ACTION: &str = "action";
     /// An alert fired or resolved (`app::alerts`).
     pub const ALERT: &str = "alert";
+    /// A break-glass stop: run on one person's word, ratified (or not) after.
+    pub const BREAK_GLASS: &str = "break_glass";
+    /// A pending request cancelled by a higher-severity command in its scope.
+    pub const SUPERSEDED: &str = "superseded";
 
     pub fn is_headline(kind: &str) -> bool {
         matches!(kind, DETECTED | MILESTONE | STATUS | RESOLVED)

@@ -42,6 +42,24 @@ pub async fn finish(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure
         None,
     )
     .await?;
+    let steps = svc.store.steps(run.id).await?;
+    if let Some(text) = against_budgets(spec, &done, &steps) {
+        svc.event(
+            &run.incident_id,
+            kind::CLOCK,
+            None,
+            &text,
+            Some(run.id),
+            None,
+        )
+        .await?;
+        svc.send(&crate::chat::Post::new(
+            &run.channel,
+            crate::chat::PostKind::Info,
+            text,
+        ))
+        .await;
+    }
     if let Some(status) = &spec.file.command.sets_status {
         svc.store
             .set_incident_status(&run.incident_id, status, now)
@@ -76,6 +94,50 @@ pub async fn finish(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure
         .await?;
     }
     Ok(RunOutcome::Succeeded)
+}
+
+/// Each seed phase's time against its documented budget (seed 002: "Step 1: Stop Sync
+/// Worker (1 minute)", ...): from the end of the previous budgeted step (or the run's
+/// start) to the end of the phase's last step, waits and checkpoints included.
+fn against_budgets(
+    spec: &crate::command::spec::CommandSpec,
+    run: &Run,
+    steps: &[crate::model::run::StepRecord],
+) -> Option<String> {
+    let mut from = run.started_at?;
+    let mut lines = Vec::new();
+    let (mut spent, mut allowed) = (0i64, 0i64);
+    for (i, s) in spec.file.steps.iter().enumerate() {
+        let Some(b) = &s.budget else { continue };
+        let within = crate::model::duration::parse_duration(&b.within)?.as_millis() as i64;
+        let end = steps
+            .iter()
+            .filter(|r| r.phase == "main" && r.idx as usize <= i)
+            .filter_map(|r| r.finished_at)
+            .max()?;
+        let took = (end - from).num_milliseconds().max(0);
+        let mark = if took <= within { "✅" } else { "⚠️ over" };
+        lines.push(format!(
+            "- {}: {} of {} {mark}",
+            b.phase,
+            human_duration(took),
+            human_duration(within)
+        ));
+        spent += took;
+        allowed += within;
+        from = end;
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "⏱️ **{}** /{} against the seed's step budgets ({} of {}):\n{}",
+        display_id(run.id),
+        run.command,
+        human_duration(spent),
+        human_duration(allowed),
+        lines.join("\n")
+    ))
 }
 
 /// A step failed: run the `on_failure` steps (best effort, each recorded), mark the

@@ -15,6 +15,14 @@ pub use crate::actions::sql::SqlSpec;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct BudgetSpec {
+    /// The seed's name for the phase.
+    pub phase: String,
+    pub within: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StepSpec {
     pub name: String,
     /// Headline for the incident timeline when the step succeeds ("Feature flag
@@ -34,6 +42,11 @@ pub struct StepSpec {
     /// Re-run the action until it succeeds or `within` passes.
     #[serde(default)]
     pub poll: Option<PollSpec>,
+    /// On the last step of a seed's timed phase ("Step 1: Stop Sync Worker (1
+    /// minute)"): the phase's documented budget, compared with the time the run took
+    /// from the end of the previous budgeted step (or its start) to this one's end.
+    #[serde(default)]
+    pub budget: Option<BudgetSpec>,
     #[serde(default)]
     pub sql: Option<SqlSpec>,
     #[serde(default)]

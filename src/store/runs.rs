@@ -69,11 +69,11 @@ fn run(r: &AnyRow) -> Result<Run, StoreError> {
 }
 
 /// Groups are stored comma-separated (platform group ids never contain commas).
-fn join_groups(user: &UserId) -> String {
+pub(super) fn join_groups(user: &UserId) -> String {
     user.groups.join(",")
 }
 
-fn split_groups(s: &str) -> Vec<String> {
+pub(super) fn split_groups(s: &str) -> Vec<String> {
     s.split(',')
         .filter(|g| !g.is_empty())
         .map(str::to_string)

@@ -8,6 +8,7 @@ pub mod chromium;
 pub mod fake_app;
 pub mod fake_discord;
 pub mod fake_slack;
+pub mod grammar;
 pub mod long;
 pub mod scenario;
 pub mod serve;

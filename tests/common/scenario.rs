@@ -16,6 +16,7 @@ use sqlx::{Column, Row, TypeInfo};
 use toml::{Table, Value};
 
 use super::{kanban_enabled, repo, say, App, Env, Pack, Recorded, RecordingChat, StateDb};
+use warroom::incident::clock::ManualClock;
 
 /// A pack's own set-up verb (`{ pm2 = [...] }`): returns false when `action` is not one.
 pub type Hook = fn(&World, &Table) -> bool;
@@ -54,6 +55,8 @@ pub struct World {
     memo: HashMap<String, Json>,
     /// How many of the actions are the `[pack] setup` (for naming one in a failure).
     setup: usize,
+    /// The manual clock `tick` moves (created at the first tick).
+    clock: Option<Arc<ManualClock>>,
 }
 
 /// Runs the scenario `name` of `tests/scenarios/file`, whose test file lists `listed`.
@@ -179,6 +182,7 @@ impl World {
                 .get("setup")
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len),
+            clock: None,
         }
     }
 
@@ -537,8 +541,15 @@ impl World {
             }
             "dump" => {
                 let path = self.text(a, "dump").await.expect("path");
+                // `format = "custom"`: a pg_dump archive (what pg_restore -t reads).
+                let custom = a.get("format").map(s) == Some("custom");
                 let out = std::process::Command::new("pg_dump")
-                    .args(["--clean", "--if-exists", "--no-owner", "-f", &path])
+                    .args(if custom {
+                        &["-Fc"][..]
+                    } else {
+                        &["--clean", "--if-exists"][..]
+                    })
+                    .args(["--no-owner", "-f", &path])
                     .args(["-d", &self.pack().db_url])
                     .output()
                     .expect("pg_dump runs");
@@ -788,6 +799,32 @@ impl World {
                 self.same(i, a, got, n(&a[verb]));
             }
             "close_store" => self.app().await.0.store.close().await,
+            "tick" => {
+                // The application's heartbeat on a manual clock that starts now and
+                // moves only by `tick` (as tests/lifecycle.rs drives the clocks).
+                let by =
+                    warroom::model::duration::parse_duration(s(&a[verb])).expect("tick = \"16m\"");
+                let clock = self
+                    .clock
+                    .get_or_insert_with(|| Arc::new(ManualClock::new(chrono::Utc::now())))
+                    .clone();
+                clock.advance(by);
+                let app = &self.app().await.0;
+                warroom::app::ticker::tick(app, clock.as_ref())
+                    .await
+                    .expect("tick");
+            }
+            "export" => {
+                let id = self.fill(s(&a[verb])).await;
+                let store = &self.app().await.0.store;
+                let got =
+                    warroom::export::export(store, &id, warroom::export::Format::Markdown, |_| {
+                        None
+                    })
+                    .await
+                    .unwrap_or_else(|e| panic!("export {id}: {e}"));
+                self.text_checks(i, a, &got).await;
+            }
             "recorded" | "recorded_count" | "recorded_all" => {
                 let got = self.app().await.0.store.commands().await.unwrap();
                 if let Some(c) = a.get("recorded_count") {
@@ -1273,7 +1310,7 @@ const VERBS: &[&str] = &[
     "transcript", "sql", "table", "redis_keys", "redis_get", "redis_ttl", "file",
     "same_mtime", "dir_count", "first_file_in", "kanban", "clear", "post_count", "close_store",
     "recorded", "recorded_count", "recorded_all", "timeline_has", "timeline_kinds",
-    "timeline_kinds_include", "roles", "action_item",
+    "timeline_kinds_include", "roles", "action_item", "tick", "export",
 ];
 
 /// The details of `posts` that pick posts rather than check one.
@@ -1285,7 +1322,7 @@ const DETAILS: &[&str] = &[
     "actor", "all", "answers", "any", "as", "auth", "bind", "bind_each", "body", "button_count",
     "buttons", "call", "canonical", "channel", "code", "contains", "count", "dated", "detail",
     "detail_of_post", "each", "edit", "edits_at_least", "ends", "ends_trimmed", "ephemeral",
-    "every", "exists", "fails", "first_button", "first_output", "from", "id_ends", "id_starts",
+    "every", "exists", "fails", "first_button", "format", "first_output", "from", "id_ends", "id_starts",
     "in", "index", "is", "is_any", "is_not", "json", "lacks", "line_any_ends", "line_count",
     "line_ends", "line_last_ends", "lines", "lines_with", "matches", "max", "mentions", "min",
     "minutes", "mitigated", "mtime", "name", "name_ends", "name_starts", "names", "names_start",

@@ -18,11 +18,16 @@ impl StandIns {
     }
 
     /// A stand-in `name` that records its argv, prints `stdout` and exits `code`.
+    /// A tool with a published grammar (`grammar::tools`) first refuses what the
+    /// real tool refuses, with its message and exit code.
     pub fn add(&self, name: &str, stdout: &str, code: i32) -> &Self {
+        let check = super::grammar::tool(name)
+            .map(|t| t.check_script())
+            .unwrap_or_default();
         self.script(
             name,
             &format!(
-                "printf '%s' '{}'\nexit {code}",
+                "{check}printf '%s' '{}'\nexit {code}",
                 stdout.replace('\'', "'\\''")
             ),
         )

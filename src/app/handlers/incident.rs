@@ -171,8 +171,11 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
         .and_then(|c| app.settings.file.clocks.components.get(c).map(|k| (c, k)))
     {
         out.push_str(&format!(
-            "\nComponent: {name} ({} priority): RTO {}, RPO {} (seed 004).",
-            c.priority, c.rto, c.rpo
+            "\nComponent: {name} ({} priority): RTO {}, RPO {} ({}).",
+            c.priority,
+            c.rto.as_deref().unwrap_or("the severity's"),
+            c.rpo.as_deref().unwrap_or("not stated"),
+            c.source
         ));
     }
     if let (Some(rto), Some(at)) = (clock::rto_of(app, &i), i.mitigated_at) {
@@ -187,7 +190,7 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
             "\nMitigated at {} UTC, {} after detection: {verdict} {} of {}.",
             hhmm(at),
             human_duration(took),
-            clock::rto_name(&i),
+            clock::rto_name_in(&app.settings.file.clocks, &i),
             human_duration(rto.as_millis() as i64)
         ));
     } else if let Some(rto) = clock::rto_of(app, &i) {

@@ -116,6 +116,16 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
         .collect();
     let scope = spec.scope();
     let full = spec.full_name();
+    // An emergency stop the seed calls immediate runs now on its requester's word;
+    // the approvers the matrix wants ratify it afterwards (runbook::breakglass).
+    let break_glass = spec
+        .file
+        .command
+        .break_glass
+        .as_deref()
+        .and_then(crate::model::duration::parse_duration)
+        .filter(|_| needs_approval);
+    let waits = needs_approval && break_glass.is_none();
     let new = NewRun {
         incident_id: &incident.id,
         command: &full,
@@ -124,34 +134,31 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
         args: &args,
         channel: &msg.channel,
         requested_by: &msg.user,
-        state: if needs_approval {
+        state: if waits {
             RunState::AwaitingApproval
         } else {
             RunState::Running
         },
         dry_run: false,
         at: now,
-        approval_expires_at: needs_approval.then(|| after(now, plan.ttl)),
+        approval_expires_at: waits.then(|| after(now, plan.ttl)),
         steps,
     };
     expire_stale(app, &scope).await?;
     let run = match app.store.create_run(&new).await? {
         Ok(run) => run,
         Err(conflict) => {
-            let live = conflict.0;
-            let verb = if live.state == RunState::AwaitingApproval {
-                "already waiting for approval"
+            // A higher-severity command supersedes a lower-severity request that
+            // only waits (for approval or at a checkpoint) in its scope.
+            let retried = if super::supersede::supersede(app, msg, spec, &conflict.0).await? {
+                app.store.create_run(&new).await?
             } else {
-                "already running"
+                Err(conflict)
             };
-            return Err(Failure::Invalid(format!(
-                "/{} is {verb} as {}, started by {} at {} UTC. See it with /status; the requester can stop it with /cancel {}.",
-                live.command,
-                display_id(live.id),
-                live.requested_by.id,
-                crate::render::hhmm(live.created_at),
-                display_id(live.id)
-            )));
+            match retried {
+                Ok(run) => run,
+                Err(conflict) => return Err(busy(&conflict.0)),
+            }
         }
     };
     let shown_args = shown_args(line);
@@ -170,7 +177,10 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
         None,
     )
     .await?;
-    if needs_approval {
+    if let Some(within) = break_glass {
+        crate::runbook::breakglass::open(app, &run, &plan.missing, within).await?;
+    }
+    if waits {
         // The plan the approvers will read is the one their votes bind to.
         let mut run = run;
         let hash = approval::plan_hash(app, spec, &run);
@@ -184,6 +194,23 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
         });
     }
     run_ref::drive(app, run.id).await
+}
+
+/// Why a run cannot start: another holds its scope.
+fn busy(live: &Run) -> Failure {
+    let verb = if live.state == RunState::AwaitingApproval {
+        "already waiting for approval"
+    } else {
+        "already running"
+    };
+    Failure::Invalid(format!(
+        "/{} is {verb} as {}, started by {} at {} UTC. See it with /status; the requester can stop it with /cancel {}.",
+        live.command,
+        display_id(live.id),
+        live.requested_by.id,
+        crate::render::hhmm(live.created_at),
+        display_id(live.id)
+    ))
 }
 
 /// ` reason="..." top=5`, escaped, for the timeline and messages.
@@ -240,7 +267,7 @@ async fn open_or_create_incident(
         channel: &msg.channel,
         by: &msg.user.id,
         impact: args.get("impact").and_then(serde_json::Value::as_str),
-        component: None,
+        component: h.component.as_deref(),
         detected: &detected,
         acknowledged: true,
     };

@@ -19,7 +19,7 @@ const BOOLEAN: u8 = 5;
 const SUB_COMMAND: u8 = 1;
 
 /// Built-ins that act on one run: `/approve run:RUN-7`.
-const RUN_COMMANDS: &[&str] = &["approve", "deny", "confirm", "cancel"];
+const RUN_COMMANDS: &[&str] = &["approve", "deny", "ratify", "confirm", "cancel"];
 
 /// Discord's rule for command and option names.
 pub fn valid_name(name: &str) -> bool {

@@ -229,6 +229,7 @@ pub fn built_in_help(name: &str) -> &'static str {
         "help" => "What you can run here, or how one command works",
         "approve" => "Approve a run waiting for your role's approval",
         "deny" => "Deny a run waiting for approval",
+        "ratify" => "Ratify an emergency stop that ran on break-glass, as your role",
         "confirm" => "Tick a run's human checkpoint, so the run goes on",
         "cancel" => "Cancel a run waiting for approval or a checkpoint",
         "status" => "The channel's open incident, its runs, and runs waiting for approval",
@@ -249,7 +250,7 @@ pub fn built_in_help(name: &str) -> &'static str {
 pub fn built_in_usage(name: &str) -> &'static str {
     match name {
         "help" => "[command]",
-        "approve" | "deny" | "confirm" | "cancel" => "RUN-n",
+        "approve" | "deny" | "ratify" | "confirm" | "cancel" => "RUN-n",
         "status" => "",
         "assess" => "error_rate=<percent> duration=<minutes> | issue=<type>",
         "incident" => {
