@@ -621,3 +621,29 @@ common::scenario::scenarios! { "lifecycle.toml", None;
     every_seed_checklist_posts_its_items_as_the_seed_words_them,
     an_incident_naming_a_component_runs_on_that_components_rto,
 }
+
+/// Issue 16: a runbook step's own announcement to stakeholders (seed 002's "SYSTEM
+/// OFFLINE" maintenance notice) reached the stakeholder channel but not the status
+/// page, which shows only what stakeholders were told, and all of it.
+#[tokio::test]
+async fn a_steps_announcement_to_stakeholders_is_on_the_status_page_too() {
+    let env = Env::fixtures(StateDb::Sqlite).await;
+    let (app, chat) = env.app().await;
+    assert_eq!(say(&app, "U_ONCALL", "/announce").await, Outcome::Done);
+    assert!(
+        chat.posts()
+            .iter()
+            .any(|p| p.post.channel == "C_STATUS" && p.text().starts_with("🔴 SYSTEM OFFLINE")),
+        "{}",
+        chat.transcript()
+    );
+    let page = app
+        .store
+        .status_posts_since(chrono::Utc::now() - chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(
+        page.iter().any(|p| p.text.starts_with("🔴 SYSTEM OFFLINE")),
+        "{page:#?}"
+    );
+}

@@ -126,6 +126,14 @@ pub async fn announce(
 ) -> Result<(), Failure> {
     let now = Utc::now();
     let channel = &svc.settings.file.warroom.stakeholder_channel;
+    // The status page shows it too: it is what stakeholders were told.
+    if let Err(e) = svc
+        .store
+        .record_status_post(incident_id, &text, false, now)
+        .await
+    {
+        tracing::warn!(error = %e, incident = incident_id, "status page copy not recorded");
+    }
     svc.send(&Post::new(channel, post_kind, text)).await;
     // What comes next is not an edit of this announcement.
     svc.bursts.begin(incident_id, None, now);
