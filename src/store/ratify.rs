@@ -6,9 +6,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::runs::split_groups;
 use super::{from_millis, millis, opt_from_millis, Store, StoreError};
-use crate::model::user::{UserId, Vote};
+use crate::model::user::Vote;
 
 /// The `votes.plan` of a ratification (an approval's plan is a hash, never this).
 pub const RATIFY_PLAN: &str = "ratify";
@@ -145,21 +144,6 @@ impl Store {
             .bind(RATIFY_PLAN)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let user: String = r.get(0);
-                let (platform, id) = user.split_once(':').unwrap_or(("", &user));
-                (
-                    Vote {
-                        user: UserId::new(platform, id)
-                            .with_groups(split_groups(&r.get::<String, _>(4))),
-                        approve: r.get::<i64, _>(1) != 0,
-                    },
-                    r.get(2),
-                    from_millis(r.get(3)),
-                )
-            })
-            .collect())
+        Ok(rows.iter().map(super::runs::vote_row).collect())
     }
 }

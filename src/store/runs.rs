@@ -37,6 +37,21 @@ pub struct NewRun<'a> {
 #[derive(Debug, Clone)]
 pub struct RunConflict(pub Run);
 
+/// A `votes` row read as `user_id, approve, role, at, groups`: the vote, the role
+/// it was cast as, and when.
+pub(super) fn vote_row(r: &AnyRow) -> (Vote, String, DateTime<Utc>) {
+    let user: String = r.get(0);
+    let (platform, id) = user.split_once(':').unwrap_or(("", &user));
+    (
+        Vote {
+            user: UserId::new(platform, id).with_groups(split_groups(&r.get::<String, _>(4))),
+            approve: r.get::<i64, _>(1) != 0,
+        },
+        r.get(2),
+        from_millis(r.get(3)),
+    )
+}
+
 fn run(r: &AnyRow) -> Result<Run, StoreError> {
     let state: String = r.get(9);
     let args: String = r.get(5);
@@ -496,21 +511,6 @@ impl Store {
              WHERE v.run_id = $1 ORDER BY v.at, v.user_id",
         );
         let rows = sqlx::query(&sql).bind(run_id).fetch_all(&self.pool).await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let user: String = r.get(0);
-                let (platform, id) = user.split_once(':').unwrap_or(("", &user));
-                (
-                    Vote {
-                        user: UserId::new(platform, id)
-                            .with_groups(split_groups(&r.get::<String, _>(4))),
-                        approve: r.get::<i64, _>(1) != 0,
-                    },
-                    r.get(2),
-                    from_millis(r.get(3)),
-                )
-            })
-            .collect())
+        Ok(rows.iter().map(vote_row).collect())
     }
 }
