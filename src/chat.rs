@@ -80,6 +80,12 @@ pub struct Post {
     pub buttons: Vec<Button>,
     /// Platform user ids to mention (page). Text itself never carries mentions.
     pub mentions: Vec<String>,
+    /// Set by the outbox on each message it sends: one id per message, the same on
+    /// every attempt, which the platform keeps with it (Slack's `metadata`,
+    /// Discord's `nonce`), so a retry after a lost answer can find or dedupe the
+    /// message already sent instead of sending it twice ([`Chat::find`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
 }
 
 impl Post {
@@ -91,6 +97,7 @@ impl Post {
             kind,
             buttons: Vec::new(),
             mentions: Vec::new(),
+            delivery: None,
         }
     }
 
@@ -196,4 +203,32 @@ pub trait Chat: Send + Sync {
     fn split(&self, post: &Post) -> Vec<Post> {
         vec![post.clone()]
     }
+
+    /// The platform-wide rate-limit bucket the call for `op` (`post`, `update`) of
+    /// `post` falls in besides its channel's, if the platform limits it by method
+    /// (Slack's tiers are per method per workspace): a 429 there holds every
+    /// channel's calls of that method, in every replica, for its `Retry-After`.
+    fn method(&self, op: &str, post: &Post) -> Option<&'static str> {
+        let _ = (op, post);
+        None
+    }
+
+    /// The message `post` (with its [`Post::delivery`] id) was already delivered as,
+    /// if the platform shows one sent since `since`: asked before a post whose last
+    /// attempt's answer was lost is sent again. `Ok(None)` where the platform
+    /// dedupes by itself (Discord's `enforce_nonce`) or keeps no such record.
+    async fn find(
+        &self,
+        post: &Post,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<MessageRef>, ChatError> {
+        let _ = (post, since);
+        Ok(None)
+    }
+}
+
+/// The [`Post::delivery`] id of message `part` of outbox row `row`, created at
+/// `created_ms`: short enough for a Discord nonce (25 characters).
+pub fn delivery_id(row: i64, created_ms: i64, part: usize) -> String {
+    format!("w{created_ms:x}.{row:x}.{part}")
 }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod driver;
 pub mod ending;
 pub mod engine;
+pub mod outage;
 pub mod posts;
 pub mod progress;
 pub mod step;

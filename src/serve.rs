@@ -214,7 +214,7 @@ impl Server {
             .await
             .map_err(StartError::from)?;
         let delivery = delivery(store.clone());
-        let chat = Arc::new(OutboxChat::new(store.clone(), platform));
+        let chat = Arc::new(OutboxChat::new(store.clone(), platform).or_directly(delivery.clone()));
         let app = Arc::new(App::build_with(platform, settings, store.clone(), chat).await?);
         match app.recover().await {
             Ok(0) => {}

@@ -52,8 +52,23 @@ pub enum StoreError {
     BadUrl(String),
     #[error("the state database is unavailable: {0}")]
     Recording(String),
+    /// The record did not answer within its deadline
+    /// ([`Store::record_command_by`]).
+    #[error("the state database did not answer in time")]
+    TooLate,
     #[error("corrupt row in {table}: {what}")]
     Corrupt { table: &'static str, what: String },
+}
+
+impl StoreError {
+    /// This process closed its pool (it is stopping): waiting will not help.
+    pub fn is_closed(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable(sqlx::Error::PoolClosed)
+                | StoreError::Query(sqlx::Error::PoolClosed)
+        )
+    }
 }
 
 #[derive(Clone)]

@@ -267,3 +267,84 @@ async fn two_replicas_never_call_during_each_others_retry_after() {
     assert_eq!(platform.calls_during_a_wait(), Vec::<String>::new());
     println!("2 replicas, 429 burst: delivered by {took} ms");
 }
+
+/// Slack limits each Web API method per workspace ("Rate limits": tiers apply per
+/// method per workspace per app), so a 429 on `chat.update` in one channel holds
+/// the edits of every channel for its `Retry-After`; posts, another method, go on.
+#[tokio::test]
+async fn a_slack_429_on_one_channels_edit_holds_every_channels_edits_not_their_posts() {
+    use common::fake_slack::{Failure, FakeSlack, BOT_TOKEN};
+    use warroom::chat::slack::web::{client, SlackWeb};
+    let fake = FakeSlack::start().await;
+    fake.invite("C_A");
+    fake.invite("C_B");
+    fake.invite("C_C");
+    let slack = SlackWeb::new(
+        client(&fake.api_url()).unwrap(),
+        &secrecy::SecretString::from(BOT_TOKEN.to_string()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&dir.path().join("s.db").display().to_string())
+        .await
+        .unwrap();
+    let outbox = OutboxChat::new(store.clone(), "slack");
+    let a = outbox
+        .post(&Post::new("C_A", PostKind::Progress, "A running"))
+        .await
+        .unwrap();
+    let b = outbox
+        .post(&Post::new("C_B", PostKind::Progress, "B running"))
+        .await
+        .unwrap();
+    let t0 = Utc::now();
+    let at = |ms: i64| t0 + chrono::Duration::milliseconds(ms);
+    deliver_due(&store, "slack", &slack, at(0), PACE)
+        .await
+        .unwrap();
+    assert_eq!(fake.calls_to("chat.postMessage").len(), 2);
+
+    // A's edit is refused with Retry-After: 2.
+    outbox
+        .update(&a, &Post::new("C_A", PostKind::Progress, "A done"))
+        .await
+        .unwrap();
+    fake.fail_next(
+        "chat.update",
+        Failure::RateLimited {
+            retry_after_secs: 2,
+        },
+    );
+    let held = deliver_due(&store, "slack", &slack, at(1_100), PACE)
+        .await
+        .unwrap();
+    assert_eq!(held.rate_limited, 1, "{held:?}");
+    // B's edit, and a post in C, come while the hold lasts.
+    outbox
+        .update(&b, &Post::new("C_B", PostKind::Progress, "B done"))
+        .await
+        .unwrap();
+    outbox
+        .post(&Post::new("C_C", PostKind::Info, "C news"))
+        .await
+        .unwrap();
+    let during = deliver_due(&store, "slack", &slack, at(2_200), PACE)
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.calls_to("chat.update").len(),
+        1,
+        "no edit is sent while chat.update is held: {during:?}"
+    );
+    assert_eq!(fake.messages("C_C").len(), 1, "posts are another method");
+    // After the hold: both edits go.
+    for ms in [3_200, 4_300, 5_400] {
+        deliver_due(&store, "slack", &slack, at(ms), PACE)
+            .await
+            .unwrap();
+    }
+    let updates = fake.calls_to("chat.update");
+    assert_eq!(updates.len(), 3, "{updates:?}");
+    assert!(updates[1..].iter().all(|c| c.status == 200));
+    assert!(fake.messages("C_A")[0].text.contains("A done"));
+    assert!(fake.messages("C_B")[0].text.contains("B done"));
+}

@@ -34,15 +34,24 @@ pub enum Ack {
     Refused { text: String, outcome: Outcome },
     /// A redelivery of a command already received.
     Duplicate,
-    /// The state database is down: nothing was recorded or run.
+    /// The state database is down or did not answer within [`RECORD_BUDGET`]:
+    /// nothing was recorded, nothing ran, and nothing will.
     Unavailable,
-    /// Recording outlasted [`ACK_BUDGET`]: it may still be recorded and run.
-    Slow,
 }
 
 /// How long the answer may wait for the record: Slack and Discord give up on an
-/// answer after 3 s and show the user an error, although the command may still run.
+/// answer after 3 s and show the user an error.
 pub const ACK_BUDGET: std::time::Duration = std::time::Duration::from_millis(2000);
+
+/// How long the record may take: past it the command is given up (never written,
+/// or written as never to run) and its user told so, inside [`ACK_BUDGET`]. A
+/// database that is down is told as down, never as slow: a "maybe it runs later"
+/// answer made people retype commands that then ran twice, or wait for ones that
+/// never ran (issue 14).
+pub const RECORD_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// How long a handled command's outcome is retried while the database is away.
+const FINISH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 impl Ack {
     /// What the user reads, `shown` being their command line as typed.
@@ -52,17 +61,14 @@ impl Ack {
             Ack::Accepted(id) => format!("⏳ `{shown}` accepted (CMD-{id}); working on it."),
             Ack::Refused { text, .. } => text.clone(),
             Ack::Duplicate => format!("`{shown}` was already received."),
-            Ack::Unavailable => DATABASE_DOWN.to_string(),
-            Ack::Slow => format!(
-                "⚠️ `{shown}` is taking long to record (the state database is slow). It \
-                 runs if and once it is recorded: check /status before typing it again."
-            ),
+            Ack::Unavailable => format!("❌ `{shown}` was not recorded: {DATABASE_DOWN}"),
         }
     }
 }
 
-const DATABASE_DOWN: &str = "The state database is unavailable, so nothing was run. Retry in a \
-     moment; if it is urgent, follow the runbook by hand and tell the incident channel.";
+const DATABASE_DOWN: &str = "the state database is unavailable, so nothing ran and \
+     nothing will. Retype it when /status answers; if it is urgent, follow the runbook by \
+     hand and tell the incident channel.";
 
 fn audit_of(outcome: Outcome) -> CommandOutcome {
     match outcome {
@@ -103,6 +109,16 @@ impl App {
         msg: &Incoming,
         known: Option<(CommandOutcome, &str)>,
     ) -> Result<Option<i64>, StoreError> {
+        self.record_by(msg, known, None).await
+    }
+
+    /// [`App::record_only`], given up at `deadline` (see [`Store::record_command_by`]).
+    async fn record_by(
+        &self,
+        msg: &Incoming,
+        known: Option<(CommandOutcome, &str)>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Option<i64>, StoreError> {
         let record = NewCommand {
             received_at: Utc::now(),
             platform: &msg.user.platform,
@@ -115,7 +131,10 @@ impl App {
         };
         metrics::counter!("warroom_commands_received_total", "platform" => crate::model::metric::platform(&msg.user.platform))
             .increment(1);
-        self.store.record_command(&record).await
+        match deadline {
+            Some(at) => self.store.record_command_by(&record, at).await,
+            None => self.store.record_command(&record).await,
+        }
     }
 
     /// The first half of [`App::handle`]: records the message. `Err` carries the
@@ -127,7 +146,9 @@ impl App {
             Ok(None) => Err(Outcome::Duplicate),
             Err(e) => {
                 tracing::error!(error = %e, "cannot record command");
-                self.reply(msg, PostKind::Error, DATABASE_DOWN).await;
+                let shown = escape::inline_code(&msg.text);
+                let text = format!("❌ `{shown}` was not recorded: {DATABASE_DOWN}");
+                self.reply(msg, PostKind::Error, &text).await;
                 Err(Outcome::Internal)
             }
         }
@@ -139,9 +160,9 @@ impl App {
     /// the answer itself; an accepted command goes on in the background and reports
     /// through the chat.
     ///
-    /// The record and what follows run in a task of their own, so a slow database
-    /// delays the command, never the answer: past [`ACK_BUDGET`] the user is told to
-    /// check before typing it again (a retry would be a second command).
+    /// The record and what follows run in a task of their own, bounded by
+    /// [`RECORD_BUDGET`]: a database that does not answer by then is told as
+    /// unavailable, and the command is never run later.
     pub async fn acknowledge(self: &Arc<Self>, msg: Incoming) -> Ack {
         let started = std::time::Instant::now();
         let platform = crate::model::metric::platform(&msg.user.platform);
@@ -151,7 +172,6 @@ impl App {
             Ack::Refused { .. } => "refused",
             Ack::Duplicate => "duplicate",
             Ack::Unavailable => "unavailable",
-            Ack::Slow => "slow",
         };
         metrics::histogram!("warroom_ack_seconds", "platform" => platform)
             .record(started.elapsed().as_secs_f64());
@@ -172,8 +192,13 @@ impl App {
             if let Some(f) = &refused {
                 app.count_command(&msg, audit_of(outcome_of(f)));
             }
+            let deadline = tokio::time::Instant::now() + RECORD_BUDGET;
             let recorded = app
-                .record_only(&msg, known.as_ref().map(|(o, d)| (*o, d.as_str())))
+                .record_by(
+                    &msg,
+                    known.as_ref().map(|(o, d)| (*o, d.as_str())),
+                    Some(deadline),
+                )
                 .await;
             let id = match recorded {
                 Ok(Some(id)) => id,
@@ -210,9 +235,11 @@ impl App {
         match tokio::time::timeout(ACK_BUDGET, answer).await {
             Ok(Ok(ack)) => ack,
             Ok(Err(_)) => Ack::Unavailable,
+            // The record is bounded well inside the budget; this is a runtime too
+            // starved to answer at all, and the record gives up by itself.
             Err(_) => {
-                tracing::warn!(budget = ?ACK_BUDGET, "recording a command outlasted the ack budget");
-                Ack::Slow
+                tracing::error!(budget = ?ACK_BUDGET, "a command's record did not answer within the ack budget");
+                Ack::Unavailable
             }
         }
     }
@@ -234,7 +261,16 @@ impl App {
             Err(e) => {
                 let outcome = outcome_of(&e);
                 let text = match &e {
-                    Failure::Store(_) | Failure::Internal(_) => {
+                    Failure::Store(_) => {
+                        tracing::error!(error = %e, command = id, "command stopped by the state database");
+                        format!(
+                            "⚠️ The state database became unavailable while warroom handled \
+                             this (CMD-{id}), so it went no further. If a run had started, its \
+                             channel says where it stopped; /status shows it once the database \
+                             answers."
+                        )
+                    }
+                    Failure::Internal(_) => {
                         tracing::error!(error = %e, command = id, "command failed");
                         format!("Internal error (ref CMD-{id}); nothing further was run. The log has the details.")
                     }
@@ -248,14 +284,30 @@ impl App {
             }
         };
         self.count_command(msg, audit_of(outcome));
-        if let Err(e) = self
-            .store
-            .finish_command(id, audit_of(outcome), &detail, run_id)
-            .await
-        {
-            tracing::error!(error = %e, command = id, "cannot record command outcome");
-        }
+        self.finish(id, audit_of(outcome), &detail, run_id).await;
         outcome
+    }
+
+    /// Writes a command's outcome, waiting out an outage of the state database (up
+    /// to [`FINISH_PATIENCE`]), so no handled command stays `received` while its
+    /// process lives on (issue 14). Past that, the crash recovery reports it.
+    async fn finish(&self, id: i64, outcome: CommandOutcome, detail: &str, run_id: Option<i64>) {
+        let deadline = tokio::time::Instant::now() + FINISH_PATIENCE;
+        let mut pause = std::time::Duration::from_millis(500);
+        loop {
+            match self.store.finish_command(id, outcome, detail, run_id).await {
+                Ok(()) => return,
+                Err(e) if !e.is_closed() && tokio::time::Instant::now() + pause < deadline => {
+                    tracing::warn!(error = %e, command = id, "cannot record command outcome yet; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(10));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, command = id, "cannot record command outcome");
+                    return;
+                }
+            }
+        }
     }
 
     /// Counts a command by name and outcome. The name is one the catalog or the

@@ -6,18 +6,30 @@
 //! (compare-and-set claim), in order per channel, paced per channel (Slack allows
 //! about one message per second per channel) through a pace row every replica
 //! shares (`outbox_pace`). A 429 is a pace, not a failure: its `Retry-After` holds
-//! the whole bucket (the channel, or the platform's private replies) for exactly
-//! that long and counts no attempt. Other failures retry with exponential backoff
+//! the whole bucket (the channel, or the platform's private replies) and, where
+//! the platform limits by method ([`Chat::method`]: Slack's tiers), that method in
+//! every channel, for exactly that long, and counts no attempt. Other failures retry with exponential backoff
 //! for as long as the post is still useful ([`useful_for`]); only a permanent
 //! refusal, or a post past that age, is given up and told (`undelivered`).
 //!
-//! One window remains: a crash after the platform accepted a message but before the
-//! row is marked sent re-sends it when the lease lapses (at least once, there).
+//! Exactly once where the answer is lost: each message carries a delivery id of its
+//! own ([`super::delivery_id`]: Slack keeps it as message `metadata`, Discord as a
+//! `nonce` it enforces). A message whose last attempt failed, or whose deliverer
+//! died holding it, is looked for ([`Chat::find`]) before it is sent again, so a
+//! connection dropped after the platform stored the message, or a crash before the
+//! row was marked sent, does not post it twice. Private replies cannot be looked
+//! up on either platform: for them a lost answer can still mean a second copy.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+
+mod run;
+mod send;
+
+pub use run::{run, DRAIN};
+use send::{deliver, Step};
 
 use super::{Chat, ChatError, MessageRef, Post};
 use crate::store::{NewOutbox, OutboxRow, Store, StoreError};
@@ -63,6 +75,10 @@ pub fn useful_for(op: &str, post: &Post) -> Duration {
 pub struct OutboxChat {
     store: Store,
     platform: String,
+    /// The platform itself, for when the state database cannot take a row: a reply
+    /// saying that the database is down must not wait for the database (issue 14:
+    /// "Internal error" replies were lost with it).
+    direct: Option<std::sync::Arc<dyn Chat>>,
 }
 
 impl OutboxChat {
@@ -70,7 +86,28 @@ impl OutboxChat {
         OutboxChat {
             store,
             platform: platform.to_string(),
+            direct: None,
         }
+    }
+
+    /// Posts straight to `platform` (once, unpaced) what the outbox cannot queue.
+    pub fn or_directly(mut self, platform: std::sync::Arc<dyn Chat>) -> Self {
+        self.direct = Some(platform);
+        self
+    }
+
+    /// `post` sent past the outbox after `e`, or `e` when there is no way past it.
+    async fn post_directly(&self, post: &Post, e: StoreError) -> Result<MessageRef, ChatError> {
+        let Some(direct) = &self.direct else {
+            return Err(store_error(e));
+        };
+        tracing::warn!(error = %e, channel = %post.channel, "outbox unavailable; posting directly");
+        let mut first = None;
+        for part in direct.split(post) {
+            let sent = direct.post(&part).await?;
+            first.get_or_insert(sent);
+        }
+        first.ok_or_else(|| store_error(e))
     }
 }
 
@@ -95,11 +132,10 @@ impl Chat for OutboxChat {
             paced: post.ephemeral_to.is_none(),
             payload: &payload,
         };
-        let id = self
-            .store
-            .enqueue(&row, Utc::now())
-            .await
-            .map_err(store_error)?;
+        let id = match self.store.enqueue(&row, Utc::now()).await {
+            Ok(id) => id,
+            Err(e) => return self.post_directly(post, e).await,
+        };
         Ok(MessageRef {
             channel: post.channel.clone(),
             id: format!("{LOCAL}{id}"),
@@ -107,9 +143,16 @@ impl Chat for OutboxChat {
     }
 
     async fn update(&self, message: &MessageRef, post: &Post) -> Result<(), ChatError> {
-        let target = local_id(message).ok_or_else(|| {
-            ChatError::permanent(format!("{} is not an outbox message", message.encode()))
-        })?;
+        let Some(target) = local_id(message) else {
+            // Posted directly while the outbox was down: edited directly too.
+            return match &self.direct {
+                Some(direct) => direct.update(message, post).await,
+                None => Err(ChatError::permanent(format!(
+                    "{} is not an outbox message",
+                    message.encode()
+                ))),
+            };
+        };
         let payload =
             serde_json::to_string(post).map_err(|e| ChatError::permanent(e.to_string()))?;
         let row = NewOutbox {
@@ -219,9 +262,25 @@ pub async fn deliver_due_noting(
         }
     }
     let shared = std::sync::Mutex::new(std::mem::take(notices));
-    let passes = channels
-        .into_iter()
-        .map(|rows| deliver_channel(store, platform_name, platform, rows, now, pace, &shared));
+    let holds: Holds = std::sync::Mutex::new(
+        store
+            .method_holds(platform_name, now)
+            .await?
+            .into_iter()
+            .collect(),
+    );
+    let passes = channels.into_iter().map(|rows| {
+        deliver_channel(
+            store,
+            platform_name,
+            platform,
+            rows,
+            now,
+            pace,
+            &shared,
+            &holds,
+        )
+    });
     let results = futures_util::future::join_all(passes).await;
     *notices = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut done = Delivered::default();
@@ -231,7 +290,12 @@ pub async fn deliver_due_noting(
     Ok(done)
 }
 
+/// The method buckets held by a 429 (see [`Chat::method`]), as read at the start of
+/// a pass and as 429s arrive during it.
+type Holds = std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>;
+
 /// One channel's due rows, in order.
+#[allow(clippy::too_many_arguments)]
 async fn deliver_channel(
     store: &Store,
     platform_name: &str,
@@ -240,6 +304,7 @@ async fn deliver_channel(
     now: DateTime<Utc>,
     pace: Duration,
     notices: &std::sync::Mutex<Notices>,
+    holds: &Holds,
 ) -> Result<Delivered, StoreError> {
     let mut done = Delivered::default();
     for row in rows {
@@ -267,6 +332,30 @@ async fn deliver_channel(
                 continue;
             }
         }
+        let post: Post = match serde_json::from_str(&row.payload) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(id = row.id, error = %e, "unreadable outbox payload given up");
+                store
+                    .outbox_failed(row.id, &format!("unreadable payload: {e}"))
+                    .await?;
+                done.failed += 1;
+                continue;
+            }
+        };
+        // A 429 on this call's method holds it in every channel.
+        let method = platform
+            .method(&row.op, &post)
+            .map(|m| format!("method:{m}"));
+        let held = method.as_ref().and_then(|m| {
+            let holds = holds.lock().unwrap_or_else(|e| e.into_inner());
+            holds.get(m).copied().filter(|at| *at > now)
+        });
+        if let Some(at) = held {
+            store.outbox_defer(row.id, at).await?;
+            done.rate_limited += 1;
+            continue;
+        }
         // Pace: the bucket's next slot, taken with a compare-and-set so two
         // replicas never both send into a channel within `pace`, nor while a 429
         // holds it.
@@ -293,17 +382,6 @@ async fn deliver_channel(
             done.deferred += 1;
             continue;
         }
-        let post: Post = match serde_json::from_str(&row.payload) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(id = row.id, error = %e, "unreadable outbox payload given up");
-                store
-                    .outbox_failed(row.id, &format!("unreadable payload: {e}"))
-                    .await?;
-                done.failed += 1;
-                continue;
-            }
-        };
         let step = deliver(store, platform, &row, &post, now).await?;
         if let Step::Failed(e) = &step {
             let kind = if e.retry_after.is_some() {
@@ -335,6 +413,12 @@ async fn deliver_channel(
                 // long as the platform said, in every replica, and no attempt counts.
                 let until = now + chrono(e.retry_after.unwrap_or_default());
                 store.hold_pace(platform_name, bucket, until).await?;
+                if let Some(m) = &method {
+                    store.hold_pace(platform_name, m, until).await?;
+                    let mut holds = holds.lock().unwrap_or_else(|e| e.into_inner());
+                    let at = holds.entry(m.clone()).or_insert(until);
+                    *at = (*at).max(until);
+                }
                 store.outbox_defer(row.id, until).await?;
                 done.rate_limited += 1;
             }
@@ -404,153 +488,5 @@ async fn notice_shut_out(
         .await
     {
         tracing::warn!(error = %e, channel = %to, "cannot queue a notice");
-    }
-}
-
-enum Step {
-    Sent(Option<String>),
-    Wait(DateTime<Utc>),
-    Failed(ChatError),
-}
-
-async fn deliver(
-    store: &Store,
-    platform: &dyn Chat,
-    row: &OutboxRow,
-    post: &Post,
-    now: DateTime<Utc>,
-) -> Result<Step, StoreError> {
-    let parts = platform.split(post);
-    let total = parts.len();
-    let mut edited: Option<MessageRef> = None;
-    if row.op == "update" {
-        let target = row.target.unwrap_or_default();
-        match store.outbox_state(target).await? {
-            Some((state, Some(platform_id))) if state == "sent" => {
-                edited = Some(MessageRef {
-                    channel: row.channel.clone(),
-                    id: platform_id,
-                });
-            }
-            Some((state, _)) if state == "failed" => {
-                return Ok(Step::Failed(ChatError::permanent(NEVER_DELIVERED)))
-            }
-            // Its post is not delivered yet: edits queue behind it.
-            _ => return Ok(Step::Wait(now + chrono::Duration::milliseconds(200))),
-        }
-    }
-    let mut first = row.platform_ref.clone();
-    let start = usize::try_from(row.parts_done).unwrap_or(0);
-    // The pieces go out back to back, in order: a short burst Slack and Discord
-    // allow, and nothing else of this channel gets between them.
-    for (i, part) in parts.iter().enumerate().skip(start) {
-        let sent = match (&edited, i) {
-            // An edit that grew past one message edits the message and posts the rest.
-            (Some(m), 0) => platform.update(m, part).await.map(|()| None),
-            _ => platform.post(part).await.map(|m| Some(m.id)),
-        };
-        match sent {
-            Ok(id) => {
-                let id = if i == 0 && edited.is_none() { id } else { None };
-                if id.is_some() {
-                    first.clone_from(&id);
-                }
-                if i + 1 < total {
-                    store
-                        .outbox_part_sent(row.id, i as i64 + 1, id.as_deref(), now)
-                        .await?;
-                }
-            }
-            Err(mut e) if total > 1 => {
-                e.message = format!("message {} of {total}: {}", i + 1, e.message);
-                return Ok(Step::Failed(e));
-            }
-            Err(e) => return Ok(Step::Failed(e)),
-        }
-    }
-    Ok(Step::Sent(if edited.is_some() { None } else { first }))
-}
-
-/// Delivers `platform_name`'s rows every `tick` until `stop` fires.
-pub async fn run(
-    store: Store,
-    platform_name: String,
-    platform: std::sync::Arc<dyn Chat>,
-    pace: Duration,
-    tick: Duration,
-    mut notices: Notices,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    loop {
-        if let Err(e) = deliver_due_noting(
-            &store,
-            &platform_name,
-            platform.as_ref(),
-            Utc::now(),
-            pace,
-            &mut notices,
-        )
-        .await
-        {
-            tracing::warn!(error = %e, platform = %platform_name, "outbox delivery pass failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(tick) => {}
-            _ = stop.changed() => break,
-        }
-    }
-    drain(
-        &store,
-        &platform_name,
-        platform.as_ref(),
-        pace,
-        tick,
-        &mut notices,
-    )
-    .await;
-}
-
-/// How long a stopping warroom keeps delivering what is queued (issue 14: on
-/// SIGTERM, 17 of 21 finished results were posted only after a restart). Bounded,
-/// so an orchestrator's kill deadline (Kubernetes: 30 s, of which commands may
-/// take 20) is kept; what is left goes out on the next start.
-pub const DRAIN: Duration = Duration::from_secs(8);
-
-/// Delivers until nothing is queued or [`DRAIN`] has passed, and says what is left.
-async fn drain(
-    store: &Store,
-    platform_name: &str,
-    platform: &dyn Chat,
-    pace: Duration,
-    tick: Duration,
-    notices: &mut Notices,
-) {
-    let deadline = tokio::time::Instant::now() + DRAIN;
-    loop {
-        let left = match store.outbox_pending(platform_name).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, platform = %platform_name, "cannot count the outbox at shutdown");
-                return;
-            }
-        };
-        if left == 0 {
-            tracing::info!(platform = %platform_name, "outbox delivered before stopping");
-            return;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(
-                platform = %platform_name,
-                posts = left,
-                "stopping with posts still queued; the next start delivers them"
-            );
-            return;
-        }
-        if let Err(e) =
-            deliver_due_noting(store, platform_name, platform, Utc::now(), pace, notices).await
-        {
-            tracing::warn!(error = %e, platform = %platform_name, "outbox delivery pass failed");
-        }
-        tokio::time::sleep(tick.min(Duration::from_millis(100))).await;
     }
 }

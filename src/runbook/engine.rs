@@ -153,8 +153,14 @@ pub async fn drive(svc: &Services, run_id: i64) -> Result<RunOutcome, Failure> {
         note,
     };
     let result = walk(&mut d, &run).await;
-    svc.store.release(run.id, svc.store.instance()).await?;
-    result
+    if let Err(Failure::Store(e)) = &result {
+        super::outage::stopped_by_outage(svc, &run, Utc::now(), e).await;
+    }
+    let released = svc.store.release(run.id, svc.store.instance()).await;
+    match result {
+        Ok(outcome) => released.map(|()| outcome).map_err(Failure::from),
+        Err(e) => Err(e),
+    }
 }
 
 /// Returns once the run is no longer `running` (cancelled, or reported

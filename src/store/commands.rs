@@ -31,6 +31,9 @@ pub enum CommandOutcome {
     Error,
     /// Its handler stopped before it finished (see [`Store::orphaned_commands`]).
     Interrupted,
+    /// Written after its user was told it was not recorded (the state database did
+    /// not answer within the ack budget): it never runs.
+    Unavailable,
 }
 
 impl CommandOutcome {
@@ -43,6 +46,7 @@ impl CommandOutcome {
             CommandOutcome::Failed => "failed",
             CommandOutcome::Error => "error",
             CommandOutcome::Interrupted => "interrupted",
+            CommandOutcome::Unavailable => "unavailable",
         }
     }
 }
@@ -135,7 +139,7 @@ impl Store {
     /// platform redelivered something already handled.
     pub async fn record_command(&self, c: &NewCommand<'_>) -> Result<Option<i64>, StoreError> {
         if let Some(key) = c.dedup_key {
-            return self.recorder.record(c, key).await;
+            return self.recorder.record(c, key, None).await;
         }
         let sql = self.sql(
             "INSERT INTO commands_received (received_at, platform, channel, user_id, text, dedup_key, outcome, detail, handler)
@@ -157,6 +161,30 @@ impl Store {
             .await
             .map_err(StoreError::Unavailable)?;
         Ok(row.map(|r| r.get::<i64, _>(0)))
+    }
+
+    /// [`Store::record_command`] answered by `deadline`: past it,
+    /// [`StoreError::TooLate`], and the command is then never run (not written, or
+    /// written with outcome `unavailable`), so a user told "not recorded" is told
+    /// the truth. A command without a delivery id gets one of its own.
+    pub async fn record_command_by(
+        &self,
+        c: &NewCommand<'_>,
+        deadline: tokio::time::Instant,
+    ) -> Result<Option<i64>, StoreError> {
+        let own;
+        let key = match c.dedup_key {
+            Some(key) => key,
+            None => {
+                own = format!("once:{}", uuid::Uuid::new_v4());
+                &own
+            }
+        };
+        let c = NewCommand {
+            dedup_key: Some(key),
+            ..*c
+        };
+        self.recorder.record(&c, key, Some(deadline)).await
     }
 
     pub async fn finish_command(

@@ -23,6 +23,9 @@ pub struct OutboxRow {
     pub parts_done: i64,
     /// The platform's id of the first message, once it went out.
     pub platform_ref: Option<String>,
+    /// Its lease lapsed while another deliverer held it (that process died, perhaps
+    /// after the platform took the message).
+    pub taken_over: bool,
 }
 
 /// A post or edit to queue.
@@ -76,7 +79,7 @@ impl Store {
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = self.sql(
             "SELECT id, channel, op, target, payload, attempts, created_at, paced, parts_done,
-                    platform_ref FROM outbox
+                    platform_ref, state FROM outbox
              WHERE platform = $3 AND not_before <= $1
                AND (state = 'pending' OR (state = 'sending' AND lease_until < $1))
              ORDER BY id LIMIT $2",
@@ -100,6 +103,7 @@ impl Store {
                 paced: r.get::<i64, _>(7) != 0,
                 parts_done: r.get(8),
                 platform_ref: r.get(9),
+                taken_over: r.get::<String, _>(10) == "sending",
             })
             .collect())
     }
@@ -301,6 +305,29 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// The method buckets of `platform` held past `now` (a 429's `Retry-After`),
+    /// with when each is free: one read per delivery pass.
+    pub async fn method_holds(
+        &self,
+        platform: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        let sql = self.sql(
+            "SELECT bucket, not_before FROM outbox_pace
+             WHERE platform = $1 AND bucket >= 'method:' AND bucket < 'method;'
+               AND not_before > $2",
+        );
+        let rows: Vec<(String, i64)> = sqlx::query_as(&sql)
+            .bind(platform)
+            .bind(millis(now))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(b, at)| (b, from_millis(at)))
+            .collect())
     }
 
     /// When `bucket` on `platform` is free again (`None`: it never was taken).

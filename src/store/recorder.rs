@@ -49,11 +49,14 @@ impl Recorder {
         Recorder { tx }
     }
 
-    /// `None`: the delivery id was recorded before (a redelivery).
+    /// `None`: the delivery id was recorded before (a redelivery). Past `deadline`
+    /// the answer is [`StoreError::TooLate`], and then the command is either not
+    /// written or written as never to run.
     pub(super) async fn record(
         &self,
         c: &NewCommand<'_>,
         dedup_key: &str,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<Option<i64>, StoreError> {
         let (reply, answer) = oneshot::channel();
         let row = Owned {
@@ -68,10 +71,24 @@ impl Recorder {
         };
         let gone = || StoreError::Recording("the command recorder stopped".into());
         self.tx.send(Pending { row, reply }).map_err(|_| gone())?;
-        answer
-            .await
-            .map_err(|_| gone())?
-            .map_err(StoreError::Recording)
+        let mut answer = answer;
+        let answered = match deadline {
+            None => answer.await.map_err(|_| gone())?,
+            Some(at) => match tokio::time::timeout_at(at, &mut answer).await {
+                Ok(answered) => answered.map_err(|_| gone())?,
+                Err(_) => {
+                    // Closed first, then read: either the row was written in time
+                    // (its id is here) or the recorder will find the waiter gone and
+                    // mark it never to run. No third case.
+                    answer.close();
+                    match answer.try_recv() {
+                        Ok(answered) => answered,
+                        Err(_) => return Err(StoreError::TooLate),
+                    }
+                }
+            },
+        };
+        answered.map_err(StoreError::Recording)
     }
 }
 
@@ -89,13 +106,30 @@ async fn run(
                 Err(_) => break,
             }
         }
+        // A waiter that gave up has told its user the command was not recorded:
+        // it is not written now.
+        batch.retain(|p| !p.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         match insert(&pool, backend, &handler, &batch).await {
             Ok(ids) => {
                 let mut ids = ids;
+                let mut too_late = Vec::new();
                 for p in batch {
                     // The first waiter with a key gets its row; a second one in the
                     // same batch (a redelivery racing the original) is a duplicate.
-                    let _ = p.reply.send(Ok(ids.remove(&p.row.dedup_key)));
+                    let id = ids.remove(&p.row.dedup_key);
+                    if p.reply.send(Ok(id)).is_err() {
+                        too_late.extend(id);
+                    }
+                }
+                // Written while its waiter gave up: its user was told it was not
+                // recorded, so it must never run. Nobody else holds the row yet.
+                if !too_late.is_empty() {
+                    if let Err(e) = never_run(&pool, backend, &too_late).await {
+                        tracing::error!(error = %e, commands = ?too_late, "cannot mark commands recorded too late");
+                    }
                 }
             }
             Err(e) => {
@@ -107,6 +141,32 @@ async fn run(
         }
     }
 }
+
+/// Marks commands written after their waiters gave up: not run, and why.
+async fn never_run(pool: &AnyPool, backend: Backend, ids: &[i64]) -> Result<(), sqlx::Error> {
+    let list: Vec<String> = (1..=ids.len()).map(|k| format!("${}", k + 2)).collect();
+    let sql = format!(
+        "UPDATE commands_received SET outcome = $1, detail = $2 \
+         WHERE outcome = 'received' AND id IN ({})",
+        list.join(", ")
+    );
+    let sql = match backend {
+        Backend::Sqlite => sqlite_placeholders(&sql),
+        Backend::Postgres => sql,
+    };
+    let mut query = sqlx::query(&sql)
+        .bind(super::CommandOutcome::Unavailable.as_str())
+        .bind(TOO_LATE);
+    for id in ids {
+        query = query.bind(id);
+    }
+    query.execute(pool).await?;
+    Ok(())
+}
+
+/// Why a command recorded after its waiter gave up did not run.
+pub(super) const TOO_LATE: &str = "not run: the state database took it after the ack budget, \
+     when its user had been told it was not recorded";
 
 async fn insert(
     pool: &AnyPool,

@@ -116,6 +116,8 @@ pub enum Failure {
     Status(u16, Value),
     /// The request is read and never answered (the connection stays open).
     NeverAnswers,
+    /// The request is carried out (the message created) and its answer never comes.
+    DoneButNeverAnswers,
 }
 
 /// One HTTP request the fake received, with the status it answered.
@@ -156,6 +158,8 @@ pub struct FakeMessage {
     pub interaction_token: Option<String>,
     pub timestamp: String,
     pub edited_timestamp: Option<String>,
+    /// The `nonce` it was created with, if any, and when (for `enforce_nonce`).
+    pub nonce: Option<(String, std::time::Instant)>,
 }
 
 impl FakeMessage {

@@ -23,7 +23,13 @@
 //! - Block Kit checks for the blocks the bot uses (see [`blocks`]), answered with
 //!   `invalid_blocks` and an `errors` list carrying JSON pointers, as Slack answers;
 //!   `msg_too_long` past 40,000 characters; `no_text`.
-//! - 429 with `Retry-After`, 500, and `ok:false` errors on demand ([`Failure`]).
+//! - 429 with `Retry-After`, 500, and `ok:false` errors on demand ([`Failure`]),
+//!   and a call carried out whose answer is lost.
+//! - Message metadata (docs.slack.dev "Using message metadata"; @slack/types
+//!   `MessageMetadata`): `chat.postMessage` takes `metadata` as a JSON object or a
+//!   JSON string with a string `event_type` and an object `event_payload`, else
+//!   `invalid_metadata_format`; `conversations.history` returns a message's
+//!   `metadata` only when asked with `include_all_metadata`.
 //! - Socket Mode: single-use tickets, `hello`, envelopes with Slack's fields,
 //!   redelivery with `retry_attempt`, acks, `disconnect` with `refresh_requested`,
 //!   pings answered.
@@ -98,6 +104,9 @@ pub enum Failure {
     /// The request is read and never answered (the connection stays open), as
     /// issue 14 saw Slack do for 100 s.
     NeverAnswers,
+    /// The call is carried out (the message stored) and its answer never comes:
+    /// a response lost after Slack acted (issue 14: 19 of 33 posts sent twice).
+    DoneButNeverAnswers,
 }
 
 /// One Web API call as the fake received and answered it.
@@ -139,6 +148,8 @@ pub struct FakeMessage {
     pub edited_ts: Option<String>,
     /// `reply_broadcast`: a thread reply also shown in the channel.
     pub broadcast: bool,
+    /// Message metadata as posted (`{"event_type", "event_payload"}`), or `Null`.
+    pub metadata: Value,
 }
 
 /// An ephemeral message: shown to one user, never part of channel history.
@@ -236,6 +247,12 @@ impl FakeSlack {
     /// single-use `ticket`.
     pub fn socket_url(&self) -> String {
         format!("ws://{}/socket", self.inner.addr)
+    }
+
+    /// How many injected failures of `method` are still waiting for a call.
+    #[allow(dead_code)]
+    pub fn failures_waiting(&self, method: &str) -> usize {
+        self.state().failures.get(method).map_or(0, |q| q.len())
     }
 
     /// Makes the next call of `method` fail; each call queues one more failure.

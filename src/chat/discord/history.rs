@@ -33,13 +33,17 @@ pub async fn channel(
     let mut after = snowflake_at(since).max(1);
     let mut new = 0;
     loop {
-        let page = http
-            .get_messages(
-                channel,
-                Some(MessagePagination::After(MessageId::new(after))),
-                Some(PAGE),
-            )
-            .await?;
+        // serenity's `Http` waits as long as the connection stays open.
+        let asked = http.get_messages(
+            channel,
+            Some(MessagePagination::After(MessageId::new(after))),
+            Some(PAGE),
+        );
+        let page = tokio::time::timeout(crate::chat::CALL_TIMEOUT, asked)
+            .await
+            .map_err(|_| {
+                serenity::Error::Other("Discord did not answer a message history request in time")
+            })??;
         // Oldest first, so messages of the same millisecond keep their order.
         let mut page = page;
         page.sort_by_key(|m| m.id);

@@ -139,7 +139,15 @@ impl Chat for DiscordWeb {
                 }
             }
         }
-        self.send(&post.channel, &render::message(post)).await
+        let mut body = render::message(post);
+        // Discord dedupes by itself: a second create with the same nonce from the
+        // same author within minutes returns the first message ("Create Message":
+        // `nonce`, `enforce_nonce`), so a retry after a lost answer posts nothing new.
+        if let Some(id) = &post.delivery {
+            body["nonce"] = id.clone().into();
+            body["enforce_nonce"] = true.into();
+        }
+        self.send(&post.channel, &body).await
     }
 
     async fn update(&self, message: &MessageRef, post: &Post) -> Result<(), ChatError> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use slack_morphism::errors::SlackClientError;
+use slack_morphism::errors::{SlackClientError, SlackClientSystemError};
 use slack_morphism::prelude::*;
 
 use super::web::SlackWeb;
@@ -46,7 +46,19 @@ pub async fn channel(
             .with_oldest(ts_of(since).into())
             .with_limit(pace.page)
             .opt_cursor(cursor.clone());
-        let page = match session.conversations_history(&request).await {
+        let asked = super::web::within(
+            crate::chat::CALL_TIMEOUT,
+            "conversations.history",
+            session.conversations_history(&request),
+        )
+        .await;
+        let asked = asked.unwrap_or_else(|late| {
+            Err(SlackClientError::SystemError(SlackClientSystemError {
+                message: Some(late.message),
+                cause: None,
+            }))
+        });
+        let page = match asked {
             Ok(page) => page,
             Err(SlackClientError::RateLimitError(r)) => {
                 tokio::time::sleep(r.retry_after.unwrap_or(pace.interval)).await;

@@ -182,6 +182,13 @@ impl Chat for SlackWeb {
                 id: "ephemeral".into(),
             });
         }
+        let content = match &post.delivery {
+            Some(id) => content.with_metadata(SlackMessageMetadata {
+                event_type: DELIVERY_EVENT.into(),
+                event_payload: Some([(DELIVERY_FIELD.to_string(), id.clone())].into()),
+            }),
+            None => content,
+        };
         let request = SlackApiChatPostMessageRequest::new(channel, content)
             .with_unfurl_links(false)
             .with_unfurl_media(false);
@@ -236,7 +243,91 @@ impl Chat for SlackWeb {
     fn split(&self, post: &Post) -> Vec<Post> {
         blocks::split(post)
     }
+
+    /// Slack rate-limits each Web API method per workspace ("Rate limits": tiers
+    /// per method; `chat.postMessage` also about one a second per channel).
+    fn method(&self, op: &str, post: &Post) -> Option<&'static str> {
+        Some(match (op, &post.ephemeral_to) {
+            ("update", _) => "chat.update",
+            (_, Some(_)) => "chat.postEphemeral",
+            _ => "chat.postMessage",
+        })
+    }
+
+    /// Reads the channel's newest messages (with their metadata:
+    /// `conversations.history` with `include_all_metadata`) back to `since`, for one
+    /// of warroom's carrying `post`'s delivery id. A few pages at most: the message
+    /// looked for went out seconds or minutes ago.
+    async fn find(
+        &self,
+        post: &Post,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<MessageRef>, ChatError> {
+        let Some(id) = &post.delivery else {
+            return Ok(None);
+        };
+        let session = self.client.open_session(&self.token);
+        let mut cursor: Option<SlackCursorId> = None;
+        for _ in 0..FIND_PAGES {
+            let request = SlackApiConversationsHistoryRequest::new()
+                .with_channel(post.channel.clone().into())
+                .with_include_all_metadata(true)
+                .with_limit(200)
+                .opt_cursor(cursor.clone());
+            let page = within(
+                self.timeout,
+                "conversations.history",
+                session.conversations_history(&request),
+            )
+            .await?
+            .map_err(chat_error)?;
+            let found = page.messages.iter().find(|m| {
+                m.content.metadata.as_ref().is_some_and(|meta| {
+                    meta.event_type == DELIVERY_EVENT
+                        && meta
+                            .event_payload
+                            .as_ref()
+                            .and_then(|p| p.get(DELIVERY_FIELD))
+                            == Some(id)
+                })
+            });
+            if let Some(m) = found {
+                return Ok(Some(MessageRef {
+                    channel: post.channel.clone(),
+                    id: m.origin.ts.to_string(),
+                }));
+            }
+            // Newest first: a page reaching back before the post was made is the
+            // last worth reading.
+            let before = page.messages.iter().any(|m| {
+                m.origin
+                    .ts
+                    .0
+                    .split('.')
+                    .next()
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .is_some_and(|secs| secs < since.timestamp())
+            });
+            cursor = page
+                .response_metadata
+                .and_then(|r| r.next_cursor)
+                .filter(|c| !c.0.is_empty());
+            if before || cursor.is_none() {
+                break;
+            }
+        }
+        Ok(None)
+    }
 }
+
+/// The message metadata type warroom's posts carry (Slack: "Message metadata",
+/// an `event_type` and an `event_payload` object), and the payload field holding
+/// the delivery id.
+const DELIVERY_EVENT: &str = "warroom_delivery";
+const DELIVERY_FIELD: &str = "id";
+
+/// Pages of 200 messages [`SlackWeb::find`] reads at most.
+const FIND_PAGES: usize = 3;
 
 #[cfg(test)]
 mod tests {

@@ -96,8 +96,18 @@ impl Workspace {
     async fn lookup(&self, user: &str) -> Option<String> {
         let session = self.web.client().open_session(self.web.token());
         let request = SlackApiUsersInfoRequest::new(user.to_string().into());
-        match session.users_info(&request).await {
-            Ok(found) => {
+        let asked = super::web::within(
+            crate::chat::CALL_TIMEOUT,
+            "users.info",
+            session.users_info(&request),
+        )
+        .await;
+        match asked {
+            Err(late) => {
+                tracing::debug!(error = %late.message, user, "users.info did not answer; the report shows the id");
+                None
+            }
+            Ok(Ok(found)) => {
                 let u = found.user;
                 let profile = u.profile.as_ref();
                 [
@@ -110,7 +120,7 @@ impl Workspace {
                 .flatten()
                 .find(|n| !n.trim().is_empty())
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 tracing::debug!(error = %e, user, "users.info failed; the report shows the id");
                 None
             }

@@ -22,6 +22,7 @@ pub(super) fn new_message(id: u64, channel_id: u64, author_id: u64, content: &st
         interaction_token: None,
         timestamp: timestamp_now(),
         edited_timestamp: None,
+        nonce: None,
     }
 }
 

@@ -123,6 +123,20 @@ fn answer(
         drop(state);
         return None;
     }
+    if injected == Some(Failure::DoneButNeverAnswers) {
+        if let Ok(body) = &parsed {
+            let _ = route(
+                &mut state,
+                &method,
+                uri.path(),
+                uri.query(),
+                auth.as_deref(),
+                body,
+            );
+        }
+        drop(state);
+        return None;
+    }
     let reply = match (injected, &parsed) {
         (Some(failure), _) => failure_reply(failure),
         (None, _) if multipart => Reply::error(
@@ -218,7 +232,9 @@ fn failure_reply(failure: Failure) -> Reply {
             headers: Vec::new(),
         },
         Failure::Status(status, body) => Reply::json(status, body),
-        Failure::NeverAnswers => unreachable!("answered by never answering"),
+        Failure::NeverAnswers | Failure::DoneButNeverAnswers => {
+            unreachable!("answered by never answering")
+        }
     }
 }
 
@@ -407,8 +423,39 @@ fn create_message(state: &mut State, channel: &str, body: &Value) -> Answer {
     let channel = known_channel(state, channel)?;
     validate::message(body, validate::Mode::Create)?;
     embed_links(state, channel, body)?;
+    // Discord's "Create Message": `nonce` (integer or string, up to 25 characters)
+    // and `enforce_nonce`: "If true and nonce is present, it will be checked for
+    // uniqueness in the past few minutes. If another message was created by the
+    // same author with the same nonce, that message will be returned and no new
+    // message will be created."
+    let nonce = match &body["nonce"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    if nonce.as_ref().is_some_and(|n| n.chars().count() > 25) {
+        let mut e = validate::FormErrors::default();
+        e.add(
+            "nonce",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 25 or fewer in length.",
+        );
+        return Err(e.reply());
+    }
+    if let (Some(nonce), true) = (&nonce, body["enforce_nonce"] == Value::Bool(true)) {
+        let recent = std::time::Duration::from_secs(120);
+        if let Some(earlier) = state.messages.values().find(|m| {
+            m.author_id == BOT_USER_ID
+                && m.nonce
+                    .as_ref()
+                    .is_some_and(|(n, at)| n == nonce && at.elapsed() < recent)
+        }) {
+            return Ok(Reply::ok(earlier.json()));
+        }
+    }
     let id = state.snowflake();
     let mut message = messages::new_message(id, channel, BOT_USER_ID, "");
+    message.nonce = nonce.map(|n| (n, std::time::Instant::now()));
     messages::apply_fields(&mut message, body, CHANNEL_FLAGS);
     let json = message.json();
     state.messages.insert(id, message);

@@ -200,7 +200,9 @@ fn post_message(state: &mut State, args: &Args, _: &str) -> Outcome {
     let channel = args.required("channel", "channel_not_found")?;
     member(state, &channel)?;
     let content = content(args)?;
+    let metadata = metadata(args)?;
     let message = FakeMessage {
+        metadata,
         channel: channel.clone(),
         ts: state.next_ts(),
         text: content.text.unwrap_or_default(),
@@ -219,6 +221,23 @@ fn post_message(state: &mut State, args: &Args, _: &str) -> Outcome {
     });
     state.messages.push(message);
     Ok(answer)
+}
+
+/// `metadata`: a JSON object, or a JSON string of one, with a string `event_type`
+/// and an object `event_payload`; `Null` when not given.
+fn metadata(args: &Args) -> Result<Value, Refusal> {
+    let value = match args.0.get("metadata") {
+        None | Some(Value::Null) => return Ok(Value::Null),
+        Some(Value::String(s)) if s.is_empty() => return Ok(Value::Null),
+        Some(Value::String(s)) => {
+            serde_json::from_str::<Value>(s).map_err(|_| refuse("invalid_metadata_format"))?
+        }
+        Some(other) => other.clone(),
+    };
+    if !value["event_type"].is_string() || !value["event_payload"].is_object() {
+        return Err(refuse("invalid_metadata_format"));
+    }
+    Ok(value)
 }
 
 fn update(state: &mut State, args: &Args, _: &str) -> Outcome {
@@ -311,11 +330,18 @@ fn history(state: &mut State, args: &Args, _: &str) -> Outcome {
 
     let seeded = state.history.get(&channel).into_iter().flatten().cloned();
     // Thread replies live in conversations.replies unless broadcast to the channel.
+    let with_metadata = args.flag("include_all_metadata");
     let posted = state
         .messages
         .iter()
         .filter(|m| m.channel == channel && (m.thread_ts.is_none() || m.broadcast))
-        .map(shape);
+        .map(|m| {
+            let mut shaped = shape(m);
+            if with_metadata && !m.metadata.is_null() {
+                shaped["metadata"] = m.metadata.clone();
+            }
+            shaped
+        });
     let mut all: Vec<(u64, Value)> = seeded
         .chain(posted)
         .filter_map(|m| Some((ts_micros(m["ts"].as_str()?)?, m)))

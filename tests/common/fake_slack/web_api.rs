@@ -69,6 +69,24 @@ fn answer(
         drop(state);
         return None;
     }
+    if injected == Some(Failure::DoneButNeverAnswers) {
+        if let Ok(r) = &request {
+            methods::call(&mut state, &fake.socket_url(), &method, r);
+        }
+        state.calls.push(ApiCall {
+            method,
+            http_method: http_method.to_string(),
+            content_type: None,
+            token,
+            params,
+            status: 0,
+            ok: true,
+            error: Some("carried out, never answered".into()),
+            injected: true,
+        });
+        drop(state);
+        return None;
+    }
     let (answer, is_injected) = match injected {
         Some(failure) => (Answer::injected(failure), true),
         None => {
@@ -199,7 +217,9 @@ impl Answer {
                 Value::String("Internal Server Error".into()),
             ),
             Failure::Api(code) => Answer::json(StatusCode::OK, json!({"ok": false, "error": code})),
-            Failure::NeverAnswers => unreachable!("answered by never answering"),
+            Failure::NeverAnswers | Failure::DoneButNeverAnswers => {
+                unreachable!("answered by never answering")
+            }
         }
     }
 }
