@@ -486,6 +486,49 @@ async fn health_and_readiness_say_when_the_state_database_is_down() {
     );
     let (code, body) = get("/readyz").await;
     assert_eq!((code, body.as_str()), (200, "ready\n"));
+
+    // Slack refuses every post for over a minute (HTTP 500): /healthz says Slack
+    // is down; /readyz does not (restarting warroom would not bring Slack back).
+    for _ in 0..50 {
+        fake.fail_next("chat.postMessage", common::fake_slack::Failure::ServerError);
+    }
+    let app = served.app("slack");
+    app.send(&warroom::chat::Post::new(
+        "C_STATUS",
+        warroom::chat::PostKind::Info,
+        "a post Slack will not take",
+    ))
+    .await;
+    let store = app.store.clone();
+    let mut failed = false;
+    for _ in 0..100 {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE state = 'pending'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        if n > 0 {
+            failed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(failed, "the post was tried and failed");
+    // As if it had kept failing for two minutes.
+    sqlx::query("UPDATE outbox SET created_at = created_at - 120000 WHERE state = 'pending'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (code, body) = get("/healthz").await;
+    assert!(
+        code == 503
+            && body.starts_with("down: slack does not take warroom's posts")
+            && body.contains("Slack answered HTTP 500"),
+        "{code} {body}"
+    );
+    let (code, _) = get("/readyz").await;
+    assert_eq!(code, 200);
     served.app("slack").store.close().await;
     let (code, body) = get("/healthz").await;
     assert!(

@@ -133,12 +133,19 @@ pub fn router(pages: Arc<Pages>) -> Router {
         .with_state(pages)
 }
 
+/// How long a post may keep failing (not rate limited: 429s count no attempt)
+/// before `/healthz` says its platform is down.
+const PLATFORM_TROUBLE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How long a health check waits for the state database.
 const HEALTH_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Liveness with its reasons (issue 14: `/healthz` answered `ok` with the state
-/// database down): 200 when the state database answers, else 503 saying what is
-/// down, and how many posts are waiting in the outbox either way.
+/// Health with its reasons, for monitoring (issue 14: `/healthz` answered `ok`
+/// with the state database down): 200 when the state database answers and every
+/// platform takes warroom's posts, else 503 saying which is down (a platform is
+/// down when a post has kept failing for [`PLATFORM_TROUBLE`]), and how many posts
+/// are waiting in the outbox. Probes that restart or route should use `/readyz`:
+/// restarting warroom does not bring Slack back.
 async fn healthz(State(pages): State<Arc<Pages>>) -> Response {
     let started = std::time::Instant::now();
     let db = pages.store.ping(HEALTH_WAIT).await;
@@ -149,8 +156,25 @@ async fn healthz(State(pages): State<Arc<Pages>>) -> Response {
         ),
         Err(e) => format!("down: the state database does not answer: {e}"),
     }];
+    let mut platform_down = false;
     if db.is_ok() {
+        let now = chrono::Utc::now();
         for platform in ["slack", "discord"] {
+            if let Ok(Some((made, attempts, error))) = pages.store.outbox_trouble(platform).await {
+                let age = (now - made).to_std().unwrap_or_default();
+                if age >= PLATFORM_TROUBLE {
+                    platform_down = true;
+                    lines.insert(
+                        0,
+                        format!(
+                            "down: {platform} does not take warroom's posts: the oldest waiting \
+                             was made {} ago and has failed {attempts} times (last: {})",
+                            crate::render::human_duration(age.as_millis() as i64),
+                            error.as_deref().unwrap_or("no error recorded")
+                        ),
+                    );
+                }
+            }
             if let Ok(n) = pages.store.outbox_pending(platform).await {
                 if n > 0 {
                     lines.push(format!("{platform}: {n} posts waiting to be delivered"));
@@ -158,7 +182,7 @@ async fn healthz(State(pages): State<Arc<Pages>>) -> Response {
             }
         }
     }
-    let code = if db.is_ok() {
+    let code = if db.is_ok() && !platform_down {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

@@ -307,6 +307,25 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The oldest of `platform`'s posts that failed and waits to be retried: when
+    /// it was made, how many attempts failed, and the last error. `/healthz` says
+    /// the platform is down when it has failed for a while.
+    pub async fn outbox_trouble(
+        &self,
+        platform: &str,
+    ) -> Result<Option<(DateTime<Utc>, i64, Option<String>)>, StoreError> {
+        let sql = self.sql(
+            "SELECT created_at, attempts, last_error FROM outbox
+             WHERE platform = $1 AND state = 'pending' AND attempts > 0
+             ORDER BY id LIMIT 1",
+        );
+        let row: Option<(i64, i64, Option<String>)> = sqlx::query_as(&sql)
+            .bind(platform)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(at, n, e)| (from_millis(at), n, e)))
+    }
+
     /// The method buckets of `platform` held past `now` (a 429's `Retry-After`),
     /// with when each is free: one read per delivery pass.
     pub async fn method_holds(
