@@ -21,6 +21,9 @@ use secrecy::ExposeSecret;
 use tokio::net::{TcpListener, TcpStream};
 use warroom::app::pipeline::{Ack, ACK_BUDGET};
 
+/// How long the state database is away: issue 14's fault injection stopped it for 20 s.
+const OUTAGE: Duration = Duration::from_secs(20);
+
 /// A TCP proxy to PostgreSQL that can be cut (every connection reset, new ones
 /// closed at once) and restored.
 struct Proxy {
@@ -101,6 +104,8 @@ async fn a_command_while_the_database_is_down_is_told_not_recorded_and_never_run
         "{text}"
     );
 
+    // Issue 14's fault: the state database stopped for 20 s.
+    tokio::time::sleep(OUTAGE.saturating_sub(asked.elapsed())).await;
     // The database is back: nothing ran then, and nothing runs now.
     proxy.restore();
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -176,9 +181,10 @@ async fn a_run_whose_database_goes_away_is_reported_with_that_cause_once_it_is_b
         assert!(waited < 200, "the run never reached its wait");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // The database goes away during the wait, and comes back after it ended.
+    // The database goes away during the wait, and comes back 20 s later, long
+    // after the wait ended.
     proxy.cut();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(OUTAGE).await;
     proxy.restore();
     tokio::time::timeout(Duration::from_secs(60), running)
         .await
