@@ -348,3 +348,60 @@ async fn a_slack_429_on_one_channels_edit_holds_every_channels_edits_not_their_p
     assert!(fake.messages("C_A")[0].text.contains("A done"));
     assert!(fake.messages("C_B")[0].text.contains("B done"));
 }
+
+/// An edit that keeps failing (Slack answering 500, RFC 9110 15.6: the server's
+/// trouble) does not hold the channel's later posts: it changes a message already
+/// there. The issue 14 soak saw a channel wait minutes behind a failing edit.
+#[tokio::test]
+async fn a_failing_edit_does_not_hold_the_later_posts_of_its_channel() {
+    use common::fake_slack::{Failure, FakeSlack, BOT_TOKEN};
+    use warroom::chat::slack::web::{client, SlackWeb};
+    let fake = FakeSlack::start().await;
+    fake.invite("C_A");
+    let slack = SlackWeb::new(
+        client(&fake.api_url()).unwrap(),
+        &secrecy::SecretString::from(BOT_TOKEN.to_string()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&dir.path().join("s.db").display().to_string())
+        .await
+        .unwrap();
+    let outbox = OutboxChat::new(store.clone(), "slack");
+    let progress = outbox
+        .post(&Post::new("C_A", PostKind::Progress, "RUN-1 running"))
+        .await
+        .unwrap();
+    let t0 = Utc::now();
+    let at = |ms: i64| t0 + chrono::Duration::milliseconds(ms);
+    deliver_due(&store, "slack", &slack, at(0), PACE)
+        .await
+        .unwrap();
+    outbox
+        .update(
+            &progress,
+            &Post::new("C_A", PostKind::Progress, "RUN-1 step 2"),
+        )
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        fake.fail_next("chat.update", Failure::ServerError);
+    }
+    let failed = deliver_due(&store, "slack", &slack, at(1_100), PACE)
+        .await
+        .unwrap();
+    assert_eq!(failed.retried, 1, "{failed:?}");
+    outbox
+        .post(&Post::new("C_A", PostKind::Info, "the next post"))
+        .await
+        .unwrap();
+    // At 2.2 s the edit's retry takes the channel's slot (and fails again); at
+    // 3.3 s the edit is backing off (to 4.2 s), and the post goes.
+    for ms in [2_200, 3_300] {
+        deliver_due(&store, "slack", &slack, at(ms), PACE)
+            .await
+            .unwrap();
+    }
+    let texts: Vec<String> = fake.messages("C_A").into_iter().map(|m| m.text).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[1].contains("the next post"), "{texts:?}");
+}

@@ -388,9 +388,13 @@ impl Store {
         Ok(())
     }
 
-    /// Whether an earlier public post or edit of the same channel is still to be
-    /// delivered (waiting or in flight, here or in another replica): then this one
-    /// waits behind it, so a channel reads in the order things were queued.
+    /// Whether an earlier public post of the same channel is still to be delivered
+    /// (waiting or in flight, here or in another replica): then this one waits
+    /// behind it, so a channel's messages appear in the order they were queued. An
+    /// earlier edit holds nothing back: it changes a message already there, and
+    /// one that keeps failing would otherwise hold every later post of its channel
+    /// (the issue 14 soak saw a channel wait minutes behind a failing progress
+    /// edit). An edit still waits for its own post (`deliver`).
     pub async fn outbox_behind(
         &self,
         platform: &str,
@@ -400,7 +404,7 @@ impl Store {
         let sql = self.sql(
             "SELECT MIN(not_before) FROM outbox
              WHERE platform = $1 AND channel = $2 AND id < $3 AND paced = 1
-               AND state IN ('pending', 'sending')",
+               AND op = 'post' AND state IN ('pending', 'sending')",
         );
         let at: Option<i64> = sqlx::query_scalar(&sql)
             .bind(platform)
