@@ -67,6 +67,14 @@ fn describe_with(
     measured: &BTreeMap<usize, String>,
 ) -> String {
     let mut out = Vec::new();
+    if let Some(name) = args
+        .get(crate::runbook::drill::DRILL_ARG)
+        .and_then(Value::as_str)
+    {
+        out.push(format!(
+            "🧪 **DRILL {name}**: every target below is its drill twin; nothing reaches production."
+        ));
+    }
     let all = spec
         .file
         .steps
@@ -175,7 +183,12 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
     let (svc, spec) = (d.svc, d.spec);
     let (_, steps) = d.refresh(run.id).await?;
     if steps.iter().all(|s| s.state == StepState::Pending) {
-        if let Some(incident) = svc.store.incident(&run.incident_id).await? {
+        // A drill tells nobody outside its channel.
+        let told = match crate::runbook::drill::is_drill(&run.args) {
+            true => None,
+            false => svc.store.incident(&run.incident_id).await?,
+        };
+        if let Some(incident) = told {
             let latest = format!(
                 "Started /{} ({}), requested by {}",
                 run.command,
@@ -263,7 +276,14 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             let text = format!(
                 "⏸️ **{id}** checkpoint {}: {}\nWhen it is done, press Done or type /confirm {id}. To stop here: /cancel {id}.",
                 idx + 1,
-                act::prompt(c, &act::scope(spec, &run_now.args, Some(&run_now)))
+                act::prompt(
+                    c,
+                    &act::scope(
+                        &crate::runbook::drill::vars(svc, spec, &run_now.args),
+                        &run_now.args,
+                        Some(&run_now),
+                    ),
+                )
             );
             let post =
                 Post::new(&run.channel, PostKind::Checkpoint, text).with_buttons(vec![Button {
