@@ -57,7 +57,8 @@ const CLAP: Errors = Errors {
 
 /// Every tool with a grammar. Sources:
 /// - vercel: vercel/vercel@17d9ebaf8e9b335d550dea1a243743a74edc772e (CLI 58.4.4),
-///   `packages/cli/src/commands/{rollback,list,promote}/command.ts`,
+///   `packages/cli/src/commands/{rollback,list,promote,deploy}/command.ts` (`deploy` is
+///   the default command: `vercel --prod` is `vercel deploy --prod`),
 ///   `packages/cli/src/util/arg-common.ts` (global options); `rollback` with no
 ///   argument means `rollback status` (`rollback/index.ts`). Unknown options are
 ///   refused by the `arg` parser: "unknown or unexpected option: --previous".
@@ -89,7 +90,7 @@ const CLAP: Errors = Errors {
 /// - ps, netstat: man ps(1) (procps-ng; BSD options such as `aux` are words, not
 ///   flags), man netstat(8) (net-tools; `-tulpn`).
 /// - git, npm, npx prisma, aws, systemctl, apt-get, journalctl, iptables: their published
-///   manuals (git-scm.com/docs/git-{rev-parse,checkout,revert,log,archive,tag,status,push},
+///   manuals (git-scm.com/docs/git-{rev-parse,checkout,revert,log,archive,tag,status,push,reset},
 ///   docs.npmjs.com/cli/v10/commands/npm-{ci,run-script} (npm takes any `--key=value`
 ///   as config), prisma.io/docs/orm/reference/prisma-cli-reference#migrate-resolve,
 ///   awscli.amazonaws.com/v2/documentation/api/latest/reference/{s3/sync,s3/ls,s3/cp,
@@ -105,6 +106,7 @@ pub fn tools() -> Vec<Tool> {
                 cmd("rollback", "--timeout= -y --yes", 0, 1),
                 cmd("rollback status", "--timeout=", 0, 1),
                 cmd("promote", "--timeout= -y --yes", 0, 1),
+                cmd("deploy", "--prod -f --force --with-cache --prebuilt -y --yes --target=", 0, 1),
                 cmd("list", "-a --all -m= --meta= -p= --policy= --environment= -s= --status= -N= --next= --limit= --prod -y --yes -c --confirm -F= --format= --json", 0, 1),
                 cmd("ls", "-a --all -m= --meta= -p= --policy= --environment= -s= --status= -N= --next= --limit= --prod -y --yes -c --confirm -F= --format= --json", 0, 1),
             ],
@@ -178,13 +180,15 @@ pub fn tools() -> Vec<Tool> {
             global: "-h -C= --no-pager",
             commands: vec![
                 cmd("rev-parse", "--verify -q --quiet", 1, 9),
-                cmd("checkout", "-b= -f --force -q --quiet", 1, 99),
+                // `git checkout -b NEW` needs no start point; bare `git checkout` is valid too.
+                cmd("checkout", "-b= -f --force -q --quiet", 0, 99),
                 cmd("revert", "--no-edit -n --no-commit", 1, 9),
                 cmd("log", "--oneline -n= --max-count= -#", 0, 9),
                 cmd("archive", "--format= -o= --output= --prefix=", 1, 99),
                 cmd("tag", "-l --list", 0, 9),
                 cmd("status", "-s --short --porcelain", 0, 0),
                 cmd("push", "-f --force -u --set-upstream", 0, 9),
+                cmd("reset", "--hard --soft --mixed -q --quiet", 0, 1),
             ],
             errors: Errors {
                 unknown_command: "git: '{word}' is not a git command. See 'git --help'.",
