@@ -117,9 +117,40 @@ fn twin<'a>(svc: &'a Services, args: &Value, name: &'a str) -> &'a str {
         .unwrap_or(name)
 }
 
-/// Whether the step's target is configured (steps without a target always are).
-pub fn target_configured(svc: &Services, step: &StepSpec) -> bool {
-    step.target().is_none_or(|t| svc.targets.has(t))
+/// Why an `optional` step cannot run here, if it cannot: its target (a drill's
+/// twin) is not configured, or its program is not on the children's PATH (seed 001's
+/// `pm2 logs` check on a host without pm2, such as the demo).
+pub fn unavailable(svc: &Services, step: &StepSpec, args: &Value) -> Option<String> {
+    let reachable = step.target().is_none_or(|t| {
+        let t = twin(svc, args, t);
+        svc.targets.has(t) || svc.targets.sql_urls.contains_key(t)
+    });
+    if !reachable {
+        return Some("skipped: target not configured".into());
+    }
+    match step.action() {
+        Ok(Action::Shell(s)) if s.pg_env.is_none() => s
+            .argv
+            .first()
+            .filter(|p| !on_path(p, &svc.settings.child_env))
+            .map(|p| format!("skipped: `{p}` is not installed here")),
+        _ => None,
+    }
+}
+
+/// Whether a program name resolves on the children's PATH (a path is taken as found:
+/// it may be relative to the step's directory).
+fn on_path(program: &str, env: &crate::actions::shell::ChildEnv) -> bool {
+    if program.contains('/') {
+        return true;
+    }
+    env.vars
+        .get("PATH")
+        .map(|p| {
+            p.split(':')
+                .any(|dir| std::path::Path::new(dir).join(program).is_file())
+        })
+        .unwrap_or(false)
 }
 
 /// `Some(reason)` when `only_if` rules the step out for these arguments.

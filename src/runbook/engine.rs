@@ -89,11 +89,11 @@ fn describe_with(
             continue;
         }
         let body = act::describe(svc, spec, step, args, run);
-        let optional = if step.optional && !act::target_configured(svc, step) {
-            " (skipped: target not configured)"
-        } else {
-            ""
-        };
+        let optional = match step.optional {
+            true => act::unavailable(svc, step, args).map(|why| format!(" ({why})")),
+            false => None,
+        }
+        .unwrap_or_default();
         let effect = measured
             .get(&i)
             .map_or(String::new(), |m| format!("\n**Effect:** {m}"));
@@ -233,11 +233,11 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             d.refresh(run.id).await?;
             return Ok(RunOutcome::NotMine);
         }
-        let skip = if step.optional && !act::target_configured(svc, step) {
-            Some("skipped: target not configured".to_string())
-        } else {
-            act::not_applicable(step, &run.args)
-        };
+        let skip = match step.optional {
+            true => act::unavailable(svc, step, &run.args),
+            false => None,
+        }
+        .or_else(|| act::not_applicable(step, &run.args));
         if let Some(why) = skip {
             if !svc.store.start_step(run.id, idx, now).await? {
                 return Ok(RunOutcome::NotMine);
