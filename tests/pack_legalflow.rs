@@ -50,4 +50,5 @@ common::scenario::scenarios! { "legalflow.toml", None;
     detect_fails_when_the_app_is_down,
     database_loss_restores_the_latest_backup_into_the_new_database_then_deploys_and_verifies,
     the_monthly_dr_test_drill_restores_the_latest_backup_into_the_dr_database_and_reports_its_timings,
+    rpo_check_passes_with_a_recent_backup_and_says_breach_past_24_hours,
 }

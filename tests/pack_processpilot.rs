@@ -43,4 +43,5 @@ common::scenario::scenarios! { "processpilot.toml", None;
     provider_switch_checks_supabase_waits_for_the_environment_then_migrates_there_and_restarts,
     migrate_to_supabase_backs_up_postgresql_and_restores_the_file_into_supabase,
     app_redeploy_checks_out_the_previous_version_installs_builds_and_restarts_once_a_person_says_the_restart_failed,
+    rpo_check_finds_a_backup_within_the_hour_and_says_breach_when_the_newest_is_older,
 }
