@@ -14,7 +14,7 @@ mod alerts;
 mod clocks;
 mod drills;
 pub use alerts::{matches, Alerts, Route, Rule, StatusPage};
-pub use clocks::{Clocks, ComponentClock, EscalationLevel, SeverityClock};
+pub use clocks::{impact_class, Clocks, ComponentClock, EscalationLevel, SeverityClock};
 pub use drills::Drill;
 
 /// The state database when `WARROOM_DATABASE_URL` is unset: an embedded SQLite file.

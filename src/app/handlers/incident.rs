@@ -177,6 +177,10 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
             c.rpo.as_deref().unwrap_or("not stated"),
             c.source
         ));
+        // Seed 004's business impact classification of that priority.
+        if let Some(class) = crate::config::impact_class(&c.priority) {
+            out.push_str(&format!("\nBusiness impact ({}): {class}.", c.priority));
+        }
     }
     if let (Some(rto), Some(at)) = (clock::rto_of(app, &i), i.mitigated_at) {
         // Recovery was reached: what the RTO measured is over.
