@@ -10,6 +10,7 @@ pub mod approval;
 pub mod assess;
 pub mod checklist;
 pub mod checkpoint;
+pub mod contacts;
 pub mod drill;
 pub mod help;
 pub mod incident;
