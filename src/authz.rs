@@ -24,6 +24,15 @@ pub struct Role {
     pub members: Vec<String>,
     #[serde(default)]
     pub description: String,
+    /// Who holds the role first and who backs them up, as the seeds' role tables say
+    /// ("CTO", "Lead Developer"): seed 004's Role Assignments, seed 001's Contact List.
+    #[serde(default)]
+    pub primary: Option<String>,
+    #[serde(default)]
+    pub secondary: Option<String>,
+    /// How to reach them outside chat (seed 004's "[PHONE] [EMAIL] [SLACK]").
+    #[serde(default)]
+    pub contact: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 //! file and `step` each of its steps.
 
 mod alerts;
+mod drills;
 pub mod probe;
 mod spec;
 mod step;
@@ -113,10 +114,12 @@ pub fn check(settings: &Settings) -> Vec<Problem> {
             renderer: renderer.as_ref(),
             broken_templates: &broken_templates,
             targets: &targets,
+            clocks: &settings.file.clocks,
             problems: &mut problems,
         };
         c.run();
     }
+    drills::check(&catalog, settings, &config_source, &mut problems);
     problems
 }
 

@@ -200,18 +200,15 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let store = crate::store::Store::connect(settings.database_url.expose_secret())
                 .await
                 .context("opening the state database")?;
-            let (catalog, _) =
-                crate::command::catalog::Catalog::load(&settings.commands_dir(), &[]);
-            let drills: Vec<String> = catalog
-                .iter()
-                .flat_map(|c| c.specs())
-                .map(|s| s.full_name())
-                .filter(|n| crate::export::report::is_drill(n))
-                .collect();
-            let report =
-                crate::export::report::gather(&store, &settings.file.clocks, &drills, from, now)
-                    .await
-                    .context("reading the incidents")?;
+            let report = crate::export::report::gather(
+                &store,
+                &settings.file.clocks,
+                &settings.file.drills,
+                from,
+                now,
+            )
+            .await
+            .context("reading the incidents")?;
             match format {
                 ExportFormat::Md => print!("{}", crate::export::report::markdown_report(&report)),
                 ExportFormat::Json => println!("{}", crate::export::report::json(&report)),

@@ -12,8 +12,10 @@ use serde::Deserialize;
 
 mod alerts;
 mod clocks;
+mod drills;
 pub use alerts::{matches, Alerts, Route, Rule, StatusPage};
-pub use clocks::{Clocks, ComponentClock, EscalationLevel, SeverityClock};
+pub use clocks::{impact_class, Clocks, ComponentClock, EscalationLevel, SeverityClock};
+pub use drills::Drill;
 
 /// The state database when `WARROOM_DATABASE_URL` is unset: an embedded SQLite file.
 pub const DEFAULT_DATABASE: &str = "warroom.db";
@@ -48,6 +50,9 @@ pub struct ConfigFile {
     /// The stakeholder status page.
     #[serde(default)]
     pub status: StatusPage,
+    /// Drills: runbooks rehearsed against staging twins, and how often each is due.
+    #[serde(default)]
+    pub drills: BTreeMap<String, Drill>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,6 +9,7 @@ pub mod act;
 pub mod approval;
 pub mod breakglass;
 pub mod context;
+pub mod drill;
 pub mod driver;
 pub mod ending;
 pub mod engine;

@@ -7,6 +7,7 @@
 mod alerts;
 mod audit;
 mod commands;
+mod drills;
 mod handles;
 mod incidents;
 mod lifecycle;
@@ -28,6 +29,7 @@ use sqlx::{AnyPool, ConnectOptions};
 pub use alerts::GroupClaim;
 pub use audit::{link_hash, AuditEntry, AuditVerdict, GENESIS};
 pub use commands::{CommandOutcome, NewCommand, OrphanedCommand};
+pub use drills::DrillRun;
 pub use lifecycle::{ActionItem, IncidentField, Message, Timer};
 pub use outbox::{NewOutbox, OutboxRow};
 pub use ratify::{Ratification, RATIFY_PLAN};

@@ -158,11 +158,14 @@ async fn report_gives_the_means_the_breaches_and_approval_waits_of_the_window() 
         r["approvals"].get("production-p0").is_none(),
         "P0 needs no approval"
     );
+    // The drills of warroom.toml (issue 13), not commands named `drill`: seed 004's
+    // monthly drill is due once in 30 days; seed 001's staging test has no cadence.
     assert_eq!(
-        r["drills"]["dr drill"],
-        serde_json::json!({"done": 0, "due": 1}),
+        r["drills"]["processpilot-backup-restore"],
+        serde_json::json!({"done": 0, "due": 1, "failed": 0}),
         "seed 004's monthly drill: {r}"
     );
+    assert_eq!(r["drills"]["kanban-staging-test"]["due"], 0, "{r}");
 
     let md = warroom(&env, &["report", "--since", "30d"]);
     let md = String::from_utf8(md.stdout).unwrap();
@@ -172,7 +175,7 @@ async fn report_gives_the_means_the_breaches_and_approval_waits_of_the_window() 
         "| P0 | 1 |",
         "## RTO breaches",
         "| production-p1 | 1 | 1 |",
-        "| /dr drill | 0 | 1 |",
+        "| /drill processpilot-backup-restore | 0 | 1 | 0 |",
     ] {
         assert!(md.contains(want), "{want} missing:\n{md}");
     }

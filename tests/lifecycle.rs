@@ -620,6 +620,8 @@ common::scenario::scenarios! { "lifecycle.toml", None;
     a_checklist_is_ticked_item_by_item_in_place_and_each_tick_is_on_the_timeline,
     every_seed_checklist_posts_its_items_as_the_seed_words_them,
     an_incident_naming_a_component_runs_on_that_components_rto,
+    each_components_priority_is_told_with_seed_004s_business_impact_class,
+    incident_contacts_lists_each_role_with_its_members_primary_secondary_and_contact,
 }
 
 /// Issue 16: a runbook step's own announcement to stakeholders (seed 002's "SYSTEM

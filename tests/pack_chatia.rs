@@ -19,5 +19,10 @@ common::scenario::scenarios! { "chatia.toml", None;
     kanban_off_supersedes_a_cleanup_parked_at_its_checkpoint,
     a_lower_severity_request_does_not_supersede_and_is_refused_as_busy,
     kanban_verify_checks_the_flag_and_the_error_rate_then_waits_for_the_manual_check,
+    kanban_verify_fails_when_the_last_100_log_lines_hold_5_errors,
     kanban_restore_puts_back_tags_and_ticket_tags_from_the_backup_before_the_corruption,
+    // --- Drills (issue 13) -------------------------------------------------------------
+    a_drill_runs_kanban_off_against_the_staging_twins_and_never_touches_production,
+    a_drill_whose_twin_is_not_configured_is_refused_and_production_is_untouched,
+    an_overdue_drill_is_reminded_once_in_the_incident_channel,
 }

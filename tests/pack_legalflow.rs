@@ -45,4 +45,10 @@ common::scenario::scenarios! { "legalflow.toml", None;
     a_legalflow_p0_runs_on_seed_000s_rto_and_escalates_to_its_critical_contacts,
     app_server_failover_pushes_to_the_backup_server_waits_for_dns_then_checks_it,
     health_thresholds_configures_the_seeds_four_monitoring_thresholds,
+    // --- Emergency Response 1, DR 2.1, DR 3.1 as a drill (issue 13) -----------------
+    detect_checks_health_the_database_and_the_status_dashboard_then_waits_for_a_person,
+    detect_fails_when_the_app_is_down,
+    database_loss_restores_the_latest_backup_into_the_new_database_then_deploys_and_verifies,
+    the_monthly_dr_test_drill_restores_the_latest_backup_into_the_dr_database_and_reports_its_timings,
+    rpo_check_passes_with_a_recent_backup_and_says_breach_past_24_hours,
 }

@@ -57,4 +57,8 @@ common::scenario::scenarios! { "pfa.toml", Some(pm2);
     verify_rollback_fails_on_an_unhealthy_database_and_runs_nothing_after,
     verify_rollback_keeps_watching_the_metrics_until_the_error_rate_is_normal,
     a_phase_over_its_seed_budget_is_reported_over,
+    // --- Drill (issue 13) ------------------------------------------------------------
+    the_quarterly_rollback_drill_runs_the_quick_rollback_on_staging_and_times_it_against_the_seed_budgets,
+    a_drill_missing_a_twin_is_refused_before_anything_runs,
+    the_post_mortem_carries_seed_002s_incident_report_fields_filled_where_warroom_knows_them,
 }

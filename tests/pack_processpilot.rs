@@ -33,4 +33,15 @@ common::scenario::scenarios! { "processpilot.toml", None;
     postgres_restore_drops_recreates_and_restores_the_real_database_between_stop_and_start,
     complete_recovery_restores_the_latest_backup_restarts_everything_and_verifies,
     drill_2_stops_the_backend_runs_the_recovery_dry_run_and_starts_it_again,
+    // --- Recovery by provider, migration, provider switch (issue 13) ------------------
+    planetscale_restore_branches_from_the_backup_and_opens_a_deploy_request_into_main,
+    the_pscale_stand_in_refuses_what_the_real_cli_refuses,
+    neon_restore_puts_main_back_to_the_timestamp_keeping_the_old_state_under_a_name,
+    the_seeds_neon_reset_with_a_timestamp_fails_as_the_real_cli_fails,
+    railway_restore_lists_the_snapshots_restores_the_selected_one_and_checks_the_database,
+    postgres_pitr_restores_the_base_backup_waits_for_the_recovery_target_then_verifies_with_sql,
+    provider_switch_checks_supabase_waits_for_the_environment_then_migrates_there_and_restarts,
+    migrate_to_supabase_backs_up_postgresql_and_restores_the_file_into_supabase,
+    app_redeploy_checks_out_the_previous_version_installs_builds_and_restarts_once_a_person_says_the_restart_failed,
+    rpo_check_finds_a_backup_within_the_hour_and_says_breach_when_the_newest_is_older,
 }

@@ -24,4 +24,7 @@ common::scenario::scenarios! { "webapp.toml", None;
     a_webapp_incident_escalates_along_seed_003s_path,
     promote_runs_vercel_promote_of_the_named_deployment_then_verifies_the_site,
     pitr_restores_to_the_point_in_time_only_after_the_lead_the_dba_and_a_confirmation,
+    // --- Git-based frontend rollback, Railway dashboard rollback (issue 13) -----------
+    frontend_git_rollback_resets_a_rollback_branch_force_pushes_after_confirmation_and_deploys_it,
+    backend_dashboard_rollback_lists_deployments_waits_for_the_redeploy_then_checks_status_and_health,
 }

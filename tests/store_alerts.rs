@@ -170,43 +170,45 @@ async fn status_posts(store: Store) {
 
 both!(the_report_counts_drills_done_and_rto_breaches, report);
 async fn report(store: Store) {
-    use warroom::model::run::RunState;
+    use warroom::store::DrillRun;
     let now = Utc::now();
-    let drill = store
-        .create_incident("drill", "P3", "C", "console", now - Duration::days(3))
-        .await
-        .unwrap();
-    let user = warroom::model::user::UserId::new("console", "U_ONCALL");
-    let args = serde_json::json!({});
-    let run = store
-        .create_run(&warroom::store::NewRun {
-            incident_id: &drill.id,
-            command: "dr drill",
-            scope: "processpilot-drill",
-            scenario: "staging-critical",
-            args: &args,
-            channel: "C",
-            requested_by: &user,
-            state: RunState::Running,
-            dry_run: false,
-            at: now - Duration::days(3),
-            approval_expires_at: None,
-            steps: vec![],
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(store
-        .transition(run.id, RunState::Running, RunState::Succeeded, now, None)
-        .await
-        .unwrap());
-    // The drill resolves its incident (`sets_status`), within its RTO.
+    // Two configured drills: seed 000's monthly DR test and seed 002's quarterly one.
+    let drill = |every: &str| warroom::config::Drill {
+        run: "/dr drill /var/backups/x.dump".into(),
+        every: Some(every.into()),
+        source: "seed".into(),
+        targets: Default::default(),
+        staging: vec![],
+        vars: Default::default(),
+        programs: vec![],
+    };
+    let configured = std::collections::BTreeMap::from([
+        ("monthly".to_string(), drill("30d")),
+        ("quarterly".to_string(), drill("90d")),
+    ]);
+    let done = |run_id, name: &str, outcome: &str, days| DrillRun {
+        run_id,
+        name: name.into(),
+        outcome: outcome.into(),
+        started_at: now - Duration::days(days) - Duration::minutes(5),
+        finished_at: now - Duration::days(days),
+    };
     store
-        .set_incident_status(
-            &drill.id,
-            "resolved",
-            now - Duration::days(3) + Duration::hours(1),
-        )
+        .record_drill(&done(1, "monthly", "succeeded", 3))
+        .await
+        .unwrap();
+    store
+        .record_drill(&done(2, "monthly", "failed", 40))
+        .await
+        .unwrap();
+    // Recorded twice (a retried end), counted once.
+    store
+        .record_drill(&done(2, "monthly", "failed", 40))
+        .await
+        .unwrap();
+    // Before the window.
+    store
+        .record_drill(&done(3, "monthly", "succeeded", 90))
         .await
         .unwrap();
     // A P0 open for an hour: past its 5-minute RTO.
@@ -218,18 +220,48 @@ async fn report(store: Store) {
     let r = warroom::export::report::gather(
         &store,
         &clocks,
-        &["dr drill".to_string()],
+        &configured,
         now - Duration::days(60),
         now,
     )
     .await
     .unwrap();
-    assert_eq!(r.incidents, 2);
-    assert_eq!(r.drills["dr drill"].done, 1);
-    assert_eq!(r.drills["dr drill"].due, 2, "60 days: two monthly drills");
+    assert_eq!(r.incidents, 1);
+    assert_eq!(r.drills["monthly"].done, 1);
+    assert_eq!(r.drills["monthly"].failed, 1);
+    assert_eq!(r.drills["monthly"].due, 2, "60 days: two monthly drills");
+    assert_eq!(r.drills["quarterly"].due, 1, "at least one");
+    assert_eq!(r.drills["quarterly"].done, 0);
+    let (last, last_ok) = store.last_drills("monthly").await.unwrap();
+    assert_eq!(last.map(|d| d.run_id), Some(1));
+    assert_eq!(last_ok.map(|d| d.run_id), Some(1));
     let breached: Vec<&str> = r.breaches.iter().map(|b| b.incident.as_str()).collect();
     assert_eq!(breached, [late.id.as_str()]);
     assert_eq!(r.by_severity["P0"].breaches, 1);
+}
+
+both!(a_drills_overdue_date_is_reminded_once, drill_reminders);
+async fn drill_reminders(store: Store) {
+    let now = Utc::now();
+    let (since, reminded) = store.drill_clock("monthly", now).await.unwrap();
+    assert_eq!(since.timestamp_millis(), now.timestamp_millis());
+    assert_eq!(reminded, None);
+    // Seen again later: the first sighting stays.
+    let (again, _) = store
+        .drill_clock("monthly", now + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(again, since);
+    let due = now + Duration::days(30);
+    assert!(store.claim_drill_reminder("monthly", due).await.unwrap());
+    assert!(
+        !store.claim_drill_reminder("monthly", due).await.unwrap(),
+        "told once"
+    );
+    assert!(store
+        .claim_drill_reminder("monthly", due + Duration::days(30))
+        .await
+        .unwrap());
 }
 
 both!(a_group_is_claimed_once_until_its_incident_resolves, claims);

@@ -34,6 +34,10 @@ pub struct HttpSpec {
     #[serde(default)]
     pub expect_body: Option<String>,
     /// Extra attempts after a failure, waiting `backoff`, doubling each time.
+    /// Put the response body (its first 200 characters) in the step's output, as
+    /// the seeds' `curl ... | jq` shows it to the people reading.
+    #[serde(default)]
+    pub show: bool,
     #[serde(default)]
     pub retries: u32,
     #[serde(default)]
@@ -193,11 +197,14 @@ async fn once(
             seen.push(format!("{ptr} = {got}"));
         }
     }
-    let summary = if seen.is_empty() {
+    let mut summary = if seen.is_empty() {
         format!("HTTP {status}")
     } else {
         format!("HTTP {status}, {}", seen.join(", "))
     };
+    if spec.show && !excerpt.is_empty() {
+        summary = format!("{summary}: {excerpt}");
+    }
     Ok(ActionOutput {
         summary,
         table: None,

@@ -39,6 +39,32 @@ pub struct ShellSpec {
     /// A regex the combined stdout and stderr must NOT match ("no critical errors").
     #[serde(default)]
     pub reject_output: Option<String>,
+    /// The number of output lines matching a regex, against an expectation: seed
+    /// 001's `pm2 logs | grep -i error | wc -l` "should be < 5" is
+    /// `count_lines = { matching = "(?i)error", expect = "< 5" }`.
+    #[serde(default)]
+    pub count_lines: Option<CountLines>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountLines {
+    pub matching: String,
+    /// `"< 5"`, `"= 0"`: as SQL and HTTP expectations are written.
+    pub expect: String,
+}
+
+/// How many lines of `text` match `pattern`, checked against `expect`: the count,
+/// or why it fails.
+pub fn count_lines(text: &str, c: &CountLines) -> Result<usize, String> {
+    let re = Regex::new(&c.matching).map_err(|e| format!("bad count_lines.matching: {e}"))?;
+    let n = text.lines().filter(|l| re.is_match(l)).count();
+    super::expect::check(
+        &serde_json::Value::from(n),
+        &toml::Value::String(c.expect.clone()),
+    )
+    .map(|()| n)
+    .map_err(|e| format!("{n} lines match /{}/: {e}", c.matching))
 }
 
 /// One exit code or several.
@@ -119,6 +145,9 @@ pub fn describe(spec: &ShellSpec, scope: &Scope<'_>) -> String {
     out.push_str(&format!(" → expect exit {}", spec.expect_exit));
     if let Some(re) = &spec.expect_output {
         out.push_str(&format!(", output matching /{re}/"));
+    }
+    if let Some(c) = &spec.count_lines {
+        out.push_str(&format!(", lines matching /{}/ {}", c.matching, c.expect));
     }
     out
 }
@@ -203,10 +232,18 @@ pub async fn run(
             )));
         }
     }
+    let counted = match &spec.count_lines {
+        Some(c) => {
+            let n = count_lines(&text, c)
+                .map_err(|e| ActionError::Failed(format!("`{program}` output: {e}: {tail}")))?;
+            format!(" ({n} lines match /{}/, expected {})", c.matching, c.expect)
+        }
+        None => String::new(),
+    };
     let summary = if tail.is_empty() {
-        format!("`{program}` exited {code}")
+        format!("`{program}` exited {code}{counted}")
     } else {
-        format!("`{program}` exited {code}: {tail}")
+        format!("`{program}` exited {code}{counted}: {tail}")
     };
     Ok(ActionOutput {
         summary,
@@ -288,5 +325,26 @@ mod tests {
         assert_eq!(env["PGPASSWORD"], "s@cret");
         assert_eq!(env["PGDATABASE"], "chatia_db");
         assert!(pg_env_from_url("sqlite://x.db").is_err());
+    }
+
+    /// Seed 001 V2: `pm2 logs --lines 100 | grep -i error | wc -l` "should be < 5".
+    #[test]
+    fn output_lines_are_counted_against_an_expectation() {
+        let c = CountLines {
+            matching: "(?i)error".into(),
+            expect: "< 5".into(),
+        };
+        let few = "ok\nERROR: a\nwarn\nerror b\n";
+        assert_eq!(count_lines(few, &c), Ok(2));
+        let many = "Error\n".repeat(5);
+        assert_eq!(
+            count_lines(&many, &c),
+            Err("5 lines match /(?i)error/: expected < 5, got 5".into())
+        );
+        let bad = CountLines {
+            matching: "(".into(),
+            expect: "< 5".into(),
+        };
+        assert!(count_lines(few, &bad).is_err());
     }
 }

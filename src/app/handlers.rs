@@ -10,6 +10,8 @@ pub mod approval;
 pub mod assess;
 pub mod checklist;
 pub mod checkpoint;
+pub mod contacts;
+pub mod drill;
 pub mod help;
 pub mod incident;
 pub mod notes;
@@ -41,6 +43,7 @@ pub const NAMES: &[&str] = &[
     "postmortem",
     "checklist",
     "check",
+    "drill",
 ];
 
 /// Built-ins of the matrix's `incident-management` scenario.
@@ -86,6 +89,7 @@ pub async fn dispatch(app: &App, msg: &Incoming, line: &CommandLine) -> Result<H
         "ack" => notes::ack(app, msg).await,
         "postmortem" => notes::postmortem(app, msg).await,
         "checklist" | "check" => checklist::dispatch(app, msg, line).await,
+        "drill" => drill::drill(app, msg, line).await,
         other => Err(Failure::Internal(format!("/{other} has no handler"))),
     }
 }

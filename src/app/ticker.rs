@@ -1,7 +1,8 @@
 //! The application's heartbeat: every second, fire the incident clocks' due
 //! timers, expire approval requests whose window passed (their message then says
 //! so without anyone pressing a button), and report commands and runs that died
-//! with their process; and seal the audit trail.
+//! with their process; remind the channel of overdue drills; and seal the audit
+//! trail.
 
 use std::time::Duration;
 
@@ -41,6 +42,10 @@ pub async fn tick(app: &App, clock: &dyn Clock) -> Result<usize, StoreError> {
     // Break-glass stops nobody ratified in time escalate (simulated clock in tests).
     if let Err(e) = crate::runbook::breakglass::sweep(app, now).await {
         tracing::warn!(error = %e, "cannot check break-glass ratifications");
+    }
+    // A drill past its due date is told to the incident channel, once per due date.
+    if let Err(e) = crate::runbook::drill::remind_overdue(app, now).await {
+        tracing::warn!(error = %e, "cannot check which drills are due");
     }
     // At start and then hourly in each process, what grows without bound is
     // pruned (deletes are idempotent, so replicas need no coordination).

@@ -18,6 +18,8 @@ pub struct SpecCheck<'a> {
     /// by each command that posts them.
     pub broken_templates: &'a std::collections::BTreeSet<String>,
     pub targets: &'a BTreeMap<&'a str, &'a str>,
+    /// `[clocks.components]`, which a runbook's `component` must name.
+    pub clocks: &'a crate::config::Clocks,
     pub problems: &'a mut Vec<Problem>,
 }
 
@@ -105,6 +107,19 @@ impl SpecCheck<'_> {
                 &h.scenario,
                 format!("unknown scenario `{}` (not in {MATRIX_FILE})", h.scenario),
             );
+        }
+        // Issue 13: an unknown component silently ran on the severity's clocks.
+        if let Some(c) = &h.component {
+            if !self.clocks.components.contains_key(c) {
+                let known: Vec<&str> = self.clocks.components.keys().map(String::as_str).collect();
+                self.report(
+                    &format!("component = \"{c}\""),
+                    format!(
+                        "unknown component `{c}` (not in [clocks.components]: {}); its incident would run on the severity's clocks",
+                        known.join(", ")
+                    ),
+                );
+            }
         }
         if let Some(sev) = &h.severity {
             if !SEVERITIES.contains(&sev.as_str()) {

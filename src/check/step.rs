@@ -152,7 +152,13 @@ impl SpecCheck<'_> {
                         "the program (argv[0]) can only use {vars.NAME} placeholders".into(),
                     );
                 }
-                for re in sh.expect_output.iter().chain(&sh.reject_output) {
+                let counted = sh.count_lines.as_ref().map(|c| &c.matching);
+                for re in sh
+                    .expect_output
+                    .iter()
+                    .chain(&sh.reject_output)
+                    .chain(counted)
+                {
                     if regex::Regex::new(re).is_err() {
                         bad(self, re, format!("`{re}` is not a valid regex"));
                     }

@@ -48,6 +48,17 @@ pub struct ComponentClock {
     pub escalation_by_severity: BTreeMap<String, Vec<EscalationLevel>>,
 }
 
+/// Seed 004's "Business Impact Classification": what a component's priority means.
+pub fn impact_class(priority: &str) -> Option<&'static str> {
+    match priority {
+        "Critical" => Some("Service unavailable affects core business operations"),
+        "High" => Some("Significant user impact but workarounds exist"),
+        "Medium" => Some("Limited impact, non-critical features affected"),
+        "Low" => Some("Minimal impact, nice-to-have features affected"),
+        _ => None,
+    }
+}
+
 fn seed_004() -> String {
     "seed 004".into()
 }

@@ -215,6 +215,7 @@ pub fn render(r: &Report, chart: Option<&str>) -> String {
     md.push_str(
         "\n## Root Cause\n\n[to be filled: technical explanation of what caused the failure]\n\n",
     );
+    retrospective(&mut md, r);
     md.push_str("## What Went Well\n\n- [to be filled]\n\n## What Could Be Improved\n\n- [to be filled]\n\n");
     md.push_str("## Action Items\n\n");
     if r.actions.is_empty() {
@@ -230,4 +231,63 @@ pub fn render(r: &Report, chart: Option<&str>) -> String {
         );
     }
     md
+}
+
+/// Seed 002's "Document in Incident Report" fields (Root Cause, Impact, Actions
+/// Taken) and its template's Resolution: what warroom knows is filled, the rest is
+/// left for the author, field by field.
+fn retrospective(md: &mut String, r: &Report) {
+    let i = &r.incident;
+    let fill = "[to be filled]";
+    md.push_str(&format!(
+        "- What broke: {fill}\n- Why it broke: {fill}\n- Why it wasn't caught in staging: {fill}\n\n"
+    ));
+    let downtime = i
+        .mitigated_at
+        .or(i.resolved_at)
+        .map_or("not mitigated yet".to_string(), |t| {
+            crate::render::human_duration((t - i.detected_at).num_milliseconds())
+        });
+    let _ = writeln!(
+        md,
+        "## Impact\n\n- Users affected: {}\n- Downtime: {downtime} (detection to mitigation)\n- Transactions lost: {fill}\n- Data corrupted: {fill}\n- Revenue impact: {fill}\n- Data loss: [to be filled: Yes / No - details]\n",
+        i.impact.as_deref().map_or(fill.to_string(), cell)
+    );
+    let ran: Vec<&str> = r
+        .runs
+        .iter()
+        .filter(|(run, _, _)| run.state == crate::model::run::RunState::Succeeded)
+        .map(|(run, _, _)| run.command.as_str())
+        .collect();
+    let kind = ran
+        .iter()
+        .filter_map(|c| c.strip_prefix("rollback "))
+        .map(|sub| sub.split(' ').next().unwrap_or(sub))
+        .collect::<Vec<_>>();
+    let yes_if = |words: &[&str]| {
+        if ran.iter().any(|c| words.iter().any(|w| c.contains(w))) {
+            "Yes".to_string()
+        } else {
+            "[to be filled: Yes / No]".to_string()
+        }
+    };
+    let _ = writeln!(
+        md,
+        "## Actions Taken\n\n- Rollback type: {}\n- Database rollback: {}\n- Data restoration: {}\n- Customer notification: [to be filled: Yes / No]\n",
+        if kind.is_empty() {
+            "[to be filled: Quick / Full / Partial]".to_string()
+        } else {
+            kind.join(", ")
+        },
+        yes_if(&["db-", "migration", "rollback full"]),
+        yes_if(&["restore"]),
+    );
+    md.push_str("## Resolution\n\n");
+    if ran.is_empty() {
+        let _ = writeln!(md, "{fill}: steps taken to resolve the incident.");
+    }
+    for c in &ran {
+        let _ = writeln!(md, "- `/{c}` (see Runbooks run)");
+    }
+    md.push_str("\n## Lessons Learned\n\n- What worked well: see What Went Well\n- What needs improvement: see What Could Be Improved\n- Action items: see Action Items\n\n");
 }

@@ -2,8 +2,8 @@
 //! acknowledge, mitigate and resolve by severity and by seed 004 component, each
 //! against the RTO the incident ran on; the incidents that breached their RTO
 //! (mitigated later than it, or still not mitigated past it); and how long
-//! approvals were waited for, per matrix scenario; and seed 004's monthly recovery
-//! drills done against those due. As Markdown or JSON.
+//! approvals were waited for, per matrix scenario; and the configured drills
+//! (`[drills]`, issue 13) done against those due in the window. As Markdown or JSON.
 
 use std::collections::BTreeMap;
 
@@ -26,20 +26,18 @@ pub struct Report {
     pub by_component: BTreeMap<String, Figures>,
     pub breaches: Vec<Breach>,
     pub approvals: BTreeMap<String, Waits>,
-    /// Seed 004's monthly recovery drills: runs that succeeded against those due.
+    /// Each configured drill: its runs that succeeded against those due.
     pub drills: BTreeMap<String, Drills>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Drills {
+    /// Drill runs (`/drill NAME`) that succeeded in the window.
     pub done: usize,
-    /// One a month (seed 004, "Monthly Recovery Drills"), at least one.
+    /// One per `every` of the window, at least one.
     pub due: usize,
-}
-
-/// Drill commands are those whose name says so (`/dr drill`).
-pub fn is_drill(command: &str) -> bool {
-    command.split(' ').any(|w| w == "drill")
+    /// Drill runs that failed or were stopped.
+    pub failed: usize,
 }
 
 /// Means in milliseconds, over the incidents that reached each point.
@@ -120,24 +118,41 @@ fn figures(list: &[&Incident], clocks: &Clocks, now: DateTime<Utc>) -> (Figures,
 pub async fn gather(
     store: &Store,
     clocks: &Clocks,
-    drill_commands: &[String],
+    configured: &BTreeMap<String, crate::config::Drill>,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Report, StoreError> {
     let incidents = store.incidents_detected_since(since).await?;
-    let months = ((now - since).num_days() / 30).max(1) as usize;
-    let mut drills: BTreeMap<String, Drills> = drill_commands
+    let window = (now - since).num_milliseconds().max(0);
+    let mut drills: BTreeMap<String, Drills> = configured
         .iter()
-        .map(|c| {
+        .map(|(name, d)| {
+            // A drill with no cadence is due when a person says: none counted.
+            let due = match d
+                .every
+                .as_deref()
+                .and_then(crate::model::duration::parse_duration)
+            {
+                Some(e) => ((window / (e.as_millis() as i64).max(1)) as usize).max(1),
+                None => 0,
+            };
             (
-                c.clone(),
+                name.clone(),
                 Drills {
-                    done: 0,
-                    due: months,
+                    due,
+                    ..Drills::default()
                 },
             )
         })
         .collect();
+    for r in store.drills_between(since, now).await? {
+        if let Some(d) = drills.get_mut(&r.name) {
+            match r.outcome.as_str() {
+                "succeeded" => d.done += 1,
+                _ => d.failed += 1,
+            }
+        }
+    }
     let group = |key: &dyn Fn(&Incident) -> String| {
         let mut m: BTreeMap<String, Vec<&Incident>> = BTreeMap::new();
         for i in &incidents {
@@ -159,11 +174,6 @@ pub async fn gather(
     let mut waits: BTreeMap<String, (Waits, Vec<i64>)> = BTreeMap::new();
     for i in &incidents {
         for r in store.incident_runs(&i.id).await? {
-            if r.state == crate::model::run::RunState::Succeeded {
-                if let Some(d) = drills.get_mut(&r.command) {
-                    d.done += 1;
-                }
-            }
             // A run that asked for approval carries the plan its approvers read.
             if r.plan.is_empty() {
                 continue;
@@ -266,9 +276,15 @@ pub fn markdown_report(r: &Report) -> String {
             d(w.max_ms)
         ));
     }
-    out.push_str("\n## Recovery drills\n\n| drill | done | due |\n|---|---|---|\n");
+    out.push_str("\n## Drills\n\n| drill | done | due | failed |\n|---|---|---|---|\n");
     for (k, d) in &r.drills {
-        out.push_str(&format!("| /{} | {} | {} |\n", markdown(k), d.done, d.due));
+        out.push_str(&format!(
+            "| /drill {} | {} | {} | {} |\n",
+            markdown(k),
+            d.done,
+            d.due,
+            d.failed
+        ));
     }
     out
 }

@@ -16,6 +16,8 @@ pub fn parse_duration(v: &str) -> Option<Duration> {
         "" | "s" => n.checked_mul(1000)?,
         "m" | "min" => n.checked_mul(60_000)?,
         "h" => n.checked_mul(3_600_000)?,
+        // Drill cadences ("every = \"30d\"": seed 000's "DR test within 30 days").
+        "d" => n.checked_mul(86_400_000)?,
         _ => return None,
     };
     Some(Duration::from_millis(ms))
@@ -48,6 +50,10 @@ mod tests {
         assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
         assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(
+            parse_duration("30d"),
+            Some(Duration::from_secs(30 * 86_400))
+        );
         assert_eq!(parse_duration("60 parsecs"), None);
         assert_eq!(parse_duration("99999999999999999999h"), None);
     }

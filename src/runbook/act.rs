@@ -40,10 +40,16 @@ pub fn param(source: &str, spec: &CommandSpec, args: &Value, run: Option<&Run>) 
     }
 }
 
-pub fn scope<'a>(spec: &'a CommandSpec, args: &'a Value, run: Option<&'a Run>) -> Scope<'a> {
+/// The placeholders' values for a step of this run. `vars` are the command's with a
+/// drill's laid over them (`drill::vars`).
+pub fn scope<'a>(
+    vars: &'a std::collections::BTreeMap<String, String>,
+    args: &'a Value,
+    run: Option<&'a Run>,
+) -> Scope<'a> {
     Scope {
         args,
-        vars: &spec.file.vars,
+        vars,
         incident_id: run.map(|r| r.incident_id.as_str()),
         run_id: run.map(|r| r.id),
         requested_by: run.map(|r| r.requested_by.id.as_str()),
@@ -101,9 +107,50 @@ pub fn wait_duration(w: &WaitSpec, args: &Value) -> Option<Duration> {
     }
 }
 
-/// Whether the step's target is configured (steps without a target always are).
-pub fn target_configured(svc: &Services, step: &StepSpec) -> bool {
-    step.target().is_none_or(|t| svc.targets.has(t))
+/// A target's drill twin when these are a drill's arguments (for showing; running
+/// goes through `drill::target`, which refuses a missing twin).
+fn twin<'a>(svc: &'a Services, args: &Value, name: &'a str) -> &'a str {
+    args.get(super::drill::DRILL_ARG)
+        .and_then(Value::as_str)
+        .and_then(|d| svc.settings.file.drills.get(d))
+        .and_then(|d| d.twin(name))
+        .unwrap_or(name)
+}
+
+/// Why an `optional` step cannot run here, if it cannot: its target (a drill's
+/// twin) is not configured, or its program is not on the children's PATH (seed 001's
+/// `pm2 logs` check on a host without pm2, such as the demo).
+pub fn unavailable(svc: &Services, step: &StepSpec, args: &Value) -> Option<String> {
+    let reachable = step.target().is_none_or(|t| {
+        let t = twin(svc, args, t);
+        svc.targets.has(t) || svc.targets.sql_urls.contains_key(t)
+    });
+    if !reachable {
+        return Some("skipped: target not configured".into());
+    }
+    match step.action() {
+        Ok(Action::Shell(s)) if s.pg_env.is_none() => s
+            .argv
+            .first()
+            .filter(|p| !on_path(p, &svc.settings.child_env))
+            .map(|p| format!("skipped: `{p}` is not installed here")),
+        _ => None,
+    }
+}
+
+/// Whether a program name resolves on the children's PATH (a path is taken as found:
+/// it may be relative to the step's directory).
+fn on_path(program: &str, env: &crate::actions::shell::ChildEnv) -> bool {
+    if program.contains('/') {
+        return true;
+    }
+    env.vars
+        .get("PATH")
+        .map(|p| {
+            p.split(':')
+                .any(|dir| std::path::Path::new(dir).join(program).is_file())
+        })
+        .unwrap_or(false)
 }
 
 /// `Some(reason)` when `only_if` rules the step out for these arguments.
@@ -126,11 +173,20 @@ pub fn describe(
     args: &Value,
     run: Option<&Run>,
 ) -> String {
-    let scope = scope(spec, args, run);
+    let vars = super::drill::vars(svc, spec, args);
+    let scope = scope(&vars, args, run);
     let mut body = match step.action() {
         Ok(Action::Sql(s)) => {
             let params: Vec<Param> = s.params.iter().map(|p| param(p, spec, args, run)).collect();
-            let mut d = sql::describe(s, svc.targets.sql(&s.target), &params);
+            let target = twin(svc, args, &s.target);
+            let mut d = sql::describe(s, svc.targets.sql(target), &params);
+            if target != s.target {
+                d.push_str(&format!(
+                    "
+on the drill twin `{target}` (not `{}`)",
+                    s.target
+                ));
+            }
             if !s.expect.is_empty() {
                 let checks: Vec<String> = s
                     .expect
@@ -172,6 +228,12 @@ pub fn describe(
         ),
         Err(e) => e,
     };
+    if let Some(t) = step.target() {
+        let to = twin(svc, args, t);
+        if to != t {
+            body.push_str(&format!("\non the drill twin `{to}` (not `{t}`)"));
+        }
+    }
     if let Some(p) = &step.poll {
         body.push_str(&format!(
             "\nretried every {} until it holds, for at most {}",
@@ -205,7 +267,8 @@ pub async fn measure(
     if !s.preview {
         return None;
     }
-    let Some(target) = svc.targets.sql(&s.target) else {
+    // A drill measures on its twin, never on production.
+    let Some(target) = svc.targets.sql(twin(svc, args, &s.target)) else {
         return Some("(not measured: target not configured)".into());
     };
     let params: Vec<Param> = s.params.iter().map(|p| param(p, spec, args, run)).collect();
@@ -286,13 +349,15 @@ async fn once(
     step: &StepSpec,
     run: &Run,
 ) -> Result<ActionOutput, ActionError> {
-    let scope = scope(spec, &run.args, Some(run));
+    let vars = super::drill::vars(svc, spec, &run.args);
+    let scope = scope(&vars, &run.args, Some(run));
     match step.action().map_err(ActionError::Failed)? {
         Action::Sql(s) => {
+            let name = super::drill::target(svc, Some(run), &s.target)?;
             let target = svc
                 .targets
-                .sql(&s.target)
-                .ok_or_else(|| ActionError::NoTarget(s.target.clone()))?;
+                .sql(name)
+                .ok_or_else(|| ActionError::NoTarget(name.to_string()))?;
             let params: Vec<Param> = s
                 .params
                 .iter()
@@ -301,29 +366,32 @@ async fn once(
             sql::run(s, target, &params).await
         }
         Action::Http(h) => {
+            let name = super::drill::target(svc, Some(run), &h.target)?;
             let target = svc
                 .targets
                 .http
-                .get(&h.target)
-                .ok_or_else(|| ActionError::NoTarget(h.target.clone()))?;
+                .get(name)
+                .ok_or_else(|| ActionError::NoTarget(name.to_string()))?;
             http::run(h, target, &scope).await
         }
         Action::Redis(r) => {
+            let name = super::drill::target(svc, Some(run), &r.target)?;
             let target = svc
                 .targets
                 .redis
-                .get(&r.target)
-                .ok_or_else(|| ActionError::NoTarget(r.target.clone()))?;
+                .get(name)
+                .ok_or_else(|| ActionError::NoTarget(name.to_string()))?;
             redis::run(r, target, &scope).await
         }
         Action::Shell(s) => {
             let pg = match &s.pg_env {
                 Some(name) => {
+                    let name = super::drill::target(svc, Some(run), name)?;
                     let url = svc
                         .targets
                         .sql_urls
                         .get(name)
-                        .ok_or_else(|| ActionError::NoTarget(name.clone()))?;
+                        .ok_or_else(|| ActionError::NoTarget(name.to_string()))?;
                     Some(
                         shell::pg_env_from_url(secrecy::ExposeSecret::expose_secret(url))
                             .map_err(ActionError::Failed)?,
@@ -350,17 +418,20 @@ async fn once(
             })
         }
         Action::Post(p) => {
-            let channel = match p.channel.as_deref() {
-                Some("stakeholders") => svc.settings.file.warroom.stakeholder_channel.clone(),
-                _ => run.channel.clone(),
+            // A drill tells nobody outside its channel.
+            let to_stakeholders =
+                p.channel.as_deref() == Some("stakeholders") && !super::drill::is_drill(&run.args);
+            let channel = match to_stakeholders {
+                true => svc.settings.file.warroom.stakeholder_channel.clone(),
+                false => run.channel.clone(),
             };
             let text = super::posts::render(svc, spec, run.id, &p.template)
                 .await
                 .map_err(|e| ActionError::Failed(e.to_string()))?;
-            match (p.channel.as_deref(), run.incident_id.as_str()) {
+            match (to_stakeholders, run.incident_id.as_str()) {
                 // A step's announcement to stakeholders counts as an update (the
                 // reminder clock is re-armed) and stands on its own.
-                (Some("stakeholders"), incident) if !incident.is_empty() => {
+                (true, incident) if !incident.is_empty() => {
                     crate::incident::stakeholders::announce(
                         svc,
                         incident,

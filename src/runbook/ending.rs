@@ -93,6 +93,7 @@ pub async fn finish(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure
         )
         .await?;
     }
+    super::drill::ended(svc, spec, &done).await?;
     Ok(RunOutcome::Succeeded)
 }
 
@@ -247,6 +248,9 @@ pub async fn fail(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> 
             display_id(run.id)
         );
         ended(svc, run, &latest).await?;
+    }
+    if let Some(failed_run) = svc.store.run(run.id).await? {
+        super::drill::ended(svc, spec, &failed_run).await?;
     }
     Ok(RunOutcome::Failed)
 }

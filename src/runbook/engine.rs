@@ -67,6 +67,14 @@ fn describe_with(
     measured: &BTreeMap<usize, String>,
 ) -> String {
     let mut out = Vec::new();
+    if let Some(name) = args
+        .get(crate::runbook::drill::DRILL_ARG)
+        .and_then(Value::as_str)
+    {
+        out.push(format!(
+            "🧪 **DRILL {name}**: every target below is its drill twin; nothing reaches production."
+        ));
+    }
     let all = spec
         .file
         .steps
@@ -81,11 +89,11 @@ fn describe_with(
             continue;
         }
         let body = act::describe(svc, spec, step, args, run);
-        let optional = if step.optional && !act::target_configured(svc, step) {
-            " (skipped: target not configured)"
-        } else {
-            ""
-        };
+        let optional = match step.optional {
+            true => act::unavailable(svc, step, args).map(|why| format!(" ({why})")),
+            false => None,
+        }
+        .unwrap_or_default();
         let effect = measured
             .get(&i)
             .map_or(String::new(), |m| format!("\n**Effect:** {m}"));
@@ -181,7 +189,12 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
     let (svc, spec) = (d.svc, d.spec);
     let (_, steps) = d.refresh(run.id).await?;
     if steps.iter().all(|s| s.state == StepState::Pending) {
-        if let Some(incident) = svc.store.incident(&run.incident_id).await? {
+        // A drill tells nobody outside its channel.
+        let told = match crate::runbook::drill::is_drill(&run.args) {
+            true => None,
+            false => svc.store.incident(&run.incident_id).await?,
+        };
+        if let Some(incident) = told {
             let latest = format!(
                 "Started /{} ({}), requested by {}",
                 run.command,
@@ -226,11 +239,11 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             d.refresh(run.id).await?;
             return Ok(RunOutcome::NotMine);
         }
-        let skip = if step.optional && !act::target_configured(svc, step) {
-            Some("skipped: target not configured".to_string())
-        } else {
-            act::not_applicable(step, &run.args)
-        };
+        let skip = match step.optional {
+            true => act::unavailable(svc, step, &run.args),
+            false => None,
+        }
+        .or_else(|| act::not_applicable(step, &run.args));
         if let Some(why) = skip {
             if !svc.store.start_step(run.id, idx, now).await? {
                 return Ok(RunOutcome::NotMine);
@@ -269,7 +282,14 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             let text = format!(
                 "⏸️ **{id}** checkpoint {}: {}\nWhen it is done, press Done or type /confirm {id}. To stop here: /cancel {id}.",
                 idx + 1,
-                act::prompt(c, &act::scope(spec, &run_now.args, Some(&run_now)))
+                act::prompt(
+                    c,
+                    &act::scope(
+                        &crate::runbook::drill::vars(svc, spec, &run_now.args),
+                        &run_now.args,
+                        Some(&run_now),
+                    ),
+                )
             );
             let post =
                 Post::new(&run.channel, PostKind::Checkpoint, text).with_buttons(vec![Button {

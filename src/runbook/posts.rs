@@ -26,7 +26,8 @@ pub async fn post_template(
     let text = render(svc, spec, run_id, template).await?;
     svc.send(&Post::new(&run.channel, PostKind::Template, text.clone()))
         .await;
-    if spec.file.post.stakeholders {
+    // A drill is told only in its own channel.
+    if spec.file.post.stakeholders && !super::drill::is_drill(&run.args) {
         stakeholders::deliver(svc, &run.incident_id, PostKind::Template, text, template).await?;
     }
     svc.event(
@@ -43,6 +44,9 @@ pub async fn post_template(
 
 /// Tells stakeholders how a run ended, when its own templates did not.
 pub async fn ended(svc: &Services, run: &Run, latest: &str) -> Result<(), Failure> {
+    if super::drill::is_drill(&run.args) {
+        return Ok(());
+    }
     if let Some(incident) = svc.store.incident(&run.incident_id).await? {
         stakeholders::update(svc, &incident, latest).await?;
     }

@@ -57,7 +57,8 @@ const CLAP: Errors = Errors {
 
 /// Every tool with a grammar. Sources:
 /// - vercel: vercel/vercel@17d9ebaf8e9b335d550dea1a243743a74edc772e (CLI 58.4.4),
-///   `packages/cli/src/commands/{rollback,list,promote}/command.ts`,
+///   `packages/cli/src/commands/{rollback,list,promote,deploy}/command.ts` (`deploy` is
+///   the default command: `vercel --prod` is `vercel deploy --prod`),
 ///   `packages/cli/src/util/arg-common.ts` (global options); `rollback` with no
 ///   argument means `rollback status` (`rollback/index.ts`). Unknown options are
 ///   refused by the `arg` parser: "unknown or unexpected option: --previous".
@@ -70,8 +71,26 @@ const CLAP: Errors = Errors {
 ///   `db restore`.
 /// - pm2: Unitech/pm2@31adee8048dbbc1ee36a7df7cdbcaca2559708df `lib/binaries/CLI.js`
 ///   (commander; the catch-all `*` prints "Command not found", exit 1).
+/// - pscale: planetscale/cli@1200007191e35f2bffa03917d064fac78389d356,
+///   `internal/cmd/{root.go,branch/{branch,create,list}.go,backup/list.go,
+///   deployrequest/{dr,create}.go}` (cobra; `cmdutil.RequiredArgs` takes at least the
+///   named arguments; errors print "Error: ..." and exit 2, `FatalErrExitCode`).
+///   `deploy-request create <database> <branch>` deploys into `--into`; the seed's third
+///   positional `main` is not a parameter.
+/// - neonctl (also installed as `neon`): neondatabase/neonctl@0ba830b5d0e8f0f584d4ae05f6c3c64327d8d626,
+///   `src/index.ts` (yargs `strictCommands`, global options, exit 1),
+///   `src/commands/branches.ts` (`branches`, alias `branch`: `list`, `reset <id|name>
+///   --parent`, `restore <target> <source>[@(timestamp|lsn)]`). There is no
+///   `--timestamp`: yargs without `.strict()` ignores it and `reset` then fails with
+///   "Only resetting to parent is supported for now" (exit 1); the stand-in refuses the
+///   flag itself, with the same exit code.
+/// - railway `postgres pitr backup list|restore`: the same commit,
+///   `src/commands/postgres/{mod,pitr}.rs` (`--service`, `--environment`, `--project`,
+///   `--json` global to `postgres`; `restore <ID> --yes`).
+/// - ps, netstat: man ps(1) (procps-ng; BSD options such as `aux` are words, not
+///   flags), man netstat(8) (net-tools; `-tulpn`).
 /// - git, npm, npx prisma, aws, systemctl, apt-get, journalctl, iptables: their published
-///   manuals (git-scm.com/docs/git-{rev-parse,checkout,revert,log,archive,tag,status,push},
+///   manuals (git-scm.com/docs/git-{rev-parse,checkout,revert,log,archive,tag,status,push,reset},
 ///   docs.npmjs.com/cli/v10/commands/npm-{ci,run-script} (npm takes any `--key=value`
 ///   as config), prisma.io/docs/orm/reference/prisma-cli-reference#migrate-resolve,
 ///   awscli.amazonaws.com/v2/documentation/api/latest/reference/{s3/sync,s3/ls,s3/cp,
@@ -87,6 +106,7 @@ pub fn tools() -> Vec<Tool> {
                 cmd("rollback", "--timeout= -y --yes", 0, 1),
                 cmd("rollback status", "--timeout=", 0, 1),
                 cmd("promote", "--timeout= -y --yes", 0, 1),
+                cmd("deploy", "--prod -f --force --with-cache --prebuilt -y --yes --target=", 0, 1),
                 cmd("list", "-a --all -m= --meta= -p= --policy= --environment= -s= --status= -N= --next= --limit= --prod -y --yes -c --confirm -F= --format= --json", 0, 1),
                 cmd("ls", "-a --all -m= --meta= -p= --policy= --environment= -s= --status= -N= --next= --limit= --prod -y --yes -c --confirm -F= --format= --json", 0, 1),
             ],
@@ -110,6 +130,8 @@ pub fn tools() -> Vec<Tool> {
                 cmd("deployment list", "-s= --service= -e= --environment= -p= --project= --limit= --json", 0, 0),
                 cmd("deployment ls", "-s= --service= -e= --environment= -p= --project= --limit= --json", 0, 0),
                 cmd("deployment redeploy", concat!("-s= --service= -e= --environment= -p= --project= -y --yes", " --json --from-source"), 0, 0),
+                cmd("postgres pitr backup list", "-s= --service= -e= --environment= -p= --project= --json", 0, 0),
+                cmd("postgres pitr backup restore", "-s= --service= -e= --environment= -p= --project= --json -y --yes", 1, 1),
             ],
             errors: CLAP,
         },
@@ -158,13 +180,15 @@ pub fn tools() -> Vec<Tool> {
             global: "-h -C= --no-pager",
             commands: vec![
                 cmd("rev-parse", "--verify -q --quiet", 1, 9),
-                cmd("checkout", "-b= -f --force -q --quiet", 1, 99),
+                // `git checkout -b NEW` needs no start point; bare `git checkout` is valid too.
+                cmd("checkout", "-b= -f --force -q --quiet", 0, 99),
                 cmd("revert", "--no-edit -n --no-commit", 1, 9),
                 cmd("log", "--oneline -n= --max-count= -#", 0, 9),
                 cmd("archive", "--format= -o= --output= --prefix=", 1, 99),
                 cmd("tag", "-l --list", 0, 9),
                 cmd("status", "-s --short --porcelain", 0, 0),
                 cmd("push", "-f --force -u --set-upstream", 0, 9),
+                cmd("reset", "--hard --soft --mixed -q --quiet", 0, 1),
             ],
             errors: Errors {
                 unknown_command: "git: '{word}' is not a git command. See 'git --help'.",
@@ -178,7 +202,12 @@ pub fn tools() -> Vec<Tool> {
         Tool {
             name: "npm",
             global: "--*",
-            commands: vec![cmd("ci", "", 0, 0), cmd("run", "", 1, 99), cmd("run-script", "", 1, 99)],
+            commands: vec![
+                cmd("ci", "", 0, 0),
+                cmd("install", "", 0, 99),
+                cmd("run", "", 1, 99),
+                cmd("run-script", "", 1, 99),
+            ],
             errors: Errors {
                 unknown_command: "Unknown command: \"{word}\"\n\nTo see a list of supported npm commands, run:\n  npm help",
                 unknown_flag: "npm error unknown flag {flag}",
@@ -268,6 +297,63 @@ pub fn tools() -> Vec<Tool> {
             },
         },
         Tool {
+            name: "pscale",
+            global: "-h --help --config= --api-url= --api-token= -f= --format= --debug \
+                     --service-token-id= --service-token= --no-color --org=",
+            commands: vec![
+                cmd("branch create", "--from= --region= --restore= --cluster-size= --seed-data --wait --major-version= --min-storage= --max-storage=", 2, 99),
+                cmd("branch list", "-w --web --page= --per-page=", 1, 99),
+                cmd("backup list", "-w --web", 2, 99),
+                cmd("deploy-request create", "--into= --notes= --auto-delete-branch --enable-auto-apply --disable-auto-apply", 2, 99),
+            ],
+            errors: Errors {
+                unknown_command: "Error: unknown command \"{word}\" for \"pscale{parent}\"",
+                unknown_flag: "Error: unknown flag: {flag}",
+                missing_value: "Error: flag needs an argument: {flag}",
+                arg_count: "Error: missing argument",
+                code: 2,
+                flag_code: None,
+            },
+        },
+        Tool {
+            name: "neonctl",
+            global: NEON_GLOBAL,
+            commands: neon_commands(),
+            errors: NEON_ERRORS,
+        },
+        Tool {
+            name: "neon",
+            global: NEON_GLOBAL,
+            commands: neon_commands(),
+            errors: NEON_ERRORS,
+        },
+        Tool {
+            name: "ps",
+            global: "",
+            commands: vec![cmd("", "-e -f -A -o= -C= -p= --pid= --sort=", 0, 1)],
+            errors: Errors {
+                unknown_command: "error: garbage option\n\nUsage:\n ps [options]",
+                unknown_flag: "error: unknown option\n\nUsage:\n ps [options]",
+                missing_value: "error: list of process IDs must follow {flag}",
+                arg_count: "error: garbage option",
+                code: 1,
+                flag_code: None,
+            },
+        },
+        Tool {
+            name: "netstat",
+            global: "",
+            commands: vec![cmd("", "-t -u -l -p -n -a -tulpn -tlnp -tln", 0, 0)],
+            errors: Errors {
+                unknown_command: "netstat: invalid option -- '{word}'",
+                unknown_flag: "netstat: invalid option -- '{flag}'",
+                missing_value: "netstat: option requires an argument -- '{flag}'",
+                arg_count: "netstat: invalid option -- '{word}'",
+                code: 1,
+                flag_code: None,
+            },
+        },
+        Tool {
             name: "iptables",
             global: "",
             commands: vec![cmd("", "-h --help -A= -D= -I= -s= -d= -j= -p= --dport= -L -n", 0, 0)],
@@ -281,6 +367,32 @@ pub fn tools() -> Vec<Tool> {
             },
         },
     ]
+}
+
+const NEON_GLOBAL: &str = "-o= --output= --api-host= --config-dir= --force-auth --oauth-host= \
+                           --client-id= --api-key= --context-file= --color --no-color --analytics \
+                           --no-analytics -h --help -v --version --project-id=";
+const NEON_ERRORS: Errors = Errors {
+    unknown_command: "ERROR: Unknown command: {word}",
+    unknown_flag: "ERROR: Unknown argument: {flag}",
+    missing_value: "ERROR: Not enough arguments following: {flag}",
+    arg_count: "ERROR: Not enough non-option arguments",
+    code: 1,
+    flag_code: None,
+};
+
+fn neon_commands() -> Vec<Cmd> {
+    ["branches", "branch"]
+        .into_iter()
+        .flat_map(|b| {
+            let at = |c: &str| -> &'static str { Box::leak(format!("{b} {c}").into_boxed_str()) };
+            [
+                cmd(at("list"), "", 0, 0),
+                cmd(at("reset"), "--parent --preserve-under-name=", 1, 1),
+                cmd(at("restore"), "--preserve-under-name=", 2, 2),
+            ]
+        })
+        .collect()
 }
 
 pub fn tool(name: &str) -> Option<Tool> {

@@ -215,6 +215,10 @@ where
 pub struct Pack {
     pub env: Env,
     pub db_url: String,
+    /// A second database with the same fixture, for targets mapped to "db2": a
+    /// drill's staging twin, or the provider a database moves to. Its own database,
+    /// so a test shows what reached which.
+    pub db2_url: Option<String>,
     pub redis_url: String,
     pub web: fake_app::FakeApp,
     pub standins: standins::StandIns,
@@ -254,14 +258,24 @@ impl Pack {
     }
 
     async fn start_in(mut env: Env, fixture: &str, targets: &[(&str, &str)]) -> Pack {
-        let db_url = fresh_postgres().await;
-        let pool = sqlx::PgPool::connect(&db_url).await.expect("fixture db");
         let sql = std::fs::read_to_string(repo().join(fixture)).expect("fixture file");
-        sqlx::raw_sql(&sql)
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("fixture {fixture}: {e}"));
-        pool.close().await;
+        let loaded = |url: String| {
+            let sql = sql.clone();
+            async move {
+                let pool = sqlx::PgPool::connect(&url).await.expect("fixture db");
+                sqlx::raw_sql(&sql)
+                    .execute(&pool)
+                    .await
+                    .unwrap_or_else(|e| panic!("fixture {fixture}: {e}"));
+                pool.close().await;
+                url
+            }
+        };
+        let db_url = loaded(fresh_postgres().await).await;
+        let db2_url = match targets.iter().any(|(_, what)| *what == "db2") {
+            true => Some(loaded(fresh_postgres().await).await),
+            false => None,
+        };
         let redis_url = redis_url();
         let _: () = redis::cmd("FLUSHDB")
             .query_async(&mut redis_conn(&redis_url).await)
@@ -273,6 +287,7 @@ impl Pack {
         let shipped = Settings::load(Some(&repo().join("warroom.toml"))).expect("shipped config");
         env.settings.file.targets = shipped.file.targets.clone();
         env.settings.file.vars = shipped.file.vars.clone();
+        env.settings.file.drills = shipped.file.drills.clone();
         env.settings.targets = shipped
             .targets
             .iter()
@@ -285,6 +300,7 @@ impl Pack {
                     .map(|(_, what)| {
                         SecretString::from(match *what {
                             "db" => db_url.clone(),
+                            "db2" => db2_url.clone().expect("a second database"),
                             "redis" => redis_url.clone(),
                             "web" => web.url(),
                             other => panic!("unknown stand-in service {other}"),
@@ -311,6 +327,7 @@ impl Pack {
         Pack {
             env,
             db_url,
+            db2_url,
             redis_url,
             web,
             standins,
@@ -323,6 +340,15 @@ impl Pack {
 
     pub async fn pg(&self) -> sqlx::PgPool {
         sqlx::PgPool::connect(&self.db_url).await.expect("pack db")
+    }
+
+    /// The second database ("db2").
+    pub async fn pg2(&self) -> sqlx::PgPool {
+        let url = self
+            .db2_url
+            .as_deref()
+            .expect("the test maps a target to db2");
+        sqlx::PgPool::connect(url).await.expect("pack db2")
     }
 
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {

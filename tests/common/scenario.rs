@@ -190,6 +190,14 @@ impl World {
         let db_name = pack.db_url.rsplit('/').next().expect("db name");
         self.vars.extend([
             ("db_name".into(), db_name.to_string()),
+            (
+                "db2_name".into(),
+                pack.db2_url
+                    .as_deref()
+                    .and_then(|u| u.rsplit('/').next())
+                    .unwrap_or("")
+                    .to_string(),
+            ),
             ("web_url".into(), pack.web.url()),
             ("standins".into(), pack.standins.path()),
         ]);
@@ -300,7 +308,17 @@ impl World {
 
     /// A stand-in that records its argv (and, in a `cwd` pack, the directory it ran in).
     pub fn standin(&self, name: &str, stdout: &str, code: i32) {
-        self.pack().standins.add(name, stdout, code);
+        self.standin_answering(name, stdout, code, &[]);
+    }
+
+    fn standin_answering(
+        &self,
+        name: &str,
+        stdout: &str,
+        code: i32,
+        once: &[(String, i32, String)],
+    ) {
+        self.pack().standins.add_answering(name, stdout, code, once);
         if !self.cwd {
             return;
         }
@@ -329,7 +347,11 @@ impl World {
         let sql = s(&a["sql"]);
         let sql = self.queries.get(sql).map_or(sql, s).to_string();
         let sql = self.fill(&sql).await;
-        let pool = self.pack().pg().await;
+        // `on = "db2"`: the second database (a drill's staging twin, a new provider).
+        let pool = match a.get("on").map(s) {
+            Some("db2") => self.pack().pg2().await,
+            _ => self.pack().pg().await,
+        };
         let mut q = sqlx::query(&sql);
         if let Some(b) = bind {
             q = q.bind(b.to_string());
@@ -472,12 +494,46 @@ impl World {
             }
             "var" => {
                 let value = self.text(a, "value").await.expect("value");
-                self.pack_mut().var(s(&a["var"]), &value);
+                match a.get("drill").map(s) {
+                    // `drill = "pfa-rollback"`: a var of that drill (its staging checkout).
+                    Some(drill) => {
+                        let d = self
+                            .pack_mut()
+                            .env
+                            .settings
+                            .file
+                            .drills
+                            .get_mut(drill)
+                            .unwrap_or_else(|| panic!("no drill {drill} in warroom.toml"));
+                        // `var = "@run"`: the line it rehearses (a shorter settle).
+                        match s(&a["var"]) {
+                            "@run" => d.run = value,
+                            var => {
+                                d.vars.insert(var.to_string(), value);
+                            }
+                        }
+                    }
+                    None => self.pack_mut().var(s(&a["var"]), &value),
+                }
             }
             "standin" => {
                 let stdout = self.text(a, "stdout").await.unwrap_or_default();
                 let code = a.get("code").map_or(0, n) as i32;
-                self.standin(s(&a["standin"]), &stdout, code);
+                // `once = [["db:health-check", 1, "ECONNREFUSED"]]`: the first call
+                // with that argument answers so; later ones as usual.
+                let once: Vec<(String, i32, String)> = a
+                    .get("once")
+                    .and_then(Value::as_array)
+                    .map(|list| {
+                        list.iter()
+                            .map(|x| {
+                                let x = x.as_array().expect("[word, code, stdout]");
+                                (s(&x[0]).to_string(), n(&x[1]) as i32, s(&x[2]).to_string())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.standin_answering(s(&a["standin"]), &stdout, code, &once);
             }
             "sleeper" => {
                 self.pack()
@@ -505,7 +561,10 @@ impl World {
                 self.pack().web.sequence(method, path, answers);
             }
             "exec" => {
-                let pool = self.pack().pg().await;
+                let pool = match a.get("on").map(s) {
+                    Some("db2") => self.pack().pg2().await,
+                    _ => self.pack().pg().await,
+                };
                 sqlx::raw_sql(s(&a["exec"]))
                     .execute(&pool)
                     .await
@@ -1321,12 +1380,12 @@ const POST_PICKS: &[&str] = &["posts", "channel", "with", "count", "why"];
 const DETAILS: &[&str] = &[
     "actor", "all", "answers", "any", "as", "auth", "bind", "bind_each", "body", "button_count",
     "buttons", "call", "canonical", "channel", "code", "contains", "count", "dated", "detail",
-    "detail_of_post", "each", "edit", "edits_at_least", "ends", "ends_trimmed", "ephemeral",
+    "detail_of_post", "drill", "each", "edit", "edits_at_least", "ends", "ends_trimmed", "ephemeral",
     "every", "exists", "fails", "first_button", "format", "first_output", "from", "id_ends", "id_starts",
     "in", "index", "is", "is_any", "is_not", "json", "lacks", "line_any_ends", "line_count",
     "line_ends", "line_last_ends", "lines", "lines_with", "matches", "max", "mentions", "min",
     "minutes", "mitigated", "mtime", "name", "name_ends", "name_starts", "names", "names_start",
-    "none", "of", "order", "output", "path", "pointers", "prefix", "remember", "reply", "rows",
+    "none", "of", "on", "once", "order", "output", "path", "pointers", "prefix", "remember", "reply", "rows",
     "run", "same_as", "seconds", "severity", "starts", "state", "status", "stdout", "strings",
     "subdirs", "text", "timed", "timer", "timers_done", "timers_include", "to", "total", "value", "version", "why",
     "with", "within_ms",

@@ -21,14 +21,41 @@ impl StandIns {
     /// A tool with a published grammar (`grammar::tools`) first refuses what the
     /// real tool refuses, with its message and exit code.
     pub fn add(&self, name: &str, stdout: &str, code: i32) -> &Self {
+        self.add_answering(name, stdout, code, &[])
+    }
+
+    /// The same, answering differently the first time an argument equals a word:
+    /// `("db:health-check", 1, "ECONNREFUSED")` fails the first health check (the
+    /// database is down), and every later one answers as the stand-in otherwise does.
+    pub fn add_answering(
+        &self,
+        name: &str,
+        stdout: &str,
+        code: i32,
+        once: &[(String, i32, String)],
+    ) -> &Self {
         let check = super::grammar::tool(name)
             .map(|t| t.check_script())
             .unwrap_or_default();
+        let quote = |s: &str| s.replace('\'', "'\\''");
+        // Chosen before the grammar check, which consumes "$@"; answered after it.
+        let mut answers = String::from("__once=''\n");
+        for (i, (word, code, out)) in once.iter().enumerate() {
+            let mark = self.dir.path().join(format!(".{name}.answered.{i}"));
+            answers.push_str(&format!(
+                "if [ -z \"$__once\" ] && [ ! -e '{m}' ]; then for __w in \"$@\"; do if [ \"$__w\" = '{}' ]; then : > '{m}'; __once={i}; __once_out='{}'; __once_code={code}; break; fi; done; fi\n",
+                quote(word),
+                quote(out),
+                m = mark.display(),
+            ));
+        }
+        let answer =
+            "if [ -n \"$__once\" ]; then printf '%s' \"$__once_out\"; exit \"$__once_code\"; fi\n";
         self.script(
             name,
             &format!(
-                "{check}printf '%s' '{}'\nexit {code}",
-                stdout.replace('\'', "'\\''")
+                "{answers}{check}{answer}printf '%s' '{}'\nexit {code}",
+                quote(stdout)
             ),
         )
     }

@@ -1,4 +1,4 @@
-//! `/incident declare|status|severity|state|update|resolve|role`: the incident's
+//! `/incident declare|status|severity|state|update|resolve|role|contacts`: the incident's
 //! lifecycle. These, `/note` and friends (`notes`) and the checklists need a role of
 //! the matrix's `incident-management` scenario; everything they do lands on the
 //! timeline.
@@ -19,7 +19,7 @@ use crate::store::IncidentField;
 const SCENARIO: &str = "incident-management";
 const USAGE: &str =
     "/incident declare P1 \"title\" [impact=\"...\"] | status | severity P0 | state identified | \
-update \"...\" | resolve [\"summary\"] | role commander @user";
+update \"...\" | resolve [\"summary\"] | role commander @user | contacts";
 
 /// `/incident SUBCOMMAND ...`.
 pub async fn dispatch(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handled, Failure> {
@@ -32,6 +32,7 @@ pub async fn dispatch(app: &App, msg: &Incoming, line: &CommandLine) -> Result<H
         Some("update") => update(app, msg, line).await,
         Some("resolve") => resolve(app, msg, line).await,
         Some("role") => role(app, msg, line).await,
+        Some("contacts") => super::contacts::contacts(app, msg).await,
         Some(other) => Err(Failure::Invalid(format!(
             "`{}` is not an /incident command. Usage: {USAGE}",
             inline_code(other)
@@ -177,6 +178,10 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
             c.rpo.as_deref().unwrap_or("not stated"),
             c.source
         ));
+        // Seed 004's business impact classification of that priority.
+        if let Some(class) = crate::config::impact_class(&c.priority) {
+            out.push_str(&format!("\nBusiness impact ({}): {class}.", c.priority));
+        }
     }
     if let (Some(rto), Some(at)) = (clock::rto_of(app, &i), i.mitigated_at) {
         // Recovery was reached: what the RTO measured is over.

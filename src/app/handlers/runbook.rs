@@ -16,6 +16,7 @@ use crate::model::incident::{kind, Incident};
 use crate::model::run::{display_id, Phase, Run, RunState};
 use crate::render::escape;
 use crate::runbook::approval::{self, approval_post, members_of_titles};
+use crate::runbook::drill::DRILL_ARG;
 use crate::runbook::engine;
 use crate::store::NewRun;
 
@@ -25,6 +26,8 @@ pub struct Prepared<'a> {
     pub spec: &'a CommandSpec,
     invocation: crate::command::spec::Invocation,
     plan: crate::authz::Plan,
+    /// The drill this is a rehearsal of (`/drill NAME`): its targets are the twins.
+    pub drill: Option<String>,
 }
 
 /// Binds the arguments and asks the matrix whether this user may request it. Pure:
@@ -60,6 +63,7 @@ pub fn prepare<'a>(
         spec,
         invocation,
         plan,
+        drill: None,
     })
 }
 
@@ -69,16 +73,19 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
         spec,
         invocation,
         plan,
+        drill,
     } = prepared;
     let line = &line;
     let scenario = &spec.file.command.scenario;
-    let args = serde_json::Value::Object(
-        invocation
-            .args
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_json()))
-            .collect(),
-    );
+    let mut args: serde_json::Map<String, serde_json::Value> = invocation
+        .args
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect();
+    if let Some(d) = &drill {
+        args.insert(DRILL_ARG.into(), d.clone().into());
+    }
+    let args = serde_json::Value::Object(args);
     if invocation.dry_run {
         let text = format!(
             "🧪 Dry run of /{} — nothing was changed.\n{}",
@@ -90,7 +97,11 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
         return Ok(Handled::done());
     }
 
-    let missing = app.missing_config(spec);
+    // A drill's own check (every target's twin configured) ran before it got here.
+    let missing = match drill {
+        Some(_) => Vec::new(),
+        None => app.missing_config(spec),
+    };
     if !missing.is_empty() {
         return Err(Failure::Unavailable(format!(
             "/{} cannot run here: set {} for warroom and restart it. Nothing was run. \
@@ -99,7 +110,10 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
             missing.join(", ")
         )));
     }
-    let incident = open_or_create_incident(app, msg, spec, &args).await?;
+    let incident = match &drill {
+        Some(name) => open_drill_incident(app, msg, spec, name).await?,
+        None => open_or_create_incident(app, msg, spec, &args).await?,
+    };
     let now = Utc::now();
     let needs_approval = !plan.missing.is_empty();
     let steps: Vec<(Phase, String, &'static str)> = spec
@@ -114,7 +128,12 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
                 .map(|s| (Phase::OnFailure, s.name.clone(), s.kind())),
         )
         .collect();
-    let scope = spec.scope();
+    // A drill holds its own scope: it never blocks (or is superseded by) the real
+    // command in production.
+    let scope = match &drill {
+        Some(name) => format!("drill:{name}:{}", spec.scope()),
+        None => spec.scope(),
+    };
     let full = spec.full_name();
     // An emergency stop the seed calls immediate runs now on its requester's word;
     // the approvers the matrix wants ratify it afterwards (runbook::breakglass).
@@ -274,6 +293,48 @@ async fn open_or_create_incident(
     let incident = opening::open(app, &opening).await?;
     crate::incident::clock::page_first_level(app, &incident).await?;
     crate::incident::stakeholders::alert(app, &incident, None).await?;
+    Ok(incident)
+}
+
+/// A drill's incident: its own (never the channel's open one), titled as a drill,
+/// with its RTO clock for the timings but no escalation pages, no update reminders
+/// and no stakeholder alert.
+async fn open_drill_incident(
+    app: &App,
+    msg: &Incoming,
+    spec: &CommandSpec,
+    name: &str,
+) -> Result<Incident, Failure> {
+    if let Some(open) = app.store.open_incident(&msg.channel).await? {
+        return Err(Failure::Invalid(format!(
+            "{} is open in this channel: a drill runs in a channel of its own, so its posts never mix with a real incident's. Nothing ran.",
+            open.id
+        )));
+    }
+    let h = &spec.file.command;
+    let title = format!(
+        "DRILL {name}: {}",
+        h.title.clone().unwrap_or_else(|| h.help.clone())
+    );
+    let severity = h.severity.clone().unwrap_or_else(|| "P2".into());
+    let detected = format!(
+        "Drill started: /drill {name} rehearses /{}",
+        spec.full_name()
+    );
+    let opening = Opening {
+        title: &title,
+        severity: &severity,
+        channel: &msg.channel,
+        by: &msg.user.id,
+        impact: Some("none: a drill against the drill targets"),
+        component: h.component.as_deref(),
+        detected: &detected,
+        acknowledged: true,
+    };
+    let incident = opening::open(app, &opening).await?;
+    for timers in ["escalate:", "respond", "update"] {
+        app.store.cancel_timers(&incident.id, timers).await?;
+    }
     Ok(incident)
 }
 

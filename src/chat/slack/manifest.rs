@@ -241,6 +241,9 @@ pub fn built_in_help(name: &str) -> &'static str {
         "postmortem" => "Draft the post-mortem from the timeline",
         "checklist" => "Post a checklist (pre, during, post rollback...)",
         "check" => "Tick a checklist item",
+        "drill" => {
+            "Rehearse a runbook against its drill (staging) targets; list drills and due dates"
+        }
         "warroom" => "Any warroom command, including those not listed as their own",
         _ => "warroom command",
     }
@@ -263,6 +266,7 @@ pub fn built_in_usage(name: &str) -> &'static str {
         "postmortem" => "",
         "checklist" => "<name>",
         "check" => "<checklist> <item number>",
+        "drill" => "[name]",
         "warroom" => "<command> [arguments]",
         _ => "",
     }

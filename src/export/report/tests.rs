@@ -74,10 +74,3 @@ fn the_window_is_days_a_duration_or_a_date() {
         assert_eq!(since(bad, now), None, "{bad}");
     }
 }
-
-#[test]
-fn drills_are_the_commands_named_so() {
-    assert!(is_drill("dr drill"));
-    assert!(!is_drill("kanban-off"));
-    assert!(!is_drill("drills-off"));
-}
