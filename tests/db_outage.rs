@@ -120,50 +120,9 @@ async fn a_command_while_the_database_is_down_is_told_not_recorded_and_never_run
     assert_eq!(app.inflight.count(), 0);
 }
 
-/// The fixture pack plus `/waiting`: sql, a 2 s wait, sql.
-async fn with_a_wait() -> (Env, tempfile::TempDir) {
-    let commands = tempfile::tempdir().unwrap();
-    common::copy_dir(
-        &common::repo().join("tests/fixtures/commands"),
-        commands.path(),
-    );
-    std::fs::write(
-        commands.path().join("waiting.toml"),
-        r#"[command]
-name = "waiting"
-help = "sql, wait, sql"
-scenario = "p0"
-[[steps]]
-name = "Before"
-[steps.sql]
-target = "chatia_db"
-statement = "SELECT 1 AS ok"
-[[steps]]
-name = "Let it settle"
-[steps.wait]
-duration = "2s"
-[[steps]]
-name = "After"
-[steps.sql]
-target = "chatia_db"
-sqlite = "UPDATE Companies SET name = 'after' WHERE id = 'company-002'"
-expect_rows = "= 1"
-"#,
-    )
-    .unwrap();
-    let env = Env::with(
-        commands.path(),
-        &common::repo().join("templates"),
-        StateDb::Postgres,
-        "",
-    )
-    .await;
-    (env, commands)
-}
-
 #[tokio::test]
 async fn a_run_whose_database_goes_away_is_reported_with_that_cause_once_it_is_back() {
-    let (mut env, _commands) = with_a_wait().await;
+    let (mut env, _commands) = common::with_a_wait(StateDb::Postgres, "2s").await;
     let proxy = through_proxy(&mut env).await;
     let (app, chat) = env.app().await;
     let app = Arc::new(app);

@@ -23,19 +23,10 @@ use warroom::chat::discord::web::DiscordWeb;
 use warroom::chat::outbox::{deliver_due, OutboxChat};
 use warroom::chat::slack::web::{client, SlackWeb};
 use warroom::chat::{Chat, Post, PostKind};
-use warroom::store::Store;
 
 /// Far above the test's own call timeout, far below a test harness's patience.
 const BOUND: Duration = Duration::from_secs(20);
 const CALL: Duration = Duration::from_millis(300);
-
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&dir.path().join("s.db").display().to_string())
-        .await
-        .unwrap();
-    (store, dir)
-}
 
 #[tokio::test]
 async fn a_slack_request_that_never_answers_times_out_and_does_not_stall_another_channel() {
@@ -47,7 +38,7 @@ async fn a_slack_request_that_never_answers_times_out_and_does_not_stall_another
         &SecretString::from(BOT_TOKEN.to_string()),
     )
     .with_timeout(CALL);
-    let (store, _dir) = sqlite().await;
+    let (store, _dir) = common::sqlite_store().await;
     let outbox = OutboxChat::new(store.clone(), "slack");
     outbox
         .post(&Post::new("C1", PostKind::Info, "first channel"))
@@ -98,7 +89,7 @@ async fn a_slack_request_that_never_answers_times_out_and_does_not_stall_another
 async fn a_discord_request_that_never_answers_times_out_as_transient() {
     let fake = FakeDiscord::start().await;
     fake.add_channel(fake_discord::CHANNEL_ID);
-    let (store, _dir) = sqlite().await;
+    let (store, _dir) = common::sqlite_store().await;
     let discord = DiscordWeb::new(Arc::new(fake.http()), store).with_timeout(CALL);
     let channel = fake_discord::CHANNEL_ID.to_string();
     fake.fail_next("/messages", fake_discord::Failure::NeverAnswers);

@@ -28,12 +28,13 @@ use warroom::store::Store;
 const CALL: Duration = Duration::from_millis(300);
 const PACE: Duration = Duration::from_secs(1);
 
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&dir.path().join("s.db").display().to_string())
-        .await
-        .unwrap();
-    (store, dir)
+/// warroom's Slack adapter on `fake`, with a short call timeout.
+fn slack_on(fake: &FakeSlack) -> SlackWeb {
+    SlackWeb::new(
+        client(&fake.api_url()).unwrap(),
+        &SecretString::from(BOT_TOKEN.to_string()),
+    )
+    .with_timeout(CALL)
 }
 
 /// Delivers at `now + secs`, as the deliverer's passes would.
@@ -52,12 +53,8 @@ async fn pass(store: &Store, platform: &str, chat: &dyn Chat, secs: i64) {
 async fn a_slack_post_whose_answer_is_lost_is_found_not_sent_again_and_its_edit_reaches_it() {
     let fake = FakeSlack::start().await;
     fake.invite("C1");
-    let slack = SlackWeb::new(
-        client(&fake.api_url()).unwrap(),
-        &SecretString::from(BOT_TOKEN.to_string()),
-    )
-    .with_timeout(CALL);
-    let (store, _dir) = sqlite().await;
+    let slack = slack_on(&fake);
+    let (store, _dir) = common::sqlite_store().await;
     let outbox = OutboxChat::new(store.clone(), "slack");
     let progress = outbox
         .post(&Post::new("C1", PostKind::Progress, "RUN-1 ⏳ running"))
@@ -104,12 +101,8 @@ async fn a_slack_post_whose_answer_is_lost_is_found_not_sent_again_and_its_edit_
 async fn a_slack_post_that_never_reached_slack_is_sent_on_the_retry() {
     let fake = FakeSlack::start().await;
     fake.invite("C1");
-    let slack = SlackWeb::new(
-        client(&fake.api_url()).unwrap(),
-        &SecretString::from(BOT_TOKEN.to_string()),
-    )
-    .with_timeout(CALL);
-    let (store, _dir) = sqlite().await;
+    let slack = slack_on(&fake);
+    let (store, _dir) = common::sqlite_store().await;
     let outbox = OutboxChat::new(store.clone(), "slack");
     // Another message of warroom's with metadata in the channel must not be taken
     // for this one.
@@ -135,7 +128,7 @@ async fn a_slack_post_that_never_reached_slack_is_sent_on_the_retry() {
 async fn a_discord_post_whose_answer_is_lost_is_deduped_by_its_nonce() {
     let fake = FakeDiscord::start().await;
     fake.add_channel(fake_discord::CHANNEL_ID);
-    let (store, _dir) = sqlite().await;
+    let (store, _dir) = common::sqlite_store().await;
     let discord = DiscordWeb::new(Arc::new(fake.http()), store.clone()).with_timeout(CALL);
     let channel = fake_discord::CHANNEL_ID.to_string();
     let outbox = OutboxChat::new(store.clone(), "discord");

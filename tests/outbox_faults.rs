@@ -283,10 +283,7 @@ async fn a_slack_429_on_one_channels_edit_holds_every_channels_edits_not_their_p
         client(&fake.api_url()).unwrap(),
         &secrecy::SecretString::from(BOT_TOKEN.to_string()),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&dir.path().join("s.db").display().to_string())
-        .await
-        .unwrap();
+    let (store, _dir) = common::sqlite_store().await;
     let outbox = OutboxChat::new(store.clone(), "slack");
     let a = outbox
         .post(&Post::new("C_A", PostKind::Progress, "A running"))
@@ -362,10 +359,7 @@ async fn a_failing_edit_does_not_hold_the_later_posts_of_its_channel() {
         client(&fake.api_url()).unwrap(),
         &secrecy::SecretString::from(BOT_TOKEN.to_string()),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&dir.path().join("s.db").display().to_string())
-        .await
-        .unwrap();
+    let (store, _dir) = common::sqlite_store().await;
     let outbox = OutboxChat::new(store.clone(), "slack");
     let progress = outbox
         .post(&Post::new("C_A", PostKind::Progress, "RUN-1 running"))

@@ -111,44 +111,9 @@ async fn a_run_parked_at_a_checkpoint_or_just_started_is_not_taken_for_dead() {
     );
 }
 
-/// The fixture pack plus `/waiting`: sql, a 30 s wait, sql.
-async fn with_a_wait(db: StateDb) -> (Env, tempfile::TempDir) {
-    let commands = tempfile::tempdir().unwrap();
-    common::copy_dir(
-        &common::repo().join("tests/fixtures/commands"),
-        commands.path(),
-    );
-    std::fs::write(
-        commands.path().join("waiting.toml"),
-        r#"[command]
-name = "waiting"
-help = "sql, wait, sql"
-scenario = "p0"
-[[steps]]
-name = "Before"
-[steps.sql]
-target = "chatia_db"
-statement = "SELECT 1 AS ok"
-[[steps]]
-name = "Let it settle"
-[steps.wait]
-duration = "30s"
-[[steps]]
-name = "After"
-[steps.sql]
-target = "chatia_db"
-sqlite = "UPDATE Companies SET name = 'after' WHERE id = 'company-002'"
-expect_rows = "= 1"
-"#,
-    )
-    .unwrap();
-    let env = Env::with(commands.path(), &common::repo().join("templates"), db, "").await;
-    (env, commands)
-}
-
 #[tokio::test]
 async fn cancel_stops_a_run_inside_a_wait_and_nothing_after_it_runs() {
-    let (env, _commands) = with_a_wait(StateDb::Sqlite).await;
+    let (env, _commands) = common::with_a_wait(StateDb::Sqlite, "30s").await;
     let (app, chat) = env.app().await;
     let app = std::sync::Arc::new(app);
     let running = {

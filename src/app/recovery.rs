@@ -5,12 +5,13 @@
 use chrono::Utc;
 
 use super::{App, Incoming, HANDLER_QUIET};
-use crate::chat::{Post, PostKind};
+use crate::chat::PostKind;
 use crate::model::duration::before;
 use crate::model::incident::kind;
-use crate::model::run::{display_id, RunState, StepRecord, StepState};
+use crate::model::run::{display_id, StepRecord, StepState};
 use crate::model::user::UserId;
 use crate::render::escape;
+use crate::runbook::outage::{interrupt, Interruption};
 use crate::store::StoreError;
 
 impl App {
@@ -77,64 +78,37 @@ impl App {
             .into_iter()
             .filter(|r| r.requested_by.platform == self.platform)
         {
-            let steps = self.store.steps(run.id).await?;
-            let step = steps.iter().find(|s| s.state == StepState::Running);
-            if !self
-                .store
-                .transition(
-                    run.id,
-                    RunState::Running,
-                    RunState::Interrupted,
-                    now,
-                    Some("the process running it stopped"),
-                )
-                .await?
-            {
+            let stop = Interruption {
+                detail: "the process running it stopped",
+                step_output: "interrupted: the process stopped while this step ran",
+                kind: PostKind::Info,
+            };
+            let told = interrupt(self, &run, &stop, |step, steps| {
+                let id = display_id(run.id);
+                match step {
+                    Some(step) => format!(
+                        "⚠️ {id} /{} was interrupted during step {} ({}): warroom stopped while \
+                         it ran. Nothing was re-run. Check that step's effect by hand before \
+                         running /{} again.",
+                        run.command,
+                        step.idx + 1,
+                        step.name,
+                        run.command
+                    ),
+                    None => format!(
+                        "⚠️ {id} /{} was interrupted {}: warroom stopped while it ran. Nothing \
+                         was re-run; no step was half done. /status {id} shows what ran; type /{} \
+                         again to run it from the start.",
+                        run.command,
+                        where_it_stopped(steps),
+                        run.command
+                    ),
+                }
+            })
+            .await?;
+            if !told {
                 continue;
             }
-            if let Some(step) = step {
-                self.store
-                    .step_transition(
-                        run.id,
-                        step.idx,
-                        StepState::Running,
-                        StepState::Failed,
-                        now,
-                        Some("interrupted: the process stopped while this step ran"),
-                    )
-                    .await?;
-            }
-            let id = display_id(run.id);
-            let text = match step {
-                Some(step) => format!(
-                    "⚠️ {id} /{} was interrupted during step {} ({}): warroom stopped while it \
-                     ran. Nothing was re-run. Check that step's effect by hand before running \
-                     /{} again.",
-                    run.command,
-                    step.idx + 1,
-                    step.name,
-                    run.command
-                ),
-                None => format!(
-                    "⚠️ {id} /{} was interrupted {}: warroom stopped while it ran. Nothing was \
-                     re-run; no step was half done. /status {id} shows what ran; type /{} again \
-                     to run it from the start.",
-                    run.command,
-                    where_it_stopped(&steps),
-                    run.command
-                ),
-            };
-            self.event(
-                &run.incident_id,
-                kind::RUN,
-                None,
-                &text,
-                Some(run.id),
-                step.map(|s| s.idx),
-            )
-            .await?;
-            self.send(&Post::new(&run.channel, PostKind::Info, text))
-                .await;
             n += 1;
         }
         Ok(n)

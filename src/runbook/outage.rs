@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::chat::{Post, PostKind};
 use crate::model::incident::kind;
-use crate::model::run::{display_id, Run, RunState, StepState};
+use crate::model::run::{display_id, Run, RunState, StepRecord, StepState};
 use crate::services::Services;
 use crate::store::StoreError;
 
@@ -47,11 +47,60 @@ pub async fn stopped_by_outage(
 }
 
 async fn mark(svc: &Services, run: &Run, since: DateTime<Utc>) -> Result<bool, StoreError> {
+    let cause = format!(
+        "the state database was unavailable from {} UTC",
+        crate::render::hhmm(since)
+    );
+    let stop = Interruption {
+        detail: &cause,
+        step_output: "its result could not be recorded: the state database was unavailable",
+        kind: PostKind::Error,
+    };
+    interrupt(svc, run, &stop, |step, _| {
+        let id = display_id(run.id);
+        match step {
+            Some(step) => format!(
+                "⚠️ {id} /{} stopped during step {} ({}): {cause}, so warroom could not record \
+                 what that step did and went no further. Nothing was re-run. Check that step's \
+                 effect by hand before running /{} again.",
+                run.command,
+                step.idx + 1,
+                step.name,
+                run.command
+            ),
+            None => format!(
+                "⚠️ {id} /{} stopped between steps: {cause}, so warroom went no further. Nothing \
+                 was re-run; no step was half done. /status {id} shows what ran; type /{} again to \
+                 go on from the start.",
+                run.command, run.command
+            ),
+        }
+    })
+    .await
+}
+
+/// Why a run is being marked interrupted, as the run and its step in flight record it.
+pub struct Interruption<'a> {
+    /// The run's detail.
+    pub detail: &'a str,
+    /// The output of the step it was in, if any.
+    pub step_output: &'a str,
+    pub kind: PostKind,
+}
+
+/// Marks `run` interrupted (compare-and-set from `running`: one process reports
+/// each), fails the step it was in, and says `say(step in flight, all steps)` on
+/// its incident's timeline and in its channel. False if another process moved it
+/// first. Shared by the crash recovery (`App::recover`) and [`stopped_by_outage`].
+pub async fn interrupt(
+    svc: &Services,
+    run: &Run,
+    stop: &Interruption<'_>,
+    say: impl FnOnce(Option<&StepRecord>, &[StepRecord]) -> String,
+) -> Result<bool, StoreError> {
     let now = Utc::now();
     let steps = svc.store.steps(run.id).await?;
     let step = steps.iter().find(|s| s.state == StepState::Running);
-    let at = crate::render::hhmm(since);
-    let cause = format!("the state database was unavailable from {at} UTC");
     if !svc
         .store
         .transition(
@@ -59,7 +108,7 @@ async fn mark(svc: &Services, run: &Run, since: DateTime<Utc>) -> Result<bool, S
             RunState::Running,
             RunState::Interrupted,
             now,
-            Some(&cause),
+            Some(stop.detail),
         )
         .await?
     {
@@ -73,28 +122,11 @@ async fn mark(svc: &Services, run: &Run, since: DateTime<Utc>) -> Result<bool, S
                 StepState::Running,
                 StepState::Failed,
                 now,
-                Some("its result could not be recorded: the state database was unavailable"),
+                Some(stop.step_output),
             )
             .await?;
     }
-    let id = display_id(run.id);
-    let text = match step {
-        Some(step) => format!(
-            "⚠️ {id} /{} stopped during step {} ({}): {cause}, so warroom could not record \
-             what that step did and went no further. Nothing was re-run. Check that step's \
-             effect by hand before running /{} again.",
-            run.command,
-            step.idx + 1,
-            step.name,
-            run.command
-        ),
-        None => format!(
-            "⚠️ {id} /{} stopped between steps: {cause}, so warroom went no further. Nothing \
-             was re-run; no step was half done. /status {id} shows what ran; type /{} again to \
-             go on from the start.",
-            run.command, run.command
-        ),
-    };
+    let text = say(step, &steps);
     svc.event(
         &run.incident_id,
         kind::RUN,
@@ -104,7 +136,6 @@ async fn mark(svc: &Services, run: &Run, since: DateTime<Utc>) -> Result<bool, S
         step.map(|s| s.idx),
     )
     .await?;
-    svc.send(&Post::new(&run.channel, PostKind::Error, text))
-        .await;
+    svc.send(&Post::new(&run.channel, stop.kind, text)).await;
     Ok(true)
 }

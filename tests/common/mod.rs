@@ -377,3 +377,48 @@ impl Pack {
             .insert(name.into(), value.into());
     }
 }
+
+/// The fixture pack plus `/waiting`: sql, a wait of `wait`, sql.
+#[allow(dead_code)]
+pub async fn with_a_wait(db: StateDb, wait: &str) -> (Env, tempfile::TempDir) {
+    let commands = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/commands"), commands.path());
+    std::fs::write(
+        commands.path().join("waiting.toml"),
+        format!(
+            r#"[command]
+name = "waiting"
+help = "sql, wait, sql"
+scenario = "p0"
+[[steps]]
+name = "Before"
+[steps.sql]
+target = "chatia_db"
+statement = "SELECT 1 AS ok"
+[[steps]]
+name = "Let it settle"
+[steps.wait]
+duration = "{wait}"
+[[steps]]
+name = "After"
+[steps.sql]
+target = "chatia_db"
+sqlite = "UPDATE Companies SET name = 'after' WHERE id = 'company-002'"
+expect_rows = "= 1"
+"#
+        ),
+    )
+    .unwrap();
+    let env = Env::with(commands.path(), &repo().join("templates"), db, "").await;
+    (env, commands)
+}
+
+/// A fresh state database in SQLite, in a temp dir that lives as long as it.
+#[allow(dead_code)]
+pub async fn sqlite_store() -> (warroom::store::Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = warroom::store::Store::connect(&dir.path().join("s.db").display().to_string())
+        .await
+        .unwrap();
+    (store, dir)
+}
