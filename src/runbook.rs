@@ -16,3 +16,4 @@ pub mod engine;
 pub mod posts;
 pub mod progress;
 pub mod step;
+pub mod watch;

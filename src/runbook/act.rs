@@ -75,7 +75,10 @@ pub fn timeout(svc: &Services, step: &StepSpec, args: &Value) -> Duration {
 fn limit(own: Duration, step: &StepSpec, args: &Value) -> Duration {
     let waits = match step.action() {
         Ok(Action::Wait(w)) => wait_duration(w, args).or_else(|| wait_duration_spec(w)),
-        _ => step.watch.as_ref().and_then(|w| watch_span(w, args)),
+        _ => step
+            .watch
+            .as_ref()
+            .and_then(|w| super::watch::span(w, args)),
     };
     match step
         .poll
@@ -93,62 +96,6 @@ fn wait_duration_spec(w: &WaitSpec) -> Option<Duration> {
     match &w.duration {
         Some(d) if w.duration_arg.is_none() => parse_duration(d),
         _ => Some(Duration::from_secs(24 * 3600)),
-    }
-}
-
-/// How long a watch must hold: its `for`, or its duration argument's value.
-pub fn watch_span(w: &crate::runbook::step::WatchSpec, args: &Value) -> Option<Duration> {
-    match (&w.lasting, &w.for_arg) {
-        (_, Some(arg)) => args
-            .get(arg)
-            .and_then(Value::as_u64)
-            .map(Duration::from_millis),
-        (Some(d), None) => parse_duration(d),
-        (None, None) => None,
-    }
-}
-
-/// Checks with `check` at once and then every `every` until `span` has passed; the
-/// first check that fails fails the watch. Time moves only through `sleep` (the
-/// elapsed time is the sum of the pauses), so a test drives a two-hour watch with a
-/// sleep that returns at once.
-pub async fn hold<C, CF, S, SF>(
-    every: Duration,
-    span: Duration,
-    mut check: C,
-    mut sleep: S,
-) -> Result<ActionOutput, ActionError>
-where
-    C: FnMut() -> CF,
-    CF: std::future::Future<Output = Result<ActionOutput, ActionError>>,
-    S: FnMut(Duration) -> SF,
-    SF: std::future::Future<Output = ()>,
-{
-    let every = every.max(Duration::from_millis(1));
-    let (mut elapsed, mut checks) = (Duration::ZERO, 0u32);
-    loop {
-        checks += 1;
-        let last = check().await.map_err(|e| {
-            ActionError::Failed(format!(
-                "check {checks} failed after {} of {}: {e}",
-                human_duration(elapsed.as_millis() as i64),
-                human_duration(span.as_millis() as i64)
-            ))
-        })?;
-        if elapsed >= span {
-            return Ok(ActionOutput {
-                summary: format!(
-                    "held for {} ({checks} checks, every {}); last: {}",
-                    human_duration(span.as_millis() as i64),
-                    human_duration(every.as_millis() as i64),
-                    last.summary
-                ),
-                table: None,
-            });
-        }
-        let pause = every.min(span - elapsed);
-        sleep(pause).await;
-        elapsed += pause;
     }
 }
 
@@ -297,7 +244,7 @@ on the drill twin `{target}` (not `{}`)",
         ));
     }
     if let Some(w) = &step.watch {
-        let span = watch_span(w, args).map_or("(no duration)".into(), |d| {
+        let span = super::watch::span(w, args).map_or("(no duration)".into(), |d| {
             human_duration(d.as_millis() as i64)
         });
         body.push_str(&format!(
@@ -378,8 +325,8 @@ pub async fn execute(
     let work = async {
         if let Some(w) = &step.watch {
             let every = parse_duration(&w.every).unwrap_or(Duration::from_secs(60));
-            let span = watch_span(w, &run.args).unwrap_or_default();
-            return hold(
+            let span = super::watch::span(w, &run.args).unwrap_or_default();
+            return super::watch::hold(
                 every,
                 span,
                 || once(svc, spec, step, run),
@@ -618,66 +565,6 @@ mod tests {
         assert_eq!(
             limit(own, &polled, &serde_json::json!({})),
             Duration::from_secs(240)
-        );
-    }
-
-    /// Seed 001's "Monitorar por 2 horas" as a watch every 10 minutes: 13 checks over
-    /// two hours of manual time (each pause recorded, none slept), and the first check
-    /// that fails fails the watch at the time it failed.
-    #[tokio::test]
-    async fn a_watch_checks_every_interval_for_its_span_and_fails_at_the_first_bad_check() {
-        use std::cell::RefCell;
-        let every = Duration::from_secs(600);
-        let span = Duration::from_secs(7200);
-        let ok = || async {
-            Ok(ActionOutput {
-                summary: "orphan_tags = 0".into(),
-                table: None,
-            })
-        };
-        let slept = RefCell::new(Vec::new());
-        let sleep = |d: Duration| {
-            slept.borrow_mut().push(d);
-            async {}
-        };
-        let out = hold(every, span, ok, sleep).await.expect("holds");
-        assert_eq!(
-            out.summary,
-            "held for 2 h (13 checks, every 10 min); last: orphan_tags = 0"
-        );
-        assert_eq!(slept.borrow().iter().sum::<Duration>(), span);
-        assert_eq!(slept.borrow().len(), 12);
-
-        let checks = RefCell::new(0);
-        let breaks_at_4 = || {
-            *checks.borrow_mut() += 1;
-            let n = *checks.borrow();
-            async move {
-                if n < 4 {
-                    Ok(ActionOutput {
-                        summary: "ok".into(),
-                        table: None,
-                    })
-                } else {
-                    Err(ActionError::Failed("orphan_tags: expected 0, got 2".into()))
-                }
-            }
-        };
-        let err = hold(every, span, breaks_at_4, |_| async {})
-            .await
-            .expect_err("the fourth check fails");
-        assert_eq!(
-            err.to_string(),
-            "check 4 failed after 30 min of 2 h: orphan_tags: expected 0, got 2"
-        );
-        // An uneven span ends on time: the last pause is what is left.
-        let out = hold(every, Duration::from_secs(900), ok, |_| async {})
-            .await
-            .expect("holds");
-        assert!(
-            out.summary.starts_with("held for 15 min (3 checks"),
-            "{}",
-            out.summary
         );
     }
 }
