@@ -28,6 +28,9 @@ pub struct Facts {
     pub performance: bool,
     /// Share of companies affected.
     pub affected: Option<f64>,
+    /// How much slower than before the deployment, in percent (seed 003: > 50% is an
+    /// immediate rollback).
+    pub degradation: Option<f64>,
     pub issue_type: Option<IssueType>,
 }
 
@@ -113,6 +116,10 @@ pub fn assess(f: &Facts) -> Assessment {
     }
     if f.auth_broken {
         immediate.push("API authentication completely broken".into());
+    }
+    // Seed 003, "When to Rollback, Immediate Rollback Scenarios".
+    if let Some(d) = f.degradation.filter(|d| *d > 50.0) {
+        immediate.push(format!("Performance degradation > 50% ({d}%)"));
     }
     if let Some(rate) = f.error_rate {
         if rate > 10.0 && at_least(5) {

@@ -17,3 +17,4 @@ pub mod outage;
 pub mod posts;
 pub mod progress;
 pub mod step;
+pub mod watch;

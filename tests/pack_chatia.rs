@@ -13,6 +13,7 @@ common::scenario::scenarios! { "chatia.toml", None;
     surgical_cleanup_commits_only_when_validation_passes,
     surgical_cleanup_rolls_everything_back_when_validation_fails,
     re_enabling_binds_the_company_id_and_refuses_injection,
+    monitoring_after_re_enabling_fails_at_the_first_integrity_check_that_breaks,
     a_break_glass_stop_asks_the_lead_and_the_dba_to_ratify_and_records_their_ratification,
     an_unratified_break_glass_stop_escalates_and_the_post_mortem_marks_it,
     kanban_off_supersedes_a_selective_off_waiting_for_approval_and_tells_its_requester,

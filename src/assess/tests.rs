@@ -279,6 +279,38 @@ fn seed_003_matrix_maps_issue_types_to_layers() {
     }
 }
 
+/// Seed 003, "When to Rollback": "Performance degradation > 50%" is an immediate
+/// rollback; 50% itself is not.
+#[test]
+fn seed_003_performance_degradation_over_half_is_an_immediate_rollback() {
+    for (degradation, immediate) in [(Some(60.0), true), (Some(50.0), false), (None, false)] {
+        let a = assess(&Facts {
+            degradation,
+            issue_type: Some(IssueType::Performance),
+            ..Default::default()
+        });
+        assert_eq!(
+            a.decision == Decision::Immediate,
+            immediate,
+            "{degradation:?}"
+        );
+        if immediate {
+            assert!(
+                a.because
+                    .iter()
+                    .any(|b| b == "Performance degradation > 50% (60%)"),
+                "{:?}",
+                a.because
+            );
+            assert!(a.commands.contains(&"/app-rollback backend"));
+        }
+    }
+    let line = crate::command::parse::parse("/assess degradation=60% issue=performance").unwrap();
+    assert_eq!(facts(&line).unwrap().degradation, Some(60.0));
+    let line = crate::command::parse::parse("/assess degradation=lots").unwrap();
+    assert!(facts(&line).is_err());
+}
+
 #[test]
 fn facts_are_read_from_the_command_line_and_validated() {
     let line = crate::command::parse::parse(

@@ -36,6 +36,9 @@ pub fn facts(line: &CommandLine) -> Result<Facts, String> {
             "affected" => {
                 f.affected = Some(pct(v).ok_or_else(|| bad("a percentage of companies"))?)
             }
+            "degradation" => {
+                f.degradation = Some(pct(v).ok_or_else(|| bad("a percentage, e.g. 60"))?)
+            }
             "duration" | "for" => {
                 f.duration = Some(parse_duration(v).ok_or_else(|| bad("a duration like 6m"))?)
             }
@@ -75,7 +78,7 @@ pub fn facts(line: &CommandLine) -> Result<Facts, String> {
 pub const USAGE: &str = "/assess error_rate=12 duration=6m | data_corruption=yes | system_down=yes duration=7m | \
 performance=yes affected=30 | issue=api-error (facts: error_rate, duration, data_corruption, security, system_down, \
 db_down, auth_broken, critical_feature_down, multiple_p1, sync_success, queue_size, queue_growing, crash_every, \
-performance, affected, issue)";
+performance, affected, degradation, issue)";
 
 /// The answer as posted.
 pub fn render(a: &Assessment) -> String {

@@ -17,10 +17,37 @@ impl SpecCheck<'_> {
             .timeout
             .iter()
             .chain(step.poll.iter().flat_map(|p| [&p.every, &p.within]))
+            .chain(step.watch.iter().map(|w| &w.every))
+            .chain(step.watch.iter().filter_map(|w| w.lasting.as_ref()))
             .chain(step.budget.iter().map(|b| &b.within))
         {
             if parse_duration(d).is_none() {
                 bad(self, d, format!("`{d}` is not a duration like 30s or 5m"));
+            }
+        }
+        if let Some(w) = &step.watch {
+            let arg_ok = |a: &String| {
+                self.spec
+                    .file
+                    .args
+                    .iter()
+                    .any(|x| &x.name == a && x.kind == ArgKind::Duration)
+            };
+            match (&w.lasting, &w.for_arg) {
+                (None, None) => bad(self, "watch", "watch needs `for` or `for_arg`".into()),
+                (_, Some(a)) if !arg_ok(a) => bad(
+                    self,
+                    a,
+                    format!("`{a}` is not a duration argument of this command"),
+                ),
+                _ => {}
+            }
+            if step.poll.is_some() {
+                bad(
+                    self,
+                    "watch",
+                    "a step either polls or watches, not both".into(),
+                );
             }
         }
         for arg in step.only_if.keys() {

@@ -75,7 +75,10 @@ pub fn timeout(svc: &Services, step: &StepSpec, args: &Value) -> Duration {
 fn limit(own: Duration, step: &StepSpec, args: &Value) -> Duration {
     let waits = match step.action() {
         Ok(Action::Wait(w)) => wait_duration(w, args).or_else(|| wait_duration_spec(w)),
-        _ => None,
+        _ => step
+            .watch
+            .as_ref()
+            .and_then(|w| super::watch::span(w, args)),
     };
     match step
         .poll
@@ -240,6 +243,15 @@ on the drill twin `{target}` (not `{}`)",
             p.every, p.within
         ));
     }
+    if let Some(w) = &step.watch {
+        let span = super::watch::span(w, args).map_or("(no duration)".into(), |d| {
+            human_duration(d.as_millis() as i64)
+        });
+        body.push_str(&format!(
+            "\nchecked every {} for {span}: fails at the first check that does not hold",
+            w.every
+        ));
+    }
     if !step.only_if.is_empty() {
         let conds: Vec<String> = step
             .only_if
@@ -311,6 +323,17 @@ pub async fn execute(
 ) -> Result<ActionOutput, ActionError> {
     let limit = timeout(svc, step, &run.args);
     let work = async {
+        if let Some(w) = &step.watch {
+            let every = parse_duration(&w.every).unwrap_or(Duration::from_secs(60));
+            let span = super::watch::span(w, &run.args).unwrap_or_default();
+            return super::watch::hold(
+                every,
+                span,
+                || once(svc, spec, step, run),
+                tokio::time::sleep,
+            )
+            .await;
+        }
         let Some(poll) = &step.poll else {
             return once(svc, spec, step, run).await;
         };
@@ -471,6 +494,21 @@ async fn once(
                 .filter(|m| *m != run.requested_by.id)
                 .collect();
             post.mentions.dedup();
+            // A drill pages nobody: it says whom the real run would page.
+            if super::drill::is_drill(&run.args) {
+                post.mentions.clear();
+                post.kind = PostKind::Info;
+                post.text = format!(
+                    "🧪 drill: the real run would page {} — {}",
+                    titles.join(", "),
+                    p.message
+                );
+                svc.send(&post).await;
+                return Ok(ActionOutput {
+                    summary: format!("drill: would page {}", titles.join(", ")),
+                    table: None,
+                });
+            }
             let n = post.mentions.len();
             svc.send(&post).await;
             Ok(ActionOutput {
@@ -512,6 +550,14 @@ mod tests {
         assert_eq!(
             limit(own, &fixed, &serde_json::json!({})),
             Duration::from_secs(180)
+        );
+        let watched = step(
+            "name = \"holds?\"\n[watch]\nevery = \"10m\"\nfor = \"2h\"\n[http]\ntarget = \"api\"\npath = \"/health\"\n",
+        );
+        assert_eq!(
+            limit(own, &watched, &serde_json::json!({})),
+            own + Duration::from_secs(7200),
+            "a watch's lease covers its whole window"
         );
         let polled = step(
             "name = \"up?\"\n[poll]\nevery = \"5s\"\nwithin = \"3m\"\n[http]\ntarget = \"api\"\npath = \"/health\"\n",

@@ -302,8 +302,10 @@ async fn walk(d: &mut Driver<'_>, run: &Run) -> Result<RunOutcome, Failure> {
             }
             return Ok(RunOutcome::Waiting);
         }
-        // A wait is the one action safe to stop half way: it changes nothing.
-        let executed = if let Ok(Action::Wait(_)) = step.action() {
+        // A wait, and a watch between its checks, are safe to stop half way: they
+        // change nothing.
+        let stoppable = matches!(step.action(), Ok(Action::Wait(_))) || step.watch.is_some();
+        let executed = if stoppable {
             tokio::select! {
                 out = act::execute(svc, spec, step, &run_now) => Some(out),
                 () = stopped(svc, run.id) => None,

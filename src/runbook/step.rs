@@ -42,6 +42,11 @@ pub struct StepSpec {
     /// Re-run the action until it succeeds or `within` passes.
     #[serde(default)]
     pub poll: Option<PollSpec>,
+    /// Re-check the action on an interval for a while: every check must hold (seed
+    /// 002's "Monitor for 15 minutes before declaring success", seed 001's "Monitorar
+    /// por 2 horas"). The inverse of `poll`.
+    #[serde(default)]
+    pub watch: Option<WatchSpec>,
     /// On the last step of a seed's timed phase ("Step 1: Stop Sync Worker (1
     /// minute)"): the phase's documented budget, compared with the time the run took
     /// from the end of the previous budgeted step (or its start) to this one's end.
@@ -149,6 +154,19 @@ pub struct PollSpec {
     pub every: String,
     /// Give up after, e.g. "5m".
     pub within: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchSpec {
+    /// Pause between checks, e.g. "1m".
+    pub every: String,
+    /// How long it must hold, e.g. "15m".
+    #[serde(rename = "for", default)]
+    pub lasting: Option<String>,
+    /// Or the name of a `duration` argument of the command (`monitor=15m`).
+    #[serde(default)]
+    pub for_arg: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

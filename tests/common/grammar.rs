@@ -474,7 +474,7 @@ esac; }}
 __limits() {{ case "$1" in
 {limits}
 *) echo none ;; esac; }}
-__node=''; __pos=0; __end=0; __a=''; __f=''
+__node=''; __pos=0; __end=0; __a=''; __f=''; __help=0
 while [ $# -gt 0 ]; do
   __a="$1"; shift
   if [ $__end = 1 ]; then __pos=$((__pos+1)); continue; fi
@@ -487,6 +487,8 @@ while [ $# -gt 0 ]; do
       if [ "$(__limits "$__node")" = none ]; then {unknown_command}; exit {code}; fi
       __pos=$((__pos+1)); continue ;;
   esac
+  # Help is answered whatever else the line lacks (clap, cobra, yargs alike).
+  case "$__f" in --help|-h) __help=1 ;; esac
   case "$(__flag "$__node" "$__f")" in
     v) if [ $__inline = 0 ]; then if [ $# = 0 ]; then {missing_value}; exit {flag_code}; fi; shift; fi ;;
     b) ;;
@@ -495,6 +497,7 @@ while [ $# -gt 0 ]; do
 done
 __lim="$(__limits "$__node")"
 if [ "$__lim" = none ]; then __a="${{__node##* }}"; {unknown_command}; exit {code}; fi
+if [ $__help = 1 ]; then exit 0; fi
 if [ $__pos -lt "${{__lim% *}}" ] || [ $__pos -gt "${{__lim#* }}" ]; then {arg_count}; exit {code}; fi
 "#,
             flags = flags.join("\n"),
