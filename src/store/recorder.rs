@@ -10,9 +10,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
+use super::writer::Writer;
 use super::{millis, sqlite_placeholders, Backend, NewCommand, StoreError};
 
 /// Rows per INSERT: 9 parameters each, far under either database's limit.
@@ -43,9 +44,9 @@ pub(super) struct Recorder {
 const COLUMNS: usize = 9;
 
 impl Recorder {
-    pub(super) fn start(pool: AnyPool, backend: Backend, handler: Arc<str>) -> Recorder {
+    pub(super) fn start(writer: Writer, backend: Backend, handler: Arc<str>) -> Recorder {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, backend, handler, rx));
+        tokio::spawn(run(writer, backend, handler, rx));
         Recorder { tx }
     }
 
@@ -76,7 +77,7 @@ impl Recorder {
 }
 
 async fn run(
-    pool: AnyPool,
+    writer: Writer,
     backend: Backend,
     handler: Arc<str>,
     mut rx: mpsc::UnboundedReceiver<Pending>,
@@ -89,7 +90,7 @@ async fn run(
                 Err(_) => break,
             }
         }
-        match insert(&pool, backend, &handler, &batch).await {
+        match insert(&writer, backend, &handler, &batch).await {
             Ok(ids) => {
                 let mut ids = ids;
                 for p in batch {
@@ -109,7 +110,7 @@ async fn run(
 }
 
 async fn insert(
-    pool: &AnyPool,
+    writer: &Writer,
     backend: Backend,
     handler: &str,
     batch: &[Pending],
@@ -146,7 +147,7 @@ async fn insert(
             .bind(&r.detail)
             .bind(handler);
     }
-    let rows = query.fetch_all(pool).await?;
+    let rows = query.fetch_all(&mut *writer.get().await?).await?;
     Ok(rows
         .iter()
         .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))
