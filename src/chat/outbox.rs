@@ -160,6 +160,10 @@ fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(1u64 << attempts.clamp(0, 6) as u32)
 }
 
+/// Rows one delivery pass takes at most. At 100 ms ticks, 200 capped delivery at
+/// 2,000 a second; passes now also start when a row is queued.
+const PASS: i64 = 1000;
+
 /// Delivers every due row of `platform_name` once, at time `now`: public posts and
 /// edits at most one per `pace` per channel, private replies at once. Returns what
 /// happened.
@@ -212,7 +216,7 @@ pub async fn deliver_due_noting(
     // Channels are delivered side by side, each in order: a slow or hung call in one
     // (up to the adapters' call timeout) holds only that channel.
     let mut channels: Vec<Vec<OutboxRow>> = Vec::new();
-    for row in store.due_outbox(platform_name, now, 200).await? {
+    for row in store.due_outbox(platform_name, now, PASS).await? {
         match channels.iter_mut().find(|c| c[0].channel == row.channel) {
             Some(rows) => rows.push(row),
             None => channels.push(vec![row]),
@@ -242,6 +246,11 @@ async fn deliver_channel(
     notices: &std::sync::Mutex<Notices>,
 ) -> Result<Delivered, StoreError> {
     let mut done = Delivered::default();
+    let (private, rows): (Vec<OutboxRow>, Vec<OutboxRow>) =
+        rows.into_iter().partition(|r| !r.paced && r.op == "post");
+    if !private.is_empty() {
+        done.add(deliver_private(store, platform_name, platform, private, now, notices).await?);
+    }
     for row in rows {
         if !store.claim_outbox(row.id, now, now + chrono(LEASE)).await? {
             continue;
@@ -293,78 +302,229 @@ async fn deliver_channel(
             done.deferred += 1;
             continue;
         }
-        let post: Post = match serde_json::from_str(&row.payload) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(id = row.id, error = %e, "unreadable outbox payload given up");
-                store
-                    .outbox_failed(row.id, &format!("unreadable payload: {e}"))
-                    .await?;
-                done.failed += 1;
-                continue;
-            }
-        };
-        let step = deliver(store, platform, &row, &post, now).await?;
-        if let Step::Failed(e) = &step {
-            let kind = if e.retry_after.is_some() {
-                "rate_limited"
-            } else if e.shut_out {
-                "shut_out"
-            } else if e.permanent {
-                "permanent"
-            } else {
-                "transient"
-            };
-            let platform = crate::model::metric::platform(platform_name);
-            metrics::counter!("warroom_platform_errors_total", "platform" => platform, "kind" => kind)
-                .increment(1);
+        done.add(send_one(store, platform_name, platform, &row, bucket, now, notices).await?);
+    }
+    Ok(done)
+}
+
+/// A row's post, or `None` when its payload cannot be read (then given up).
+async fn unpack(store: &Store, row: &OutboxRow) -> Result<Option<Post>, StoreError> {
+    match serde_json::from_str(&row.payload) {
+        Ok(p) => Ok(Some(p)),
+        Err(e) => {
+            tracing::error!(id = row.id, error = %e, "unreadable outbox payload given up");
+            store
+                .outbox_failed(row.id, &format!("unreadable payload: {e}"))
+                .await?;
+            Ok(None)
         }
-        match step {
-            Step::Sent(platform_ref) => {
-                store
-                    .outbox_sent(row.id, platform_ref.as_deref(), now)
-                    .await?;
-                done.sent += 1;
-            }
-            Step::Wait(until) => {
-                store.outbox_defer(row.id, until.max(now)).await?;
-                done.deferred += 1;
-            }
-            Step::Failed(e) if !e.permanent && e.retry_after.is_some() => {
-                // A pace, not a failure: everything of this bucket waits exactly as
-                // long as the platform said, in every replica, and no attempt counts.
-                let until = now + chrono(e.retry_after.unwrap_or_default());
-                store.hold_pace(platform_name, bucket, until).await?;
-                store.outbox_defer(row.id, until).await?;
-                done.rate_limited += 1;
-            }
-            Step::Failed(e) => {
-                let age = (now - row.created_at).to_std().unwrap_or_default();
-                if e.permanent || age >= useful_for(&row.op, &post) {
-                    tracing::error!(id = row.id, channel = %row.channel, error = %e, "message given up");
-                    store.outbox_failed(row.id, &e.message).await?;
-                    done.failed += 1;
-                    // The post an edit was for has been reported already.
-                    let told = if e.message == NEVER_DELIVERED {
-                        None
-                    } else {
-                        let outbox = OutboxChat::new(store.clone(), platform_name);
-                        super::undelivered::report(store, &outbox, platform_name, &row, &post, &e)
-                            .await
-                    };
-                    if e.shut_out {
-                        notice_shut_out(store, platform_name, &row.channel, &e, told, notices)
-                            .await;
-                    }
+    }
+}
+
+/// Hands a row to the platform, counting the platform's refusals by kind.
+async fn send(
+    store: &Store,
+    platform_name: &str,
+    platform: &dyn Chat,
+    row: &OutboxRow,
+    post: &Post,
+    now: DateTime<Utc>,
+) -> Result<Step, StoreError> {
+    let step = deliver(store, platform, row, post, now).await?;
+    if let Step::Failed(e) = &step {
+        let kind = if e.retry_after.is_some() {
+            "rate_limited"
+        } else if e.shut_out {
+            "shut_out"
+        } else if e.permanent {
+            "permanent"
+        } else {
+            "transient"
+        };
+        let platform = crate::model::metric::platform(platform_name);
+        metrics::counter!("warroom_platform_errors_total", "platform" => platform, "kind" => kind)
+            .increment(1);
+    }
+    Ok(step)
+}
+
+/// Records a delivery that did not go out: a wait, a 429's pace, a retry, or a
+/// refusal given up and told.
+#[allow(clippy::too_many_arguments)]
+async fn settle(
+    store: &Store,
+    platform_name: &str,
+    row: &OutboxRow,
+    post: &Post,
+    step: Step,
+    bucket: &str,
+    now: DateTime<Utc>,
+    notices: &std::sync::Mutex<Notices>,
+) -> Result<Delivered, StoreError> {
+    let mut done = Delivered::default();
+    match step {
+        Step::Sent(platform_ref) => {
+            store
+                .outbox_sent(row.id, platform_ref.as_deref(), now)
+                .await?;
+            done.sent += 1;
+        }
+        Step::Wait(until) => {
+            store.outbox_defer(row.id, until.max(now)).await?;
+            done.deferred += 1;
+        }
+        Step::Failed(e) if !e.permanent && e.retry_after.is_some() => {
+            // A pace, not a failure: everything of this bucket waits exactly as
+            // long as the platform said, in every replica, and no attempt counts.
+            let until = now + chrono(e.retry_after.unwrap_or_default());
+            store.hold_pace(platform_name, bucket, until).await?;
+            store.outbox_defer(row.id, until).await?;
+            done.rate_limited += 1;
+        }
+        Step::Failed(e) => {
+            let age = (now - row.created_at).to_std().unwrap_or_default();
+            if e.permanent || age >= useful_for(&row.op, post) {
+                tracing::error!(id = row.id, channel = %row.channel, error = %e, "message given up");
+                store.outbox_failed(row.id, &e.message).await?;
+                done.failed += 1;
+                // The post an edit was for has been reported already.
+                let told = if e.message == NEVER_DELIVERED {
+                    None
                 } else {
-                    store
-                        .outbox_retry(row.id, now + chrono(backoff(row.attempts)), &e.message)
-                        .await?;
-                    done.retried += 1;
+                    let outbox = OutboxChat::new(store.clone(), platform_name);
+                    super::undelivered::report(store, &outbox, platform_name, row, post, &e).await
+                };
+                if e.shut_out {
+                    notice_shut_out(store, platform_name, &row.channel, &e, told, notices).await;
                 }
+            } else {
+                store
+                    .outbox_retry(row.id, now + chrono(backoff(row.attempts)), &e.message)
+                    .await?;
+                done.retried += 1;
             }
         }
     }
+    Ok(done)
+}
+
+/// How many private replies of one pass are in flight at once.
+const PRIVATE_AT_ONCE: usize = 16;
+
+/// A channel's due private replies (issue 18: one claim, one pace check and one
+/// sent-update per row let replies fall behind the acks by ~500 a second). They
+/// skip the channel's pace and order, so they are claimed in one statement, sent
+/// side by side (each person's in order, [`PRIVATE_AT_ONCE`] calls at a time) and
+/// marked sent in one statement. A crash between a send and that update re-sends
+/// the reply once the lease lapses, as it would for a single row.
+async fn deliver_private(
+    store: &Store,
+    platform_name: &str,
+    platform: &dyn Chat,
+    rows: Vec<OutboxRow>,
+    now: DateTime<Utc>,
+    notices: &std::sync::Mutex<Notices>,
+) -> Result<Delivered, StoreError> {
+    let mut done = Delivered::default();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let claimed = store
+        .claim_outbox_many(&ids, now, now + chrono(LEASE))
+        .await?;
+    let claimed: std::collections::HashSet<i64> = claimed.into_iter().collect();
+    let rows: Vec<OutboxRow> = rows
+        .into_iter()
+        .filter(|r| claimed.contains(&r.id))
+        .collect();
+    if rows.is_empty() {
+        return Ok(done);
+    }
+    // A 429 on private replies holds them all.
+    if let Some(at) = store
+        .pace(platform_name, PRIVATE)
+        .await?
+        .filter(|at| *at > now)
+    {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        store
+            .outbox_defer_many(&ids, at.max(now + chrono::Duration::milliseconds(1)))
+            .await?;
+        done.deferred += ids.len();
+        return Ok(done);
+    }
+    // Each reader's replies in order, readers side by side.
+    let mut readers: Vec<(Option<String>, Vec<(OutboxRow, Post)>)> = Vec::new();
+    for row in rows {
+        let Some(post) = unpack(store, &row).await? else {
+            done.failed += 1;
+            continue;
+        };
+        let reader = post.ephemeral_to.as_ref().map(|u| u.id.clone());
+        match readers.iter_mut().find(|(r, _)| *r == reader) {
+            Some((_, posts)) => posts.push((row, post)),
+            None => readers.push((reader, vec![(row, post)])),
+        }
+    }
+    let gate = tokio::sync::Semaphore::new(PRIVATE_AT_ONCE);
+    let sends = readers.into_iter().map(|(_, posts)| {
+        let gate = &gate;
+        async move {
+            let mut steps = Vec::with_capacity(posts.len());
+            for (row, post) in posts {
+                let _turn = gate.acquire().await;
+                let step = send(store, platform_name, platform, &row, &post, now).await;
+                steps.push((row, post, step));
+            }
+            steps
+        }
+    });
+    let mut sent = Vec::new();
+    for (row, post, step) in futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        match step? {
+            Step::Sent(platform_ref) => sent.push((row.id, platform_ref)),
+            step => done.add(
+                settle(
+                    store,
+                    platform_name,
+                    &row,
+                    &post,
+                    step,
+                    PRIVATE,
+                    now,
+                    notices,
+                )
+                .await?,
+            ),
+        }
+    }
+    store.outbox_sent_many(&sent, now).await?;
+    done.sent += sent.len();
+    Ok(done)
+}
+
+/// Delivers one claimed row and records what happened.
+async fn send_one(
+    store: &Store,
+    platform_name: &str,
+    platform: &dyn Chat,
+    row: &OutboxRow,
+    bucket: &str,
+    now: DateTime<Utc>,
+    notices: &std::sync::Mutex<Notices>,
+) -> Result<Delivered, StoreError> {
+    let mut done = Delivered::default();
+    let post = match unpack(store, row).await? {
+        Some(p) => p,
+        None => {
+            done.failed += 1;
+            return Ok(done);
+        }
+    };
+    let step = send(store, platform_name, platform, row, &post, now).await?;
+    done.add(settle(store, platform_name, row, &post, step, bucket, now, notices).await?);
     Ok(done)
 }
 
@@ -496,6 +656,8 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(tick) => {}
+            // A reply queued: go now rather than up to a tick later.
+            _ = store.outbox_queued() => {}
             _ = stop.changed() => break,
         }
     }
