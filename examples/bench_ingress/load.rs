@@ -131,7 +131,12 @@ pub async fn wrk(
     connections: usize,
 ) -> anyhow::Result<Wrk> {
     let out = tokio::process::Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "-s"])
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "-s",
+        ])
         .arg(script)
         .arg(url)
         .output()
@@ -141,7 +146,9 @@ pub async fn wrk(
     let line = stdout
         .lines()
         .find_map(|l| l.strip_prefix("RESULT "))
-        .ok_or_else(|| anyhow::anyhow!("wrk said: {stdout}{}", String::from_utf8_lossy(&out.stderr)))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!("wrk said: {stdout}{}", String::from_utf8_lossy(&out.stderr))
+        })?;
     let f: Vec<f64> = line.split(' ').map(|x| x.parse().unwrap_or(0.0)).collect();
     Ok(Wrk {
         requests: f[0] as u64,

@@ -93,7 +93,9 @@ fn opts() -> anyhow::Result<Opts> {
             "--rate" => o.rate = Some(value()?.parse()?),
             "--seeded" => o.seeded = true,
             "--postgres" => o.postgres = value()?.trim_end_matches('/').to_string(),
-            other => anyhow::bail!("unknown option {other} (see the top of examples/bench_ingress/main.rs)"),
+            other => anyhow::bail!(
+                "unknown option {other} (see the top of examples/bench_ingress/main.rs)"
+            ),
         }
     }
     Ok(o)
@@ -127,13 +129,22 @@ async fn main() -> anyhow::Result<()> {
     let o = opts()?;
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let exe = std::env::current_exe()?;
-    // target/release/examples/bench_ingress → target/release/warroom
-    let warroom = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("warroom"))
+    // target/release/examples/bench_ingress → target/release/warroom, unless
+    // BENCH_WARROOM names another build (a profiling one, an older one).
+    let warroom = std::env::var_os("BENCH_WARROOM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            exe.parent()
+                .and_then(|p| p.parent())
+                .map(|p| p.join("warroom"))
+        })
         .filter(|p| p.exists())
-        .ok_or_else(|| anyhow::anyhow!("no warroom binary next to {} (cargo build --release --bins)", exe.display()))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no warroom binary next to {} (cargo build --release --bins)",
+                exe.display()
+            )
+        })?;
     let (slack_api, counts) = standin::start().await?;
     let setup = Setup {
         repo,
@@ -150,14 +161,22 @@ async fn main() -> anyhow::Result<()> {
         servers.push(Server::Peer);
     }
     for &state in &o.states {
-        servers.push(Server::Warroom { state, seeded: false });
+        servers.push(Server::Warroom {
+            state,
+            seeded: false,
+        });
     }
     let mut rows: Vec<Row> = Vec::new();
     let mut n = 0;
     for &workload in &o.workloads {
         let mut cases: Vec<Row> = servers
             .iter()
-            .map(|&server| Row { workload, mode: "saturation".into(), server, runs: vec![] })
+            .map(|&server| Row {
+                workload,
+                mode: "saturation".into(),
+                server,
+                runs: vec![],
+            })
             .collect();
         measure(&setup, &mut cases, 0.0, o.repeat, &mut n).await?;
         let peer = cases.iter().find(|r| r.server == Server::Peer);
@@ -168,7 +187,12 @@ async fn main() -> anyhow::Result<()> {
         rows.append(&mut cases);
         let mut cases: Vec<Row> = servers
             .iter()
-            .map(|&server| Row { workload, mode: format!("offered {rate:.0}/s"), server, runs: vec![] })
+            .map(|&server| Row {
+                workload,
+                mode: format!("offered {rate:.0}/s"),
+                server,
+                runs: vec![],
+            })
             .collect();
         measure(&setup, &mut cases, rate, o.repeat, &mut n).await?;
         rows.append(&mut cases);
@@ -243,12 +267,20 @@ fn print_table(rows: &[Row], seconds: u64, connections: usize, repeat: usize) {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
-        let peer = rows.iter().find(|r| {
-            r.server == Server::Peer && r.workload == row.workload && r.mode == row.mode
-        });
+        let peer = rows
+            .iter()
+            .find(|r| r.server == Server::Peer && r.workload == row.workload && r.mode == row.mode);
         let empty = match row.server {
-            Server::Warroom { state, seeded: true } => rows.iter().find(|r| {
-                r.server == Server::Warroom { state, seeded: false } && r.mode == row.mode
+            Server::Warroom {
+                state,
+                seeded: true,
+            } => rows.iter().find(|r| {
+                r.server
+                    == Server::Warroom {
+                        state,
+                        seeded: false,
+                    }
+                    && r.mode == row.mode
                     && r.workload == row.workload
             }),
             _ => None,
@@ -256,7 +288,10 @@ fn print_table(rows: &[Row], seconds: u64, connections: usize, repeat: usize) {
         let tp = row.m(Measured::throughput);
         let p99 = row.m(|m| m.wrk.p99_ms);
         let versus = match (row.server, peer, empty) {
-            (_, _, Some(e)) => format!("{:+.1} % vs empty", (tp / e.m(Measured::throughput) - 1.0) * 100.0),
+            (_, _, Some(e)) => format!(
+                "{:+.1} % vs empty",
+                (tp / e.m(Measured::throughput) - 1.0) * 100.0
+            ),
             (Server::Peer, _, _) | (_, None, _) => String::new(),
             (_, Some(p), _) => {
                 let pp99 = p.m(|m| m.wrk.p99_ms);

@@ -32,7 +32,11 @@ impl Server {
         match self {
             Server::Warroom { state, seeded } => format!(
                 "warroom ({}{})",
-                if state == State::Sqlite { "SQLite" } else { "PostgreSQL" },
+                if state == State::Sqlite {
+                    "SQLite"
+                } else {
+                    "PostgreSQL"
+                },
                 if seeded { ", a year of history" } else { "" }
             ),
             Server::Peer => "Bolt (SQLite)".into(),
@@ -229,7 +233,14 @@ fn spawn(
                 .ok_or_else(|| anyhow::anyhow!("no Python for the peer (--peer PYTHON)"))?;
             let mut cmd = tokio::process::Command::new(python);
             cmd.arg(setup.repo.join("bench/peer_bolt.py"))
-                .args(["--port", &port.to_string(), "--db", state_url, "--secret", SECRET])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--db",
+                    state_url,
+                    "--secret",
+                    SECRET,
+                ])
                 .arg("--slack-api")
                 .arg(format!("{}/", setup.slack_api))
                 .arg("--repo")
@@ -285,7 +296,9 @@ async fn stop(child: &mut tokio::process::Child) {
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 pub fn loadavg() -> f64 {

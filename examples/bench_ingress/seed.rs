@@ -29,7 +29,11 @@ pub async fn year(url: &str) -> anyhow::Result<()> {
         // `i` runs 1..=n; `t` is its moment in the last year, oldest first. Timers
         // and outbox rows are pruned a week after they finish, so theirs are
         // spread over the last six days: all of them stay for the run.
-        let span = if matches!(table, "timers" | "outbox") { 6 * year_ms / 365 } else { year_ms };
+        let span = if matches!(table, "timers" | "outbox") {
+            6 * year_ms / 365
+        } else {
+            year_ms
+        };
         let t = format!("({now} - {span} + i * {})", span / n);
         let (columns, values) = match table {
             "incidents" => (
