@@ -35,6 +35,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "chat/console/",
             "chat/recording.rs",
             "chat/outbox.rs",
+            "chat/outbox/",
             "chat/undelivered.rs",
         ],
     ),

@@ -126,6 +126,8 @@ pub async fn once(
     let pid = child.id().unwrap_or(0);
     let cpu_before = cpu_seconds(pid);
     let url = format!("http://127.0.0.1:{port}/slack/commands");
+    // Only this run's commands count (a seeded database holds a year of others).
+    let started = chrono::Utc::now().timestamp_millis() - 1000;
     let wrk = load::wrk(&script, &url, setup.seconds, setup.connections).await?;
     let cpu = cpu_seconds(pid) - cpu_before;
     let db = match server {
@@ -154,8 +156,10 @@ pub async fn once(
         }
     };
     let (recorded, first, last): (i64, Option<i64>, Option<i64>) = sqlx::query_as(&format!(
-        "SELECT COUNT(*), MIN(received_at), MAX(received_at) FROM {table} WHERE {dedupe} IS NOT NULL"
+        "SELECT COUNT(*), MIN(received_at), MAX(received_at) FROM {table} \
+         WHERE {dedupe} IS NOT NULL AND received_at >= $1"
     ))
+    .bind(started)
     .fetch_one(&db)
     .await?;
     db.close().await;

@@ -84,7 +84,7 @@ pub async fn year(url: &str) -> anyhow::Result<()> {
             _ => unreachable!("a table in SIZES"),
         };
         let sql = if pg {
-            format!("INSERT INTO {table} ({columns}) SELECT {values} FROM generate_series(1, {n}) AS n(i)")
+            format!("INSERT INTO {table} ({columns}) SELECT {values} FROM generate_series(CAST(1 AS BIGINT), {n}) AS n(i)")
         } else {
             format!(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \

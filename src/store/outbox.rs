@@ -181,15 +181,20 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         for chunk in sent.chunks(OUTBOX_BATCH) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+            // By primary key: an UPDATE ... FROM (VALUES ...) join was planned as a
+            // scan of the whole outbox (100k sent rows after a year).
+            let cases: Vec<String> = (0..chunk.len())
+                .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
                 .collect();
-            // A VALUES list's columns are column1, column2 in both dialects.
+            let ids: Vec<String> = (0..chunk.len())
+                .map(|i| format!("${}", 2 * i + 2))
+                .collect();
             let sql = self.sql(&format!(
-                "UPDATE outbox SET state = 'sent', platform_ref = v.column2, sent_at = $1,
+                "UPDATE outbox SET state = 'sent', platform_ref = CASE id {} END, sent_at = $1,
                         lease_until = NULL
-                 FROM (VALUES {}) AS v WHERE outbox.id = v.column1",
-                values.join(", ")
+                 WHERE id IN ({})",
+                cases.join(" "),
+                ids.join(", ")
             ));
             let mut query = sqlx::query(&sql).bind(millis(now));
             for (id, platform_ref) in chunk {
