@@ -113,6 +113,9 @@ pub(super) async fn settle(
     Ok(done)
 }
 
+/// One reader's private replies, in order.
+type Replies = Vec<(OutboxRow, Post)>;
+
 /// How many private replies of one pass are in flight at once.
 const PRIVATE_AT_ONCE: usize = 16;
 
@@ -157,7 +160,7 @@ pub(super) async fn deliver_private(
         return Ok(done);
     }
     // Each reader's replies in order, readers side by side.
-    let mut readers: Vec<(Option<String>, Vec<(OutboxRow, Post)>)> = Vec::new();
+    let mut readers: Vec<(Option<String>, Replies)> = Vec::new();
     for row in rows {
         let Some(post) = unpack(store, &row).await? else {
             done.failed += 1;
