@@ -19,12 +19,13 @@ pub use prune::Pruned;
 mod recorder;
 mod runs;
 mod status;
+mod writer;
 
 use std::str::FromStr;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions};
+use sqlx::{AnyPool, ConnectOptions, Connection};
 
 pub use alerts::GroupClaim;
 pub use audit::{link_hash, AuditEntry, AuditVerdict, GENESIS};
@@ -78,6 +79,10 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     recorder: recorder::Recorder,
+    /// Where this process's writes go (one connection on SQLite).
+    writer: writer::Writer,
+    /// Told when an outbox row is queued, so the deliverer need not wait a tick.
+    outbox_queued: std::sync::Arc<tokio::sync::Notify>,
     /// This process, as the handler of the commands it records (see
     /// [`Store::heartbeat`]).
     instance: std::sync::Arc<str>,
@@ -122,16 +127,7 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // In WAL mode, NORMAL still survives a killed process (the
-                        // WAL is written before COMMIT returns); only a power cut can
-                        // lose the last commits, since they are not fsynced one by one.
-                        // PostgreSQL is the store for that kind of durability.
-                        sqlx::Executor::execute(&mut *conn, "PRAGMA synchronous = NORMAL").await?;
-                        // Checkpoints run in the background (below), not inside
-                        // whichever commit crosses the threshold: that commit's
-                        // command would wait for the whole copy.
-                        sqlx::Executor::execute(&mut *conn, "PRAGMA wal_autocheckpoint = 0")
-                            .await?;
+                        sqlite_pragmas(conn).await?;
                     }
                     Ok(())
                 })
@@ -139,10 +135,11 @@ impl Store {
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
             // A ping per checkout doubles the round trips of every query (on SQLite,
             // two more thread hand-offs); a dead connection shows as the query's
-            // own error instead.
+            // own error instead. (sqlx still pings each connection as it returns to
+            // the pool, whatever this says: see `writer`.)
             .test_before_acquire(false)
             .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(StoreError::Unavailable)?;
         if backend == Backend::Sqlite {
@@ -155,12 +152,24 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
+        let writer = match backend {
+            Backend::Sqlite => {
+                let mut one = sqlx::AnyConnection::connect_with(&options)
+                    .await
+                    .map_err(StoreError::Unavailable)?;
+                sqlite_pragmas(&mut one).await?;
+                writer::Writer::new(pool.clone(), Some(one))
+            }
+            Backend::Postgres => writer::Writer::new(pool.clone(), None),
+        };
         if backend == Backend::Sqlite {
             tokio::spawn(checkpoint(pool.clone()));
         }
         let instance: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let store = Store {
-            recorder: recorder::Recorder::start(pool.clone(), backend, instance.clone()),
+            recorder: recorder::Recorder::start(writer.clone(), backend, instance.clone()),
+            writer,
+            outbox_queued: Default::default(),
             instance,
             pool,
             backend,
@@ -197,7 +206,14 @@ impl Store {
         }
     }
 
+    /// This process's turn to write: the one write connection on SQLite (FIFO, no
+    /// busy sleeps between this process's writers), a pooled one on PostgreSQL.
+    pub(crate) async fn writing(&self) -> Result<writer::Writing<'_>, sqlx::Error> {
+        self.writer.get().await
+    }
+
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -209,6 +225,19 @@ impl Store {
             Err(_) => Err(format!("no answer within {} ms", within.as_millis())),
         }
     }
+}
+
+/// Every SQLite connection's settings.
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    // In WAL mode, NORMAL still survives a killed process (the WAL is written
+    // before COMMIT returns); only a power cut can lose the last commits, since
+    // they are not fsynced one by one. PostgreSQL is the store for that kind of
+    // durability.
+    sqlx::Executor::execute(&mut *conn, "PRAGMA synchronous = NORMAL").await?;
+    // Checkpoints run in the background (below), not inside whichever commit
+    // crosses the threshold: that commit's command would wait for the whole copy.
+    sqlx::Executor::execute(&mut *conn, "PRAGMA wal_autocheckpoint = 0").await?;
+    Ok(())
 }
 
 /// Says this process is alive once a second until the pool closes (see

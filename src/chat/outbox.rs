@@ -25,9 +25,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+mod batch;
 mod run;
 mod send;
 
+use batch::{deliver_private, send, settle};
 pub use run::{run, DRAIN};
 use send::{deliver, Step};
 
@@ -203,6 +205,10 @@ fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(1u64 << attempts.clamp(0, 6) as u32)
 }
 
+/// Rows one delivery pass takes at most. At 100 ms ticks, 200 capped delivery at
+/// 2,000 a second; passes now also start when a row is queued.
+const PASS: i64 = 1000;
+
 /// Delivers every due row of `platform_name` once, at time `now`: public posts and
 /// edits at most one per `pace` per channel, private replies at once. Returns what
 /// happened.
@@ -255,7 +261,7 @@ pub async fn deliver_due_noting(
     // Channels are delivered side by side, each in order: a slow or hung call in one
     // (up to the adapters' call timeout) holds only that channel.
     let mut channels: Vec<Vec<OutboxRow>> = Vec::new();
-    for row in store.due_outbox(platform_name, now, 200).await? {
+    for row in store.due_outbox(platform_name, now, PASS).await? {
         match channels.iter_mut().find(|c| c[0].channel == row.channel) {
             Some(rows) => rows.push(row),
             None => channels.push(vec![row]),
@@ -307,6 +313,11 @@ async fn deliver_channel(
     holds: &Holds,
 ) -> Result<Delivered, StoreError> {
     let mut done = Delivered::default();
+    let (private, rows): (Vec<OutboxRow>, Vec<OutboxRow>) =
+        rows.into_iter().partition(|r| !r.paced && r.op == "post");
+    if !private.is_empty() {
+        done.add(deliver_private(store, platform_name, platform, private, now, notices).await?);
+    }
     for row in rows {
         if !store.claim_outbox(row.id, now, now + chrono(LEASE)).await? {
             continue;
@@ -382,72 +393,30 @@ async fn deliver_channel(
             done.deferred += 1;
             continue;
         }
-        let step = deliver(store, platform, &row, &post, now).await?;
-        if let Step::Failed(e) = &step {
-            let kind = if e.retry_after.is_some() {
-                "rate_limited"
-            } else if e.shut_out {
-                "shut_out"
-            } else if e.permanent {
-                "permanent"
-            } else {
-                "transient"
-            };
-            let platform = crate::model::metric::platform(platform_name);
-            metrics::counter!("warroom_platform_errors_total", "platform" => platform, "kind" => kind)
-                .increment(1);
-        }
-        match step {
-            Step::Sent(platform_ref) => {
-                store
-                    .outbox_sent(row.id, platform_ref.as_deref(), now)
-                    .await?;
-                done.sent += 1;
-            }
-            Step::Wait(until) => {
-                store.outbox_defer(row.id, until.max(now)).await?;
-                done.deferred += 1;
-            }
-            Step::Failed(e) if !e.permanent && e.retry_after.is_some() => {
-                // A pace, not a failure: everything of this bucket waits exactly as
-                // long as the platform said, in every replica, and no attempt counts.
+        let step = send(store, platform_name, platform, &row, &post, now).await?;
+        // A 429 also holds the call's method in every channel (and replica).
+        if let (Step::Failed(e), Some(m)) = (&step, &method) {
+            if !e.permanent && e.retry_after.is_some() {
                 let until = now + chrono(e.retry_after.unwrap_or_default());
-                store.hold_pace(platform_name, bucket, until).await?;
-                if let Some(m) = &method {
-                    store.hold_pace(platform_name, m, until).await?;
-                    let mut holds = holds.lock().unwrap_or_else(|e| e.into_inner());
-                    let at = holds.entry(m.clone()).or_insert(until);
-                    *at = (*at).max(until);
-                }
-                store.outbox_defer(row.id, until).await?;
-                done.rate_limited += 1;
-            }
-            Step::Failed(e) => {
-                let age = (now - row.created_at).to_std().unwrap_or_default();
-                if e.permanent || age >= useful_for(&row.op, &post) {
-                    tracing::error!(id = row.id, channel = %row.channel, error = %e, "message given up");
-                    store.outbox_failed(row.id, &e.message).await?;
-                    done.failed += 1;
-                    // The post an edit was for has been reported already.
-                    let told = if e.message == NEVER_DELIVERED {
-                        None
-                    } else {
-                        let outbox = OutboxChat::new(store.clone(), platform_name);
-                        super::undelivered::report(store, &outbox, platform_name, &row, &post, &e)
-                            .await
-                    };
-                    if e.shut_out {
-                        notice_shut_out(store, platform_name, &row.channel, &e, told, notices)
-                            .await;
-                    }
-                } else {
-                    store
-                        .outbox_retry(row.id, now + chrono(backoff(row.attempts)), &e.message)
-                        .await?;
-                    done.retried += 1;
-                }
+                store.hold_pace(platform_name, m, until).await?;
+                let mut holds = holds.lock().unwrap_or_else(|e| e.into_inner());
+                let at = holds.entry(m.clone()).or_insert(until);
+                *at = (*at).max(until);
             }
         }
+        done.add(
+            settle(
+                store,
+                platform_name,
+                &row,
+                &post,
+                step,
+                bucket,
+                now,
+                notices,
+            )
+            .await?,
+        );
     }
     Ok(done)
 }

@@ -37,7 +37,7 @@ impl Store {
             .bind(millis(alert.starts_at))
             .bind(alert.ends_at.map(millis))
             .bind(millis(now))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         if done.rows_affected() == 1 {
             return Ok(Seen::New);
@@ -48,7 +48,7 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(alert.source)
             .bind(&alert.fingerprint)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.writing().await?)
             .await?;
         let (status, starts_at, incident_id): (String, i64, Option<String>) =
             (row.get(0), row.get(1), row.get(2));
@@ -61,7 +61,7 @@ impl Store {
                 .bind(alert.source)
                 .bind(&alert.fingerprint)
                 .bind(millis(now))
-                .execute(&self.pool)
+                .execute(&mut *self.writing().await?)
                 .await?;
             return Ok(Seen::Repeat { incident_id });
         }
@@ -82,7 +82,7 @@ impl Store {
             .bind(millis(now))
             .bind(&status)
             .bind(starts_at)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(if moved.rows_affected() == 1 {
             Seen::Changed { incident_id }
@@ -122,7 +122,7 @@ impl Store {
             .bind(source)
             .bind(fingerprint)
             .bind(incident_id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -198,7 +198,7 @@ impl Store {
             .bind(source)
             .bind(group_key)
             .bind(millis(now))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         if done.rows_affected() == 1 {
             return Ok(GroupClaim::Mine);
@@ -215,7 +215,7 @@ impl Store {
             .bind(group_key)
             .bind(millis(now))
             .bind(millis(now - stale))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(if taken.rows_affected() == 1 {
             GroupClaim::Mine
@@ -237,7 +237,7 @@ impl Store {
             .bind(source)
             .bind(group_key)
             .bind(incident_id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 use super::{from_millis, millis, Store, StoreError};
 
@@ -75,6 +75,10 @@ fn canonical(v: Value) -> String {
     v.to_string()
 }
 
+/// Entries per INSERT when sealing: 7 parameters each, far under either
+/// database's limit.
+const SEAL_BATCH: usize = 128;
+
 /// Source rows not in the chain yet: commands and timeline events from a little
 /// behind the marks (`$1`, `$2`), votes from anywhere, each recorded by `$3`.
 const COMMANDS_UNSEALED: &str = "FROM commands_received c WHERE c.id > $1 AND c.received_at <= $3 \
@@ -115,7 +119,8 @@ impl Store {
         if self.unsealed_audit(horizon).await? == 0 {
             return Ok(0);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = writing.begin().await?;
         // Takes the head's row lock (PostgreSQL) or the write lock (SQLite) first.
         sqlx::query(&self.sql("UPDATE audit_head SET sealing_at = $1 WHERE id = 1"))
             .bind(millis(Utc::now()))
@@ -171,29 +176,44 @@ impl Store {
         rows.sort_by(|a, b| (a.at, a.source, &a.source_id).cmp(&(b.at, b.source, &b.source_id)));
         let n = rows.len();
         let (mut new_command_mark, mut new_timeline_mark) = (command_mark, timeline_mark);
+        let mut links: Vec<(i64, Sourced, String, String)> = Vec::with_capacity(rows.len());
         for row in rows {
             seq += 1;
             let hash = link_hash(&prev, &row.content);
-            sqlx::query(&self.sql(
-                "INSERT INTO audit (seq, source, source_id, at, content, prev, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            ))
-            .bind(seq)
-            .bind(row.source)
-            .bind(&row.source_id)
-            .bind(row.at)
-            .bind(&row.content)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
             let id: i64 = row.source_id.parse().unwrap_or(0);
             match row.source {
                 "command" => new_command_mark = new_command_mark.max(id),
                 "timeline" => new_timeline_mark = new_timeline_mark.max(id),
                 _ => {}
             }
-            prev = hash;
+            links.push((seq, row, std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        // Many rows per INSERT (issue 18): at 3k commands a second, one statement
+        // per entry held SQLite's write lock for a good part of each tick, and
+        // every command recorded meanwhile waited.
+        for chunk in links.chunks(SEAL_BATCH) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p: Vec<String> = (1..=7).map(|k| format!("${}", i * 7 + k)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            let sql = self.sql(&format!(
+                "INSERT INTO audit (seq, source, source_id, at, content, prev, hash) VALUES {}",
+                values.join(", ")
+            ));
+            let mut query = sqlx::query(&sql);
+            for (seq, row, prev, hash) in chunk {
+                query = query
+                    .bind(*seq)
+                    .bind(row.source)
+                    .bind(&row.source_id)
+                    .bind(row.at)
+                    .bind(&row.content)
+                    .bind(prev)
+                    .bind(hash);
+            }
+            query.execute(&mut *tx).await?;
         }
         sqlx::query(
             &self.sql("UPDATE audit_head SET command_mark = $1, timeline_mark = $2 WHERE id = 1"),

@@ -75,12 +75,12 @@ impl Store {
         sqlx::query(&sql)
             .bind(self.instance())
             .bind(millis(now))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         let sql = self.sql("DELETE FROM instances WHERE seen_at < $1");
         sqlx::query(&sql)
             .bind(millis(now - chrono::Duration::days(1)))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -130,7 +130,7 @@ impl Store {
         let done = sqlx::query(&sql)
             .bind(id)
             .bind(CommandOutcome::Interrupted.as_str())
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -157,7 +157,7 @@ impl Store {
             .bind(c.outcome.map_or("received", CommandOutcome::as_str))
             .bind(c.detail)
             .bind(self.instance())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.writing().await?)
             .await
             .map_err(StoreError::Unavailable)?;
         Ok(row.map(|r| r.get::<i64, _>(0)))
@@ -202,7 +202,7 @@ impl Store {
             .bind(detail)
             .bind(run_id)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

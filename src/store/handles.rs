@@ -26,7 +26,7 @@ impl Store {
             .bind(user)
             .bind(handle)
             .bind(millis(expires_at))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

@@ -138,7 +138,7 @@ impl Store {
             let sql = self.sql("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE day = $1");
             let seq: i64 = sqlx::query_scalar(&sql)
                 .bind(&day_key)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.writing().await?)
                 .await?;
             let id = format_id(day, seq);
             let sql = self.sql(
@@ -155,7 +155,7 @@ impl Store {
                 .bind(channel)
                 .bind(millis(at))
                 .bind(platform)
-                .execute(&self.pool)
+                .execute(&mut *self.writing().await?)
                 .await?;
             if done.rows_affected() == 1 {
                 return self.incident(&id).await?.ok_or(StoreError::Corrupt {
@@ -187,7 +187,7 @@ impl Store {
             .bind(status)
             .bind(millis(at))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         // Time to mitigate and to resolve, by severity, observed where every path
         // (a runbook's `sets_status`, `/incident state`, `/incident resolve`) goes.
@@ -225,7 +225,7 @@ impl Store {
             .bind(e.text)
             .bind(e.run_id)
             .bind(e.step_idx)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

@@ -50,7 +50,7 @@ impl Store {
         sqlx::query(&self.sql(sql))
             .bind(value)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -69,7 +69,7 @@ impl Store {
             .bind(user)
             .bind(millis(at))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         let acked = done.rows_affected() == 1;
         if acked {
@@ -87,7 +87,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(millis(at))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -109,7 +109,7 @@ impl Store {
             .bind(role)
             .bind(user)
             .bind(millis(at))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -135,7 +135,7 @@ impl Store {
             .bind(kind)
             .bind(millis(due_at))
             .bind(payload.to_string())
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -149,7 +149,7 @@ impl Store {
         let done = sqlx::query(&sql)
             .bind(incident_id)
             .bind(format!("{prefix}%"))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected())
     }
@@ -170,7 +170,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(millis(now))
             .bind(platform)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.writing().await?)
             .await?;
         let claim = self.sql(
             "UPDATE timers SET fired_at = $1 WHERE id = $2 AND fired_at IS NULL AND cancelled = 0",
@@ -181,7 +181,7 @@ impl Store {
             let done = sqlx::query(&claim)
                 .bind(millis(now))
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *self.writing().await?)
                 .await?;
             if done.rows_affected() == 1 {
                 let payload: String = r.get(4);
@@ -243,7 +243,7 @@ impl Store {
             .bind(&item.due)
             .bind(&item.created_by)
             .bind(millis(item.at))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -287,7 +287,7 @@ impl Store {
             .bind(text)
             .bind(millis(at))
             .bind(ext_id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -365,7 +365,7 @@ impl Store {
             .bind(item)
             .bind(user)
             .bind(millis(at))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -403,7 +403,7 @@ impl Store {
             .bind(incident_id)
             .bind(name)
             .bind(message_ref)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

@@ -5,6 +5,9 @@ use sqlx::Row;
 
 use super::{from_millis, millis, Store, StoreError};
 
+/// Rows per batched outbox statement (two parameters each at most).
+const OUTBOX_BATCH: usize = 500;
+
 /// A row claimed for delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
@@ -65,9 +68,16 @@ impl Store {
             .bind(millis(now))
             .bind(platform)
             .bind(i64::from(paced))
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.writing().await?)
             .await?;
+        self.outbox_queued.notify_one();
         Ok(id)
+    }
+
+    /// Resolves when a row has been queued since the last call (or at once if one
+    /// was): the deliverer wakes for it instead of at its next tick.
+    pub async fn outbox_queued(&self) {
+        self.outbox_queued.notified().await;
     }
 
     /// Due rows of `platform`, oldest first (not yet claimed).
@@ -136,9 +146,89 @@ impl Store {
             .bind(millis(until))
             .bind(id)
             .bind(millis(now))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes the rows of `ids` that no other deliverer holds, in one statement;
+    /// returns those it took.
+    pub async fn claim_outbox_many(
+        &self,
+        ids: &[i64],
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = self.sql(&format!(
+            "UPDATE outbox SET state = 'sending', lease_until = $1
+             WHERE id IN ({}) AND (state = 'pending' OR (state = 'sending' AND lease_until < $2))
+             RETURNING id",
+            list.join(", ")
+        ));
+        let mut query = sqlx::query_scalar(&sql)
+            .bind(millis(until))
+            .bind(millis(now));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&mut *self.writing().await?).await?)
+    }
+
+    /// Marks delivered rows sent, each with its platform id, in one statement.
+    pub async fn outbox_sent_many(
+        &self,
+        sent: &[(i64, Option<String>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for chunk in sent.chunks(OUTBOX_BATCH) {
+            // By primary key: an UPDATE ... FROM (VALUES ...) join was planned as a
+            // scan of the whole outbox (100k sent rows after a year).
+            let cases: Vec<String> = (0..chunk.len())
+                .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 2, 2 * i + 3))
+                .collect();
+            let ids: Vec<String> = (0..chunk.len())
+                .map(|i| format!("${}", 2 * i + 2))
+                .collect();
+            let sql = self.sql(&format!(
+                "UPDATE outbox SET state = 'sent', platform_ref = CASE id {} END, sent_at = $1,
+                        lease_until = NULL
+                 WHERE id IN ({})",
+                cases.join(" "),
+                ids.join(", ")
+            ));
+            let mut query = sqlx::query(&sql).bind(millis(now));
+            for (id, platform_ref) in chunk {
+                query = query.bind(*id).bind(platform_ref.as_deref());
+            }
+            query.execute(&mut *self.writing().await?).await?;
+        }
+        Ok(())
+    }
+
+    /// Puts rows back without counting an attempt, in one statement.
+    pub async fn outbox_defer_many(
+        &self,
+        ids: &[i64],
+        not_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for chunk in ids.chunks(OUTBOX_BATCH) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = self.sql(&format!(
+                "UPDATE outbox SET state = 'pending', not_before = $1, lease_until = NULL
+                 WHERE id IN ({})",
+                list.join(", ")
+            ));
+            let mut query = sqlx::query(&sql).bind(millis(not_before));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *self.writing().await?).await?;
+        }
+        Ok(())
     }
 
     pub async fn outbox_sent(
@@ -152,7 +242,7 @@ impl Store {
             .bind(platform_ref)
             .bind(millis(now))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -175,7 +265,7 @@ impl Store {
             .bind(platform_ref)
             .bind(millis(now))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -226,7 +316,7 @@ impl Store {
             .bind(millis(not_before))
             .bind(error)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -237,7 +327,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(millis(not_before))
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -249,7 +339,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(error)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -302,7 +392,7 @@ impl Store {
             .bind(bucket)
             .bind(millis(next))
             .bind(millis(now))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -383,7 +473,7 @@ impl Store {
             .bind(platform)
             .bind(bucket)
             .bind(millis(until))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

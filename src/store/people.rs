@@ -26,7 +26,7 @@ impl Store {
             .bind(user)
             .bind(name)
             .bind(millis(at))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

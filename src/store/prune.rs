@@ -29,14 +29,14 @@ impl Store {
             "DELETE FROM timers WHERE due_at < $1 AND (fired_at IS NOT NULL OR cancelled = 1)",
         ))
         .bind(before)
-        .execute(&self.pool)
+        .execute(&mut *self.writing().await?)
         .await?
         .rows_affected();
         let outbox = sqlx::query(&self.sql(
             "DELETE FROM outbox WHERE state = 'sent' AND sent_at < $1 AND (op = 'update' OR paced = 0)",
         ))
         .bind(before)
-        .execute(&self.pool)
+        .execute(&mut *self.writing().await?)
         .await?
         .rows_affected();
         Ok(Pruned { timers, outbox })

@@ -56,7 +56,7 @@ impl Store {
             .bind(incident_id)
             .bind(millis(at))
             .bind(millis(due_at))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -115,7 +115,7 @@ impl Store {
             .bind(to)
             .bind(millis(at))
             .bind(run_id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -125,7 +125,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(r)
             .bind(run_id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

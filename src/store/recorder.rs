@@ -10,9 +10,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
+use super::writer::Writer;
 use super::{millis, sqlite_placeholders, Backend, NewCommand, StoreError};
 
 /// Rows per INSERT: 9 parameters each, far under either database's limit.
@@ -43,9 +44,9 @@ pub(super) struct Recorder {
 const COLUMNS: usize = 9;
 
 impl Recorder {
-    pub(super) fn start(pool: AnyPool, backend: Backend, handler: Arc<str>) -> Recorder {
+    pub(super) fn start(writer: Writer, backend: Backend, handler: Arc<str>) -> Recorder {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, backend, handler, rx));
+        tokio::spawn(run(writer, backend, handler, rx));
         Recorder { tx }
     }
 
@@ -93,7 +94,7 @@ impl Recorder {
 }
 
 async fn run(
-    pool: AnyPool,
+    writer: Writer,
     backend: Backend,
     handler: Arc<str>,
     mut rx: mpsc::UnboundedReceiver<Pending>,
@@ -112,7 +113,7 @@ async fn run(
         if batch.is_empty() {
             continue;
         }
-        match insert(&pool, backend, &handler, &batch).await {
+        match insert(&writer, backend, &handler, &batch).await {
             Ok(ids) => {
                 let mut ids = ids;
                 let mut too_late = Vec::new();
@@ -127,7 +128,7 @@ async fn run(
                 // Written while its waiter gave up: its user was told it was not
                 // recorded, so it must never run. Nobody else holds the row yet.
                 if !too_late.is_empty() {
-                    if let Err(e) = never_run(&pool, backend, &too_late).await {
+                    if let Err(e) = never_run(&writer, backend, &too_late).await {
                         tracing::error!(error = %e, commands = ?too_late, "cannot mark commands recorded too late");
                     }
                 }
@@ -143,7 +144,7 @@ async fn run(
 }
 
 /// Marks commands written after their waiters gave up: not run, and why.
-async fn never_run(pool: &AnyPool, backend: Backend, ids: &[i64]) -> Result<(), sqlx::Error> {
+async fn never_run(writer: &Writer, backend: Backend, ids: &[i64]) -> Result<(), sqlx::Error> {
     let list: Vec<String> = (1..=ids.len()).map(|k| format!("${}", k + 2)).collect();
     let sql = format!(
         "UPDATE commands_received SET outcome = $1, detail = $2 \
@@ -160,7 +161,7 @@ async fn never_run(pool: &AnyPool, backend: Backend, ids: &[i64]) -> Result<(), 
     for id in ids {
         query = query.bind(id);
     }
-    query.execute(pool).await?;
+    query.execute(&mut *writer.get().await?).await?;
     Ok(())
 }
 
@@ -169,7 +170,7 @@ pub(super) const TOO_LATE: &str = "not run: the state database took it after the
      when its user had been told it was not recorded";
 
 async fn insert(
-    pool: &AnyPool,
+    writer: &Writer,
     backend: Backend,
     handler: &str,
     batch: &[Pending],
@@ -206,7 +207,7 @@ async fn insert(
             .bind(&r.detail)
             .bind(handler);
     }
-    let rows = query.fetch_all(pool).await?;
+    let rows = query.fetch_all(&mut *writer.get().await?).await?;
     Ok(rows
         .iter()
         .map(|r| (r.get::<String, _>(1), r.get::<i64, _>(0)))

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 use super::{from_millis, millis, opt_from_millis, Store, StoreError};
 use crate::model::run::{Phase, Run, RunState, StepRecord, StepState};
@@ -99,7 +99,8 @@ impl Store {
     /// Creates a run and its pending steps in one transaction. Fails with the live run
     /// when the scope is taken (the partial unique index decides, not a read).
     pub async fn create_run(&self, n: &NewRun<'_>) -> Result<Result<Run, RunConflict>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = writing.begin().await?;
         let sql = self.sql(
             "INSERT INTO runs (incident_id, command, scope, scenario, args_json, platform, channel,
                 requested_by, state, dry_run, created_at, approval_expires_at, started_at,
@@ -127,6 +128,7 @@ impl Store {
             .await?;
         let Some(id) = id else {
             tx.rollback().await?;
+            drop(writing);
             return match self.live_run(n.scope).await? {
                 Some(live) => Ok(Err(RunConflict(live))),
                 None => Err(StoreError::Corrupt {
@@ -149,6 +151,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        drop(writing);
         Ok(Ok(self.run(id).await?.ok_or(StoreError::Corrupt {
             table: "runs",
             what: format!("run {id} vanished after insert"),
@@ -220,7 +223,7 @@ impl Store {
             .bind(detail)
             .bind(id)
             .bind(from.as_str())
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         let moved = done.rows_affected() == 1;
         if moved {
@@ -268,7 +271,7 @@ impl Store {
             .bind(millis(until))
             .bind(id)
             .bind(millis(now))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -278,7 +281,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(id)
             .bind(owner)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -318,7 +321,7 @@ impl Store {
         sqlx::query(&sql)
             .bind(r)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -361,7 +364,7 @@ impl Store {
             .bind(message_ref)
             .bind(run_id)
             .bind(idx)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -391,7 +394,7 @@ impl Store {
             .bind(run_id)
             .bind(idx)
             .bind(from.as_str())
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         let moved = done.rows_affected() == 1;
         if moved
@@ -447,7 +450,7 @@ impl Store {
             .bind(millis(at))
             .bind(run_id)
             .bind(idx)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -477,7 +480,7 @@ impl Store {
             .bind(millis(at))
             .bind(join_groups(user))
             .bind(plan)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -494,7 +497,7 @@ impl Store {
             .bind(to)
             .bind(run_id)
             .bind(from)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -34,7 +34,7 @@ impl Store {
                 .bind(text)
                 .bind(millis(at))
                 .bind(incident_id)
-                .execute(&self.pool)
+                .execute(&mut *self.writing().await?)
                 .await?;
             if done.rows_affected() == 1 {
                 return Ok(());
@@ -48,7 +48,7 @@ impl Store {
             .bind(incident_id)
             .bind(millis(at))
             .bind(text)
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

@@ -34,6 +34,8 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(tick) => {}
+            // A reply queued: go now rather than up to a tick later.
+            _ = store.outbox_queued() => {}
             _ = stop.changed() => break,
         }
     }
