@@ -159,6 +159,7 @@ async fn lost_command_reported_once(db: StateDb) {
         dedup_key: None,
         outcome: None,
         detail: None,
+        note: None,
     };
     // One process took a command and was killed; another took one and lives on.
     let dead = Store::connect(&url).await.unwrap();

@@ -122,6 +122,7 @@ async fn commands(store: Store) {
         dedup_key: key,
         outcome: None,
         detail: None,
+        note: None,
     };
     assert!(store
         .record_command(&c(Some("k1")))
@@ -165,6 +166,7 @@ async fn batched(store: Store) {
                 dedup_key: Some(&key),
                 outcome: (i % 3 == 0).then_some(warroom::store::CommandOutcome::Invalid),
                 detail: Some("typo"),
+                note: None,
             };
             (key.clone(), store.record_command(&c).await.unwrap())
         }));

@@ -66,7 +66,8 @@ fn opts() -> anyhow::Result<Opts> {
                 .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))
         };
         match flag.as_str() {
-            "--peer" => o.python = Some(value()?.into()),
+            // Absolute: the peer is started in another directory.
+            "--peer" => o.python = Some(std::path::absolute(value()?)?),
             "--state" => {
                 o.states = value()?
                     .split(',')

@@ -204,7 +204,15 @@ fn spawn(
     port: u16,
     state_url: &str,
 ) -> anyhow::Result<tokio::process::Child> {
-    let log = std::fs::File::create(dir.join("server.log"))?;
+    // BENCH_SERVER_LOG (a RUST_LOG filter) keeps warroom's log, appended, in
+    // the file BENCH_SERVER_LOG_FILE names (default /tmp/bench-server.log).
+    let log = match std::env::var_os("BENCH_SERVER_LOG") {
+        Some(_) => std::fs::OpenOptions::new().create(true).append(true).open(
+            std::env::var_os("BENCH_SERVER_LOG_FILE")
+                .unwrap_or_else(|| "/tmp/bench-server.log".into()),
+        )?,
+        None => std::fs::File::create(dir.join("server.log"))?,
+    };
     let mut cmd = match server {
         Server::Warroom { .. } => {
             let config = dir.join("warroom.toml");
@@ -227,7 +235,10 @@ fn spawn(
                 .env("SLACK_SIGNING_SECRET", SECRET)
                 .env("WARROOM_DATABASE_URL", state_url)
                 .env("WARROOM_LISTEN", format!("127.0.0.1:{port}"))
-                .env("RUST_LOG", "warn");
+                .env(
+                    "RUST_LOG",
+                    std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+                );
             cmd
         }
         Server::Peer => {

@@ -109,7 +109,7 @@ impl App {
         msg: &Incoming,
         known: Option<(CommandOutcome, &str)>,
     ) -> Result<Option<i64>, StoreError> {
-        self.record_by(msg, known, None).await
+        self.record_by(msg, known, None, None).await
     }
 
     /// [`App::record_only`], given up at `deadline` (see [`Store::record_command_by`]).
@@ -117,6 +117,7 @@ impl App {
         &self,
         msg: &Incoming,
         known: Option<(CommandOutcome, &str)>,
+        note: Option<&str>,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Option<i64>, StoreError> {
         let record = NewCommand {
@@ -128,6 +129,7 @@ impl App {
             dedup_key: msg.dedup_key.as_deref(),
             outcome: known.map(|(o, _)| o),
             detail: known.map(|(_, d)| d),
+            note,
         };
         metrics::counter!("warroom_commands_received_total", "platform" => crate::model::metric::platform(&msg.user.platform))
             .increment(1);
@@ -192,11 +194,18 @@ impl App {
             if let Some(f) = &refused {
                 app.count_command(&msg, audit_of(outcome_of(f)));
             }
+            // A refusal goes on the channel's open incident with the record's
+            // batch, after the ack: no lookup of its own.
+            let note = refused
+                .as_ref()
+                .filter(|f| outcome_of(f) == Outcome::Denied)
+                .map(|_| app.refusal_note(&msg));
             let deadline = tokio::time::Instant::now() + RECORD_BUDGET;
             let recorded = app
                 .record_by(
                     &msg,
                     known.as_ref().map(|(o, d)| (*o, d.as_str())),
+                    note.as_deref(),
                     Some(deadline),
                 )
                 .await;
@@ -218,16 +227,10 @@ impl App {
                     app.process(&msg, id).await;
                 }
                 Some(failure) => {
-                    let outcome = outcome_of(&failure);
                     let _ = tx.send(Ack::Refused {
                         text: failure.to_string(),
-                        outcome,
+                        outcome: outcome_of(&failure),
                     });
-                    // The timeline note needs the database; the answer did not
-                    // wait for it.
-                    if outcome == Outcome::Denied {
-                        app.note_refusal(&msg).await;
-                    }
                 }
             }
             drop(handling);
@@ -330,15 +333,21 @@ impl App {
             .increment(1);
     }
 
-    /// A refusal goes on the timeline of the channel's open incident, if any.
-    async fn note_refusal(&self, msg: &Incoming) {
+    /// What the timeline of the channel's open incident says of a refusal.
+    fn refusal_note(&self, msg: &Incoming) -> String {
         let label = parse::parse(&msg.text)
             .map(|line| match self.catalog.lookup(&line) {
                 Lookup::Spec { spec, .. } => spec.full_name(),
                 _ => line.name,
             })
             .unwrap_or_default();
-        let note = format!("{} was refused /{label}: not authorized", msg.user.id);
+        format!("{} was refused /{label}: not authorized", msg.user.id)
+    }
+
+    /// A refusal decided while running (not at triage) goes on the timeline of
+    /// the channel's open incident, if any.
+    async fn note_refusal(&self, msg: &Incoming) {
+        let note = self.refusal_note(msg);
         let noted = async {
             if let Some(incident) = self.store.open_incident(&msg.channel).await? {
                 self.event(

@@ -105,7 +105,7 @@ impl Store {
         Ok(sqlx::query_scalar(&sql)
             .bind(source)
             .bind(group_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?)
     }
 
@@ -133,7 +133,7 @@ impl Store {
             self.sql("SELECT COUNT(*) FROM alerts WHERE incident_id = $1 AND status = 'firing'");
         Ok(sqlx::query_scalar(&sql)
             .bind(incident_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reading().await?)
             .await?)
     }
 
@@ -149,7 +149,7 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(source)
             .bind(fingerprint)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }
@@ -161,7 +161,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT source, fingerprint, status, incident_id FROM alerts ORDER BY first_seen",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reading().await?)
         .await?;
         Ok(rows
             .iter()
@@ -253,7 +253,7 @@ impl Store {
         let found: Option<Option<String>> = sqlx::query_scalar(&sql)
             .bind(source)
             .bind(group_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(found.flatten())
     }

@@ -79,6 +79,9 @@ fn canonical(v: Value) -> String {
 /// database's limit.
 const SEAL_BATCH: usize = 128;
 
+/// Entries per write turn when sealing.
+const SEAL_TURN: usize = 128;
+
 /// Source rows not in the chain yet: commands and timeline events from a little
 /// behind the marks (`$1`, `$2`), votes from anywhere, each recorded by `$3`.
 const COMMANDS_UNSEALED: &str = "FROM commands_received c WHERE c.id > $1 AND c.received_at <= $3 \
@@ -92,51 +95,79 @@ const VOTES_UNSEALED: &str = "FROM votes v WHERE v.at <= $3 \
      AND a.source_id = CAST(v.run_id AS TEXT) || ':' || v.user_id || ':' || v.plan)";
 
 impl Store {
-    /// How many source rows recorded up to `horizon` wait to be sealed. A read, so
-    /// an idle tick takes no write lock.
-    pub async fn unsealed_audit(&self, horizon: DateTime<Utc>) -> Result<i64, StoreError> {
-        let marks = sqlx::query("SELECT command_mark, timeline_mark FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
-        let (command_mark, timeline_mark): (i64, i64) = (marks.try_get(0)?, marks.try_get(1)?);
-        let sql = format!(
-            "SELECT (SELECT COUNT(*) {COMMANDS_UNSEALED}) + (SELECT COUNT(*) {TIMELINE_UNSEALED}) \
-             + (SELECT COUNT(*) {VOTES_UNSEALED})"
-        );
-        let n: i64 = sqlx::query_scalar(&self.sql(&sql))
-            .bind(command_mark - LOOKBACK)
-            .bind(timeline_mark - LOOKBACK)
-            .bind(millis(horizon))
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n)
-    }
-
     /// Seals every source row recorded up to `horizon` that is not in the chain
     /// yet, in time order. Several processes may seal at once: the head row
     /// serializes them. Returns how many entries were added.
+    ///
+    /// The rows are read and hashed before the write lock is taken, which is then
+    /// held only to check that nobody sealed meanwhile and to insert (issue 18: at
+    /// thousands of commands a second, reading and hashing a second's rows under
+    /// the lock held every command recorded meanwhile). If another process did
+    /// seal meanwhile, it starts again; after three such tries, it reads under the
+    /// lock.
     pub async fn seal_audit(&self, horizon: DateTime<Utc>) -> Result<usize, StoreError> {
-        if self.unsealed_audit(horizon).await? == 0 {
-            return Ok(0);
+        'plan: for _ in 0..3 {
+            let plan = self.plan_seal(&mut *self.reading().await?, horizon).await?;
+            if plan.links.is_empty() {
+                return Ok(0);
+            }
+            // A write turn per SEAL_TURN entries, so commands recorded meanwhile
+            // wait for one of them at most (a second's 8k entries in one turn held
+            // the writer for 30–66 ms). Only the last turn moves the marks, so a
+            // seal cut short leaves them where the next one finds the rest.
+            let mut expected = plan.head.clone();
+            let chunks: Vec<_> = plan.links.chunks(SEAL_TURN).collect();
+            for (k, chunk) in chunks.iter().enumerate() {
+                let last = k + 1 == chunks.len();
+                let marks = if last {
+                    plan.marks
+                } else {
+                    (expected.command_mark, expected.timeline_mark)
+                };
+                let mut writing = self.writing().await?;
+                let mut tx = writing.begin().await?;
+                lock_head(self, &mut tx).await?;
+                if read_head(&mut tx).await? != expected {
+                    // Another process sealed meanwhile: what is left is planned
+                    // again from its head.
+                    tx.rollback().await?;
+                    continue 'plan;
+                }
+                self.write_seal(&mut tx, chunk, marks).await?;
+                tx.commit().await?;
+                let (seq, _, _, hash) = chunk.last().expect("chunks are never empty");
+                expected = Head {
+                    seq: *seq,
+                    hash: hash.clone(),
+                    command_mark: marks.0,
+                    timeline_mark: marks.1,
+                };
+            }
+            return Ok(plan.links.len());
         }
         let mut writing = self.writing().await?;
         let mut tx = writing.begin().await?;
-        // Takes the head's row lock (PostgreSQL) or the write lock (SQLite) first.
-        sqlx::query(&self.sql("UPDATE audit_head SET sealing_at = $1 WHERE id = 1"))
-            .bind(millis(Utc::now()))
-            .execute(&mut *tx)
-            .await?;
-        let head = sqlx::query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (mut seq, mut prev) = match head {
-            Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
-            None => (0, GENESIS.to_string()),
-        };
-        let marks = sqlx::query("SELECT command_mark, timeline_mark FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let (command_mark, timeline_mark): (i64, i64) = (marks.try_get(0)?, marks.try_get(1)?);
+        lock_head(self, &mut tx).await?;
+        let plan = self.plan_seal(&mut tx, horizon).await?;
+        self.write_seal(&mut tx, &plan.links, plan.marks).await?;
+        tx.commit().await?;
+        Ok(plan.links.len())
+    }
+
+    /// What sealing up to `horizon` would add after the head as read on `conn`.
+    async fn plan_seal(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        horizon: DateTime<Utc>,
+    ) -> Result<SealPlan, StoreError> {
+        let head = read_head(conn).await?;
+        let Head {
+            seq: mut seq_now,
+            hash: ref hash_now,
+            command_mark,
+            timeline_mark,
+        } = head;
+        let mut prev = hash_now.clone();
         let until = millis(horizon);
         let mut rows: Vec<Sourced> = Vec::new();
         let commands = sqlx::query(&self.sql(&format!(
@@ -145,7 +176,7 @@ impl Store {
         .bind(command_mark - LOOKBACK)
         .bind(timeline_mark - LOOKBACK)
         .bind(until)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
         for r in commands {
             rows.push(command_row(&r)?);
@@ -157,7 +188,7 @@ impl Store {
         .bind(command_mark - LOOKBACK)
         .bind(timeline_mark - LOOKBACK)
         .bind(until)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
         for r in events {
             rows.push(timeline_row(&r)?);
@@ -168,17 +199,16 @@ impl Store {
         .bind(command_mark - LOOKBACK)
         .bind(timeline_mark - LOOKBACK)
         .bind(until)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
         for r in votes {
             rows.push(vote_row(&r)?);
         }
         rows.sort_by(|a, b| (a.at, a.source, &a.source_id).cmp(&(b.at, b.source, &b.source_id)));
-        let n = rows.len();
         let (mut new_command_mark, mut new_timeline_mark) = (command_mark, timeline_mark);
-        let mut links: Vec<(i64, Sourced, String, String)> = Vec::with_capacity(rows.len());
+        let mut links: Vec<Link> = Vec::with_capacity(rows.len());
         for row in rows {
-            seq += 1;
+            seq_now += 1;
             let hash = link_hash(&prev, &row.content);
             let id: i64 = row.source_id.parse().unwrap_or(0);
             match row.source {
@@ -186,8 +216,27 @@ impl Store {
                 "timeline" => new_timeline_mark = new_timeline_mark.max(id),
                 _ => {}
             }
-            links.push((seq, row, std::mem::replace(&mut prev, hash.clone()), hash));
+            links.push((
+                seq_now,
+                row,
+                std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            ));
         }
+        Ok(SealPlan {
+            head,
+            links,
+            marks: (new_command_mark, new_timeline_mark),
+        })
+    }
+
+    /// Inserts planned entries and sets the marks, in `tx`.
+    async fn write_seal(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        links: &[Link],
+        marks: (i64, i64),
+    ) -> Result<(), StoreError> {
         // Many rows per INSERT (issue 18): at 3k commands a second, one statement
         // per entry held SQLite's write lock for a good part of each tick, and
         // every command recorded meanwhile waited.
@@ -218,12 +267,11 @@ impl Store {
         sqlx::query(
             &self.sql("UPDATE audit_head SET command_mark = $1, timeline_mark = $2 WHERE id = 1"),
         )
-        .bind(new_command_mark)
-        .bind(new_timeline_mark)
+        .bind(marks.0)
+        .bind(marks.1)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(n)
+        Ok(())
     }
 
     /// The chain in order, from `since` to `until` (source times).
@@ -238,7 +286,7 @@ impl Store {
         ))
         .bind(since.map_or(i64::MIN, millis))
         .bind(until.map_or(i64::MAX, millis))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reading().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -316,7 +364,7 @@ impl Store {
                 "SELECT id, received_at, platform, channel, user_id, text FROM commands_received WHERE id = $1",
             ))
             .bind(id.parse::<i64>().unwrap_or(-1))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?
             .map(|r| command_row(&r))
             .transpose()?,
@@ -324,7 +372,7 @@ impl Store {
                 "SELECT id, incident_id, at, kind, actor, text, run_id, step_idx FROM timeline WHERE id = $1",
             ))
             .bind(id.parse::<i64>().unwrap_or(-1))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?
             .map(|r| timeline_row(&r))
             .transpose()?,
@@ -339,7 +387,7 @@ impl Store {
                 .bind(run.parse::<i64>().unwrap_or(-1))
                 .bind(user)
                 .bind(plan)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.reading().await?)
                 .await?
                 .map(|r| vote_row(&r))
                 .transpose()?
@@ -348,6 +396,54 @@ impl Store {
         };
         Ok(row.map(|r| r.content))
     }
+}
+
+/// The chain's head and the marks, as one seal saw them.
+#[derive(Debug, Clone, PartialEq)]
+struct Head {
+    seq: i64,
+    hash: String,
+    command_mark: i64,
+    timeline_mark: i64,
+}
+
+/// A seal worked out before the write lock: the head it follows, its links (seq,
+/// row, prev, hash) and the marks after it.
+struct SealPlan {
+    head: Head,
+    links: Vec<Link>,
+    marks: (i64, i64),
+}
+
+/// One entry to insert: seq, source row, prev, hash.
+type Link = (i64, Sourced, String, String);
+
+/// Takes the head's row lock (PostgreSQL) or the write lock (SQLite) first.
+async fn lock_head(store: &Store, tx: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
+    sqlx::query(&store.sql("UPDATE audit_head SET sealing_at = $1 WHERE id = 1"))
+        .bind(millis(Utc::now()))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+async fn read_head(conn: &mut sqlx::AnyConnection) -> Result<Head, StoreError> {
+    let head = sqlx::query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, hash) = match head {
+        Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+        None => (0, GENESIS.to_string()),
+    };
+    let marks = sqlx::query("SELECT command_mark, timeline_mark FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Head {
+        seq,
+        hash,
+        command_mark: marks.try_get(0)?,
+        timeline_mark: marks.try_get(1)?,
+    })
 }
 
 fn command_row(r: &sqlx::any::AnyRow) -> Result<Sourced, StoreError> {

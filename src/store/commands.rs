@@ -18,6 +18,9 @@ pub struct NewCommand<'a> {
     /// ack); `None` while it is being handled.
     pub outcome: Option<CommandOutcome>,
     pub detail: Option<&'a str>,
+    /// A refusal's line for the timeline of the channel's open incident, if it
+    /// has one (written with the record's batch, after the ack).
+    pub note: Option<&'a str>,
 }
 
 /// How a received command ended, for the audit trail.
@@ -105,7 +108,7 @@ impl Store {
             .bind(platform)
             .bind(millis(quiet_since))
             .bind(millis(quiet_since - chrono::Duration::days(1)))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows
             .iter()
@@ -194,23 +197,16 @@ impl Store {
         detail: &str,
         run_id: Option<i64>,
     ) -> Result<(), StoreError> {
-        let sql = self.sql(
-            "UPDATE commands_received SET outcome = $1, detail = $2, run_id = $3 WHERE id = $4",
-        );
-        sqlx::query(&sql)
-            .bind(outcome.as_str())
-            .bind(detail)
-            .bind(run_id)
-            .bind(id)
-            .execute(&mut *self.writing().await?)
-            .await?;
-        Ok(())
+        // With the others finishing now, in one statement (see `recorder`).
+        self.recorder
+            .finish(id, outcome.as_str(), detail, run_id)
+            .await
     }
 
     /// `(text, outcome, detail)` of every recorded command, oldest first.
     pub async fn commands(&self) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
         let rows = sqlx::query("SELECT text, outcome, detail FROM commands_received ORDER BY id")
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows
             .iter()

@@ -43,7 +43,7 @@ impl Store {
             .bind(&d.outcome)
             .bind(millis(d.started_at))
             .bind(millis(d.finished_at))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -60,11 +60,11 @@ impl Store {
         };
         let last = sqlx::query(&newest(""))
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         let ok = sqlx::query(&newest(" AND outcome = 'succeeded'"))
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok((last.as_ref().map(drill_run), ok.as_ref().map(drill_run)))
     }
@@ -81,7 +81,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(millis(since))
             .bind(millis(until))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows.iter().map(drill_run).collect())
     }
@@ -93,16 +93,31 @@ impl Store {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), StoreError> {
-        let insert = self.sql(
-            "INSERT INTO drill_clock (name, since) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        );
-        sqlx::query(&insert)
-            .bind(name)
-            .bind(millis(now))
-            .execute(&self.pool)
-            .await?;
+        // Read first: the tick asks every second, and the row exists after the
+        // first time, so the write lock is not taken for nothing (issue 18).
         let sql = self.sql("SELECT since, reminded_due FROM drill_clock WHERE name = $1");
-        let row = sqlx::query(&sql).bind(name).fetch_one(&self.pool).await?;
+        let seen = sqlx::query(&sql)
+            .bind(name)
+            .fetch_optional(&mut *self.reading().await?)
+            .await?;
+        let row = match seen {
+            Some(row) => row,
+            None => {
+                let insert = self.sql(
+                    "INSERT INTO drill_clock (name, since) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING",
+                );
+                sqlx::query(&insert)
+                    .bind(name)
+                    .bind(millis(now))
+                    .execute(&mut *self.writing().await?)
+                    .await?;
+                sqlx::query(&sql)
+                    .bind(name)
+                    .fetch_one(&mut *self.reading().await?)
+                    .await?
+            }
+        };
         Ok((from_millis(row.get(0)), opt_from_millis(row.get(1))))
     }
 
@@ -119,7 +134,7 @@ impl Store {
         let done = sqlx::query(&sql)
             .bind(name)
             .bind(millis(due))
-            .execute(&self.pool)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }

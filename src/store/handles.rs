@@ -48,7 +48,7 @@ impl Store {
             .bind(channel)
             .bind(user)
             .bind(millis(now))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(handle)
     }

@@ -40,7 +40,7 @@ impl Store {
         ));
         let row = sqlx::query(&sql)
             .bind(channel)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(row.as_ref().map(incident))
     }
@@ -57,7 +57,7 @@ impl Store {
         ));
         let rows = sqlx::query(&sql)
             .bind(millis(since))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows.iter().map(incident).collect())
     }
@@ -72,7 +72,7 @@ impl Store {
         ));
         let rows = sqlx::query(&sql)
             .bind(millis(since))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows.iter().map(incident).collect())
     }
@@ -85,7 +85,7 @@ impl Store {
         ));
         let rows = sqlx::query(&sql)
             .bind(platform)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows.iter().map(incident).collect())
     }
@@ -117,7 +117,7 @@ impl Store {
         ));
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(row.as_ref().map(incident))
     }
@@ -237,7 +237,8 @@ impl Store {
              WHERE incident_id = $1 ORDER BY id",
         );
         // Streamed, so a 10k-event timeline never holds every raw row at once.
-        let mut rows = sqlx::query(&sql).bind(incident_id).fetch(&self.pool);
+        let mut conn = self.reading().await?;
+        let mut rows = sqlx::query(&sql).bind(incident_id).fetch(&mut *conn);
         let mut out = Vec::new();
         while let Some(r) = rows.try_next().await? {
             out.push(TimelineEvent {

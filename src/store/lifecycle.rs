@@ -117,7 +117,10 @@ impl Store {
     pub async fn incident_roles(&self, id: &str) -> Result<Vec<(String, String)>, StoreError> {
         let sql = self
             .sql("SELECT role, user_id FROM incident_roles WHERE incident_id = $1 ORDER BY role");
-        let rows = sqlx::query(&sql).bind(id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(id)
+            .fetch_all(&mut *self.reading().await?)
+            .await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
@@ -202,7 +205,7 @@ impl Store {
         let due: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(due_at) FROM timers WHERE fired_at IS NULL AND cancelled = 0",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.reading().await?)
         .await?;
         Ok(due.map(from_millis))
     }
@@ -215,7 +218,7 @@ impl Store {
         let sql = self.sql("SELECT kind, due_at, fired_at, cancelled FROM timers WHERE incident_id = $1 ORDER BY due_at, id");
         let rows = sqlx::query(&sql)
             .bind(incident_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows
             .iter()
@@ -252,7 +255,7 @@ impl Store {
         let sql = self.sql("SELECT text, owner, due, created_by, at FROM action_items WHERE incident_id = $1 ORDER BY id");
         let rows = sqlx::query(&sql)
             .bind(incident_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows
             .iter()
@@ -306,7 +309,7 @@ impl Store {
             .bind(platform)
             .bind(channel)
             .bind(millis(before))
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reading().await?)
             .await?;
         Ok(at.map(from_millis))
     }
@@ -319,11 +322,12 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<Message>, StoreError> {
         let sql = self.sql("SELECT user_id, text, at FROM messages WHERE channel = $1 AND at >= $2 AND at <= $3 ORDER BY at, id");
+        let mut conn = self.reading().await?;
         let mut rows = sqlx::query(&sql)
             .bind(channel)
             .bind(millis(from))
             .bind(millis(to))
-            .fetch(&self.pool);
+            .fetch(&mut *conn);
         let mut out = Vec::new();
         while let Some(r) = rows.try_next().await? {
             out.push(Message {
@@ -380,7 +384,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(incident_id)
             .bind(name)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows
             .iter()
@@ -418,7 +422,7 @@ impl Store {
         Ok(sqlx::query_scalar(&sql)
             .bind(incident_id)
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?
             .flatten())
     }

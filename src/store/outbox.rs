@@ -47,31 +47,10 @@ pub struct NewOutbox<'a> {
 }
 
 impl Store {
+    /// Queues a post or an edit; its id once it is committed. Rows queued at the
+    /// same time share one INSERT (see `recorder`).
     pub async fn enqueue(&self, n: &NewOutbox<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
-        let NewOutbox {
-            platform,
-            channel,
-            op,
-            target,
-            paced,
-            payload,
-        } = *n;
-        let sql = self.sql(
-            "INSERT INTO outbox (channel, op, target, payload, not_before, created_at, platform, paced)
-             VALUES ($1, $2, $3, $4, $5, $5, $6, $7) RETURNING id",
-        );
-        let id: i64 = sqlx::query_scalar(&sql)
-            .bind(channel)
-            .bind(op)
-            .bind(target)
-            .bind(payload)
-            .bind(millis(now))
-            .bind(platform)
-            .bind(i64::from(paced))
-            .fetch_one(&mut *self.writing().await?)
-            .await?;
-        self.outbox_queued.notify_one();
-        Ok(id)
+        self.recorder.queue(n, millis(now)).await
     }
 
     /// Resolves when a row has been queued since the last call (or at once if one
@@ -80,7 +59,9 @@ impl Store {
         self.outbox_queued.notified().await;
     }
 
-    /// Due rows of `platform`, oldest first (not yet claimed).
+    /// Due rows of `platform`, oldest first (not yet claimed). The `state IN`
+    /// term is the partial index `outbox_waiting`'s own, so the pass reads only
+    /// waiting rows however many were sent before.
     pub async fn due_outbox(
         &self,
         platform: &str,
@@ -90,15 +71,15 @@ impl Store {
         let sql = self.sql(
             "SELECT id, channel, op, target, payload, attempts, created_at, paced, parts_done,
                     platform_ref, state FROM outbox
-             WHERE platform = $3 AND not_before <= $1
-               AND (state = 'pending' OR (state = 'sending' AND lease_until < $1))
+             WHERE platform = $3 AND state IN ('pending', 'sending') AND not_before <= $1
+               AND (state = 'pending' OR lease_until < $1)
              ORDER BY id LIMIT $2",
         );
         let rows = sqlx::query(&sql)
             .bind(millis(now))
             .bind(limit)
             .bind(platform)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows
             .iter()
@@ -126,7 +107,7 @@ impl Store {
         );
         let n: i64 = sqlx::query_scalar(&sql)
             .bind(platform)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reading().await?)
             .await?;
         Ok(n)
     }
@@ -288,7 +269,7 @@ impl Store {
             .bind(platform)
             .bind(channel)
             .bind(millis(at))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         let sql = self.sql(
             "SELECT id FROM incidents WHERE platform = $1 AND channel = $2
@@ -297,7 +278,7 @@ impl Store {
         let incident: Option<String> = sqlx::query_scalar(&sql)
             .bind(platform)
             .bind(channel)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok((user, incident))
     }
@@ -352,7 +333,7 @@ impl Store {
         let sql = self.sql("SELECT state, platform_ref FROM outbox WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
@@ -367,7 +348,7 @@ impl Store {
         let newer: i64 = sqlx::query_scalar(&sql)
             .bind(target)
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reading().await?)
             .await?;
         Ok(newer > 0)
     }
@@ -411,7 +392,7 @@ impl Store {
         );
         let row: Option<(i64, i64, Option<String>)> = sqlx::query_as(&sql)
             .bind(platform)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(row.map(|(at, n, e)| (from_millis(at), n, e)))
     }
@@ -431,7 +412,7 @@ impl Store {
         let rows: Vec<(String, i64)> = sqlx::query_as(&sql)
             .bind(platform)
             .bind(millis(now))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows
             .into_iter()
@@ -450,7 +431,7 @@ impl Store {
         let at: Option<i64> = sqlx::query_scalar(&sql)
             .bind(platform)
             .bind(bucket)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(at.map(from_millis))
     }
@@ -500,7 +481,7 @@ impl Store {
             .bind(platform)
             .bind(channel)
             .bind(id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reading().await?)
             .await?;
         Ok(at.map(from_millis))
     }

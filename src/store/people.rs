@@ -34,7 +34,7 @@ impl Store {
     /// Names by user id, on every platform.
     pub async fn names(&self) -> Result<BTreeMap<String, String>, StoreError> {
         let rows = sqlx::query("SELECT user_id, name FROM people ORDER BY updated_at")
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }

@@ -65,7 +65,7 @@ impl Store {
         let sql = self.sql(&format!("SELECT {COLUMNS} WHERE run_id = $1"));
         let row = sqlx::query(&sql)
             .bind(run_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         Ok(row.as_ref().map(ratification))
     }
@@ -80,7 +80,7 @@ impl Store {
         ));
         let rows = sqlx::query(&sql)
             .bind(incident_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows.iter().map(ratification).collect())
     }
@@ -95,7 +95,7 @@ impl Store {
         ));
         let rows = sqlx::query(&sql)
             .bind(millis(now))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows.iter().map(ratification).collect())
     }
@@ -142,7 +142,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(run_id)
             .bind(RATIFY_PLAN)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows.iter().map(super::runs::vote_row).collect())
     }

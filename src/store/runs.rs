@@ -162,7 +162,7 @@ impl Store {
         let sql = self.sql(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1"));
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         row.as_ref().map(run).transpose()
     }
@@ -173,7 +173,7 @@ impl Store {
         ));
         let row = sqlx::query(&sql)
             .bind(scope)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reading().await?)
             .await?;
         row.as_ref().map(run).transpose()
     }
@@ -185,7 +185,7 @@ impl Store {
         ));
         let rows = sqlx::query(&sql)
             .bind(state.as_str())
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         rows.iter().map(run).collect()
     }
@@ -196,7 +196,7 @@ impl Store {
         ));
         let rows = sqlx::query(&sql)
             .bind(incident_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         rows.iter().map(run).collect()
     }
@@ -311,7 +311,7 @@ impl Store {
         let rows = sqlx::query(&sql)
             .bind(millis(now))
             .bind(millis(quiet_since))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         rows.iter().map(run).collect()
     }
@@ -331,7 +331,10 @@ impl Store {
             "SELECT idx, phase, name, kind, state, started_at, finished_at, output, message_ref
              FROM steps WHERE run_id = $1 ORDER BY idx",
         );
-        let rows = sqlx::query(&sql).bind(run_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(run_id)
+            .fetch_all(&mut *self.reading().await?)
+            .await?;
         rows.iter()
             .map(|r| {
                 let state: String = r.get(4);
@@ -414,10 +417,13 @@ impl Store {
             "SELECT r.command, s.started_at FROM steps s JOIN runs r ON r.id = s.run_id
              WHERE s.run_id = $1 AND s.idx = $2",
         );
+        let Ok(mut conn) = self.reading().await else {
+            return;
+        };
         let Ok(Some(row)) = sqlx::query(&sql)
             .bind(run_id)
             .bind(idx)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await
         else {
             return;
@@ -513,7 +519,10 @@ impl Store {
              JOIN runs r ON r.id = v.run_id AND r.plan = v.plan \
              WHERE v.run_id = $1 ORDER BY v.at, v.user_id",
         );
-        let rows = sqlx::query(&sql).bind(run_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(run_id)
+            .fetch_all(&mut *self.reading().await?)
+            .await?;
         Ok(rows.iter().map(vote_row).collect())
     }
 }

@@ -69,7 +69,7 @@ impl Store {
         );
         let rows = sqlx::query(&sql)
             .bind(millis(since))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reading().await?)
             .await?;
         Ok(rows
             .iter()
@@ -97,14 +97,14 @@ impl Store {
         let rows = sqlx::query(
             "SELECT severity, COUNT(*) FROM incidents WHERE status <> 'resolved' GROUP BY severity",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reading().await?)
         .await?;
         let open_incidents = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         let rows = sqlx::query(
             "SELECT platform, COUNT(*), MIN(created_at) FROM outbox
              WHERE state IN ('pending', 'sending') GROUP BY platform",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reading().await?)
         .await?;
         let outbox = rows
             .iter()
