@@ -193,18 +193,49 @@ async fn no_statement_scans_a_table_that_grows_once_statistics_show_a_years_hist
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
-    sqlx::query(
-        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) \
-         INSERT INTO outbox (channel, op, payload, not_before, created_at, platform, paced, \
-                             state, sent_at) \
-         SELECT 'C' || (i % 100), 'post', '{}', i, i, 'slack', i % 2, 'sent', i FROM c",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    // The shapes of `examples/bench_ingress/seed.rs` (a year of use), a fifth of
+    // its sizes: everything finished, sent, fired or resolved.
+    for (table, n, columns, values) in [
+        ("incidents", 200, "id, day, seq, title, severity, status, channel, detected_at, \
+          declared_at, resolved_at, platform, component",
+         "'INC-H-' || i, 'H' || i, 1, 'h', 'P1', 'resolved', 'C_H' || i, i, i, i + 1, 'slack', 'chatia'"),
+        ("commands_received", 20000, "received_at, platform, channel, user_id, text, dedup_key, \
+          outcome, handler",
+         "i, 'slack', 'C_H' || (i % 200 + 1), 'U', '/status', 'k' || i, 'done', 'gone'"),
+        ("timeline", 20000, "incident_id, at, kind, actor, text",
+         "'INC-H-' || (i % 200 + 1), i, 'note', 'U', 'n'"),
+        ("runs", 6000, "incident_id, command, scope, scenario, args_json, platform, channel, \
+          requested_by, state, created_at, started_at, finished_at",
+         "'INC-H-' || (i % 200 + 1), 'kanban-off', 'chatia', 'p0', '{}', 'slack', \
+          'C_H' || (i % 200 + 1), 'U', 'succeeded', i, i, i + 1"),
+        ("timers", 16000, "incident_id, kind, due_at, payload, fired_at, cancelled",
+         "'INC-H-' || (i % 200 + 1), 'rto', i, '{}', CASE WHEN i % 2 = 0 THEN i END, \
+          CASE WHEN i % 2 = 0 THEN 0 ELSE 1 END"),
+        ("outbox", 20000, "channel, op, payload, not_before, created_at, platform, paced, state, \
+          sent_at",
+         "'C' || (i % 100), 'post', '{}', i, i, 'slack', i % 2, 'sent', i"),
+        ("messages", 20000, "platform, channel, user_id, text, at, ext_id",
+         "'slack', 'C_H' || (i % 200 + 1), 'U', 's', i, 'm' || i"),
+    ] {
+        sqlx::query(&format!(
+            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {n}) \
+             INSERT INTO {table} ({columns}) SELECT {values} FROM c"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
     sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();
     let (stmts, _) = statements();
     let (planned, _, scans) = plan_all(&mut conn, &stmts).await;
+    // Left, with why: the status page's open-or-recent incidents (a year is a
+    // thousand incidents, read per page view, not per command), and runs in a
+    // finished state (no caller: `/status` and the tick ask for live runs only).
+    let scans: BTreeSet<String> = scans
+        .into_iter()
+        .filter(|s| !s.contains("SCAN incidents"))
+        .filter(|s| !s.contains("FROM runs WHERE state = $1 ORDER BY id"))
+        .collect();
     // A search on a prefix every row shares is a scan too: the delivery pass
     // must read the waiting rows only (the partial index `outbox_waiting`). With
     // the old `state = 'pending' OR …` form it searched `outbox_channel_order` on

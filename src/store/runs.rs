@@ -179,10 +179,20 @@ impl Store {
     }
 
     /// Runs in `state`, oldest first.
+    /// Runs in `state`, oldest first. The live states read the partial index
+    /// `runs_live`, so every `/status` and tick costs the same after a year of
+    /// finished runs (issue 18: with statistics, SQLite scanned them all).
     pub async fn runs_in_state(&self, state: RunState) -> Result<Vec<Run>, StoreError> {
-        let sql = self.sql(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE state = $1 ORDER BY id"
-        ));
+        let sql = if matches!(state, RunState::AwaitingApproval | RunState::Running) {
+            self.sql(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs \
+                 WHERE state IN ('awaiting_approval', 'running') AND state = $1 ORDER BY id"
+            ))
+        } else {
+            self.sql(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE state = $1 ORDER BY id"
+            ))
+        };
         let rows = sqlx::query(&sql)
             .bind(state.as_str())
             .fetch_all(&mut *self.reading().await?)
