@@ -3,6 +3,7 @@
 //! and its HTTP API as a `Chat` behind the outbox. Everything Discord-shaped stops
 //! here; the core sees `Incoming` and `Post`.
 
+pub mod answered;
 pub mod commands;
 pub mod gateway;
 pub mod history;

@@ -50,7 +50,18 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let pending = match &interaction {
+            Interaction::Command(c) => Some(c.token.clone()),
+            Interaction::Component(c) => Some(c.token.clone()),
+            _ => None,
+        };
+        if let Some(token) = &pending {
+            super::answered::arrived(token);
+        }
         let Some(body) = ingress::interaction(&self.app, &interaction).await else {
+            if let Some(token) = &pending {
+                super::answered::answered(token);
+            }
             return;
         };
         let (id, token) = match &interaction {
@@ -65,6 +76,7 @@ impl EventHandler for Handler {
         {
             tracing::warn!(error = %e, "cannot answer a Discord interaction");
         }
+        super::answered::answered(token);
     }
 
     async fn message(&self, ctx: Context, msg: Message) {

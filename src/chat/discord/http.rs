@@ -86,7 +86,20 @@ async fn interactions(
             return (StatusCode::BAD_REQUEST, "unreadable interaction").into_response();
         }
     };
-    match ingress::interaction(&state.app, &interaction).await {
+    let pending = match &interaction {
+        Interaction::Command(c) => Some(c.token.clone()),
+        Interaction::Component(c) => Some(c.token.clone()),
+        _ => None,
+    };
+    if let Some(token) = &pending {
+        super::answered::arrived(token);
+    }
+    let answer = ingress::interaction(&state.app, &interaction).await;
+    // The response is written as this returns; follow-ups may go from here on.
+    if let Some(token) = &pending {
+        super::answered::answered(token);
+    }
+    match answer {
         Some(answer) => Json(answer).into_response(),
         // Nothing warroom acts on; an empty deferral keeps Discord from erroring.
         None => Json(serde_json::json!({ "type": 6 })).into_response(),

@@ -115,6 +115,8 @@ impl Chat for DiscordWeb {
                 .map_err(|e| ChatError::transient(e.to_string()))?;
             match handle {
                 Some(token) => {
+                    // Not before the interaction's own response (Discord: 10015).
+                    super::answered::wait_for(&token).await;
                     let mut body = render::message(post);
                     body["flags"] = EPHEMERAL.into();
                     self.within(

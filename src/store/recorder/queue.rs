@@ -35,13 +35,17 @@ impl Queued {
         }
     }
 
-    /// Whether a returned row is this one. Rows equal in all of these are
-    /// interchangeable, so which of them gets which id does not matter.
+    /// Whether a returned row is this one: every column it was given. Rows equal
+    /// in all of them are interchangeable, so which gets which id does not
+    /// matter. (Regression: without `paced`, two alike posts, one private and one
+    /// public, could swap ids.)
     fn is(&self, r: &Returned) -> bool {
         r.channel == self.channel
             && r.op == self.op
             && r.target == self.target
             && r.platform == self.platform
+            && r.paced == self.paced
+            && r.not_before == self.now
             && r.payload == self.payload
     }
 }
@@ -52,6 +56,8 @@ struct Returned {
     op: String,
     target: Option<i64>,
     platform: String,
+    paced: bool,
+    not_before: i64,
     payload: String,
 }
 
@@ -96,7 +102,7 @@ async fn insert(
         backend,
         format!(
             "INSERT INTO outbox (channel, op, target, payload, not_before, created_at, platform, paced) \
-             VALUES {} RETURNING id, channel, op, target, platform, payload",
+             VALUES {} RETURNING id, channel, op, target, platform, paced, not_before, payload",
             rows_of(batch.len(), 8, 0)
         ),
     );
@@ -121,7 +127,9 @@ async fn insert(
                 op: r.try_get(2)?,
                 target: r.try_get(3)?,
                 platform: r.try_get(4)?,
-                payload: r.try_get(5)?,
+                paced: r.try_get::<i64, _>(5)? != 0,
+                not_before: r.try_get(6)?,
+                payload: r.try_get(7)?,
             })
         })
         .collect()

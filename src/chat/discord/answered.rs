@@ -1,0 +1,49 @@
+//! Which interactions this process has not answered yet. Discord refuses a
+//! follow-up (`POST /webhooks/{app}/{token}`) to an interaction whose first
+//! response has not been given ("Unknown Webhook", 10015), and with the group
+//! commit (issue 18) a command's first private reply can reach the deliverer
+//! before its ack has gone back. So a token is pending from the moment its
+//! interaction arrives until its response is sent, and a follow-up waits for that
+//! (at most [`WAIT`]: past it, the follow-up goes and Discord decides).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long a follow-up waits for its interaction's first response (Discord's
+/// own deadline for it is 3 s).
+const WAIT: Duration = Duration::from_secs(3);
+
+static PENDING: Mutex<Option<HashMap<String, ()>>> = Mutex::new(None);
+
+/// The interaction of `token` has arrived and is not answered yet.
+pub fn arrived(token: &str) {
+    let mut pending = PENDING.lock().expect("pending interactions");
+    pending
+        .get_or_insert_with(HashMap::new)
+        .insert(token.to_string(), ());
+}
+
+/// Its first response has been sent (or will not be).
+pub fn answered(token: &str) {
+    let mut pending = PENDING.lock().expect("pending interactions");
+    if let Some(p) = pending.as_mut() {
+        p.remove(token);
+    }
+}
+
+fn is_pending(token: &str) -> bool {
+    PENDING
+        .lock()
+        .expect("pending interactions")
+        .as_ref()
+        .is_some_and(|p| p.contains_key(token))
+}
+
+/// Waits until the interaction of `token` has been answered, or [`WAIT`].
+pub async fn wait_for(token: &str) {
+    let until = tokio::time::Instant::now() + WAIT;
+    while is_pending(token) && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
