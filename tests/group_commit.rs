@@ -14,20 +14,12 @@ use chrono::Utc;
 use common::fresh_postgres;
 use warroom::store::{CommandOutcome, NewCommand, NewOutbox, Store};
 
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&dir.path().join("s.db").display().to_string())
-        .await
-        .unwrap();
-    (store, dir)
-}
-
 macro_rules! both {
     ($name:ident, $body:ident) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
-                let (store, _dir) = super::sqlite().await;
+                let (store, _dir) = super::common::sqlite_store().await;
                 super::$body(store).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

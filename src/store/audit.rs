@@ -241,15 +241,9 @@ impl Store {
         // per entry held SQLite's write lock for a good part of each tick, and
         // every command recorded meanwhile waited.
         for chunk in links.chunks(SEAL_BATCH) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let p: Vec<String> = (1..=7).map(|k| format!("${}", i * 7 + k)).collect();
-                    format!("({})", p.join(", "))
-                })
-                .collect();
             let sql = self.sql(&format!(
                 "INSERT INTO audit (seq, source, source_id, at, content, prev, hash) VALUES {}",
-                values.join(", ")
+                super::recorder::rows_of(chunk.len(), 7, 0)
             ));
             let mut query = sqlx::query(&sql);
             for (seq, row, prev, hash) in chunk {

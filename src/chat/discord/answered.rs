@@ -6,7 +6,7 @@
 //! interaction arrives until its response is sent, and a follow-up waits for that
 //! (at most [`WAIT`]: past it, the follow-up goes and Discord decides).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -14,14 +14,24 @@ use std::time::Duration;
 /// own deadline for it is 3 s).
 const WAIT: Duration = Duration::from_secs(3);
 
-static PENDING: Mutex<Option<HashMap<String, ()>>> = Mutex::new(None);
+static PENDING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// The token of an interaction warroom answers (a command or a button).
+pub fn token_of(interaction: &serenity::model::application::Interaction) -> Option<String> {
+    use serenity::model::application::Interaction;
+    match interaction {
+        Interaction::Command(c) => Some(c.token.clone()),
+        Interaction::Component(c) => Some(c.token.clone()),
+        _ => None,
+    }
+}
 
 /// The interaction of `token` has arrived and is not answered yet.
 pub fn arrived(token: &str) {
     let mut pending = PENDING.lock().expect("pending interactions");
     pending
-        .get_or_insert_with(HashMap::new)
-        .insert(token.to_string(), ());
+        .get_or_insert_with(HashSet::new)
+        .insert(token.to_string());
 }
 
 /// Its first response has been sent (or will not be).
@@ -37,7 +47,7 @@ fn is_pending(token: &str) -> bool {
         .lock()
         .expect("pending interactions")
         .as_ref()
-        .is_some_and(|p| p.contains_key(token))
+        .is_some_and(|p| p.contains(token))
 }
 
 /// Waits until the interaction of `token` has been answered, or [`WAIT`].

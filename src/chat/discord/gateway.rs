@@ -50,11 +50,7 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let pending = match &interaction {
-            Interaction::Command(c) => Some(c.token.clone()),
-            Interaction::Component(c) => Some(c.token.clone()),
-            _ => None,
-        };
+        let pending = super::answered::token_of(&interaction);
         if let Some(token) = &pending {
             super::answered::arrived(token);
         }

@@ -86,11 +86,7 @@ async fn interactions(
             return (StatusCode::BAD_REQUEST, "unreadable interaction").into_response();
         }
     };
-    let pending = match &interaction {
-        Interaction::Command(c) => Some(c.token.clone()),
-        Interaction::Component(c) => Some(c.token.clone()),
-        _ => None,
-    };
+    let pending = super::answered::token_of(&interaction);
     if let Some(token) = &pending {
         super::answered::arrived(token);
     }
