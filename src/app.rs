@@ -231,8 +231,8 @@ impl App {
 
     /// Posts to the user who sent `msg`, visible only to them.
     pub async fn reply(&self, msg: &Incoming, kind: PostKind, text: &str) {
-        let post =
-            Post::new(&msg.channel, kind, escape::neutralize_mentions(text)).ephemeral(&msg.user);
+        let post = Post::new(&msg.channel, kind, escape::neutralize_mentions(text))
+            .reply_to(&msg.user, msg.dedup_key.as_deref());
         self.send(&post).await;
     }
 }

@@ -86,6 +86,13 @@ pub struct Post {
     /// message already sent instead of sending it twice ([`Chat::find`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<String>,
+    /// For a private reply, the delivery id of the command it answers: one
+    /// command's replies keep their order, replies to different commands may pass
+    /// each other (issue 18: one person's replies one after another held the outbox
+    /// to one HTTP call at a time). `None`: in order with the reader's other replies
+    /// that answer nothing named (the console, notices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<String>,
 }
 
 impl Post {
@@ -98,11 +105,19 @@ impl Post {
             buttons: Vec::new(),
             mentions: Vec::new(),
             delivery: None,
+            answers: None,
         }
     }
 
     pub fn ephemeral(mut self, to: &UserId) -> Self {
         self.ephemeral_to = Some(to.clone());
+        self
+    }
+
+    /// Visible only to `to`, answering the command delivered as `command`.
+    pub fn reply_to(mut self, to: &UserId, command: Option<&str>) -> Self {
+        self.ephemeral_to = Some(to.clone());
+        self.answers = command.map(str::to_owned);
         self
     }
 

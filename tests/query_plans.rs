@@ -236,27 +236,42 @@ async fn no_statement_scans_a_table_that_grows_once_statistics_show_a_years_hist
         .filter(|s| !s.contains("SCAN incidents"))
         .filter(|s| !s.contains("FROM runs WHERE state = $1 ORDER BY id"))
         .collect();
-    // A search on a prefix every row shares is a scan too: the delivery pass
+    // A search on a prefix every row shares is a scan too: what reads the queue
     // must read the waiting rows only (the partial index `outbox_waiting`). With
-    // the old `state = 'pending' OR …` form it searched `outbox_channel_order` on
-    // `platform`, all 20k rows, and sorted them.
-    let pass = stmts
-        .iter()
-        .find(|(_, sql)| sql.contains("FROM outbox") && sql.contains("ORDER BY id LIMIT $2"))
-        .map(|(_, sql)| sql.clone())
-        .expect("the delivery pass's statement (`Store::due_outbox`)");
-    let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {pass}"))
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>(3))
-        .collect();
-    assert!(
-        plan.iter()
-            .any(|d| d.contains("USING INDEX outbox_waiting")),
-        "the delivery pass reads only waiting rows: {plan:?}"
-    );
+    // the old `state = 'pending' OR …` form the delivery pass searched
+    // `outbox_channel_order` on `platform`, all 20k rows, and sorted them; the
+    // superseded-edit check searched every row after its own by rowid.
+    let queue_reads = [
+        (
+            "ORDER BY id LIMIT $2",
+            "the delivery pass (`Store::due_outbox`)",
+        ),
+        ("op = 'update' AND target", "`Store::outbox_superseded`"),
+        ("attempts > 0", "`Store::outbox_trouble`"),
+        (
+            "SELECT COUNT(*) FROM outbox WHERE platform",
+            "`Store::outbox_pending`",
+        ),
+    ];
+    for (needle, what) in queue_reads {
+        let sql = stmts
+            .iter()
+            .find(|(_, sql)| sql.contains("FROM outbox") && sql.contains(needle))
+            .map(|(_, sql)| sql.clone())
+            .unwrap_or_else(|| panic!("{what}'s statement"));
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(3))
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|d| d.contains("USING INDEX outbox_waiting")),
+            "{what} reads only waiting rows: {plan:?}"
+        );
+    }
     assert!(planned >= 50, "the statements were found ({planned})");
     assert!(
         scans.is_empty(),

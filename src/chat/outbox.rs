@@ -324,7 +324,10 @@ async fn deliver_channel(
         }
         // A progress message edited five times in a second needs only its last text.
         if let (true, Some(target)) = (row.op == "update", row.target) {
-            if store.outbox_superseded(row.id, target).await? {
+            if store
+                .outbox_superseded(platform_name, row.id, target)
+                .await?
+            {
                 store.outbox_sent(row.id, None, now).await?;
                 done.superseded += 1;
                 continue;

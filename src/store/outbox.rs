@@ -340,14 +340,23 @@ impl Store {
 
     /// Whether a newer edit of the same message is waiting: then this one need not
     /// be sent at all, since only the last text of a message matters.
-    pub async fn outbox_superseded(&self, id: i64, target: i64) -> Result<bool, StoreError> {
+    /// Reads only `platform`'s waiting rows after `id` (`outbox_waiting`), not
+    /// every row sent since.
+    pub async fn outbox_superseded(
+        &self,
+        platform: &str,
+        id: i64,
+        target: i64,
+    ) -> Result<bool, StoreError> {
         let sql = self.sql(
             "SELECT COUNT(*) FROM outbox
-             WHERE op = 'update' AND target = $1 AND id > $2 AND state IN ('pending', 'sending')",
+             WHERE platform = $1 AND id > $2 AND state IN ('pending', 'sending')
+               AND op = 'update' AND target = $3",
         );
         let newer: i64 = sqlx::query_scalar(&sql)
-            .bind(target)
+            .bind(platform)
             .bind(id)
+            .bind(target)
             .fetch_one(&mut *self.reading().await?)
             .await?;
         Ok(newer > 0)
@@ -380,14 +389,16 @@ impl Store {
 
     /// The oldest of `platform`'s posts that failed and waits to be retried: when
     /// it was made, how many attempts failed, and the last error. `/healthz` says
-    /// the platform is down when it has failed for a while.
+    /// the platform is down when it has failed for a while. (The `state IN` term
+    /// is `outbox_waiting`'s, so only waiting rows are read.)
     pub async fn outbox_trouble(
         &self,
         platform: &str,
     ) -> Result<Option<(DateTime<Utc>, i64, Option<String>)>, StoreError> {
         let sql = self.sql(
             "SELECT created_at, attempts, last_error FROM outbox
-             WHERE platform = $1 AND state = 'pending' AND attempts > 0
+             WHERE platform = $1 AND state IN ('pending', 'sending') AND state = 'pending'
+               AND attempts > 0
              ORDER BY id LIMIT 1",
         );
         let row: Option<(i64, i64, Option<String>)> = sqlx::query_as(&sql)

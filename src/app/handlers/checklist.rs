@@ -33,7 +33,7 @@ pub async fn dispatch(app: &App, msg: &Incoming, line: &CommandLine) -> Result<H
                 PostKind::Help,
                 format!("Checklists:\n{}", list.join("\n")),
             )
-            .ephemeral(&msg.user),
+            .reply_to(&msg.user, msg.dedup_key.as_deref()),
         )
         .await;
         return Ok(Handled::done());

@@ -24,7 +24,7 @@ pub async fn drill(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Hand
                     PostKind::Help,
                     "No drills are configured: add a [drills.NAME] table to warroom.toml.",
                 )
-                .ephemeral(&msg.user),
+                .reply_to(&msg.user, msg.dedup_key.as_deref()),
             )
             .await;
             return Ok(Handled::done());

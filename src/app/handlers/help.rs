@@ -33,8 +33,11 @@ pub async fn help(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handl
         }
         None => overview(app, msg),
     };
-    app.send(&Post::new(&msg.channel, PostKind::Help, text).ephemeral(&msg.user))
-        .await;
+    app.send(
+        &Post::new(&msg.channel, PostKind::Help, text)
+            .reply_to(&msg.user, msg.dedup_key.as_deref()),
+    )
+    .await;
     Ok(Handled::done())
 }
 

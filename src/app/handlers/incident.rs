@@ -269,8 +269,10 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
     if !pending.is_empty() {
         out.push_str(&format!("\nNext: {}.", pending.join("; ")));
     }
-    app.send(&Post::new(&msg.channel, PostKind::Info, out).ephemeral(&msg.user))
-        .await;
+    app.send(
+        &Post::new(&msg.channel, PostKind::Info, out).reply_to(&msg.user, msg.dedup_key.as_deref()),
+    )
+    .await;
     Ok(Handled::done())
 }
 

@@ -31,7 +31,7 @@ pub async fn note(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handl
             PostKind::Info,
             format!("📝 Noted on {}'s timeline.", i.id),
         )
-        .ephemeral(&msg.user),
+        .reply_to(&msg.user, msg.dedup_key.as_deref()),
     )
     .await;
     Ok(Handled::done())

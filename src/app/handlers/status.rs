@@ -61,7 +61,8 @@ pub async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
         );
     }
     app.send(
-        &Post::new(&msg.channel, PostKind::Info, out.trim_end().to_string()).ephemeral(&msg.user),
+        &Post::new(&msg.channel, PostKind::Info, out.trim_end().to_string())
+            .reply_to(&msg.user, msg.dedup_key.as_deref()),
     )
     .await;
     Ok(Handled::done())

@@ -113,7 +113,7 @@ pub(super) async fn settle(
     Ok(done)
 }
 
-/// One reader's private replies, in order.
+/// One command's private replies to one reader, in order.
 type Replies = Vec<(OutboxRow, Post)>;
 
 /// How many private replies of one pass are in flight at once.
@@ -122,7 +122,8 @@ const PRIVATE_AT_ONCE: usize = 16;
 /// A channel's due private replies (issue 18: one claim, one pace check and one
 /// sent-update per row let replies fall behind the acks by ~500 a second). They
 /// skip the channel's pace and order, so they are claimed in one statement, sent
-/// side by side (each person's in order, [`PRIVATE_AT_ONCE`] calls at a time) and
+/// side by side (each command's replies to each person in order,
+/// [`PRIVATE_AT_ONCE`] calls at a time) and
 /// marked sent in one statement. A crash between a send and that update re-sends
 /// the reply once the lease lapses, as it would for a single row.
 pub(super) async fn deliver_private(
@@ -159,21 +160,27 @@ pub(super) async fn deliver_private(
         done.deferred += ids.len();
         return Ok(done);
     }
-    // Each reader's replies in order, readers side by side.
-    let mut readers: Vec<(Option<String>, Replies)> = Vec::new();
+    // Each command's replies to each reader in order, side by side with the rest.
+    let mut threads: Vec<Replies> = Vec::new();
+    let mut thread_of: std::collections::HashMap<(Option<String>, Option<String>), usize> =
+        std::collections::HashMap::new();
     for row in rows {
         let Some(post) = unpack(store, &row).await? else {
             done.failed += 1;
             continue;
         };
-        let reader = post.ephemeral_to.as_ref().map(|u| u.id.clone());
-        match readers.iter_mut().find(|(r, _)| *r == reader) {
-            Some((_, posts)) => posts.push((row, post)),
-            None => readers.push((reader, vec![(row, post)])),
-        }
+        let key = (
+            post.ephemeral_to.as_ref().map(|u| u.id.clone()),
+            post.answers.clone(),
+        );
+        let at = *thread_of.entry(key).or_insert_with(|| {
+            threads.push(Vec::new());
+            threads.len() - 1
+        });
+        threads[at].push((row, post));
     }
     let gate = tokio::sync::Semaphore::new(PRIVATE_AT_ONCE);
-    let sends = readers.into_iter().map(|(_, posts)| {
+    let sends = threads.into_iter().map(|posts| {
         let gate = &gate;
         async move {
             let mut steps = Vec::with_capacity(posts.len());
