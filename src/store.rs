@@ -49,7 +49,7 @@ pub enum StoreError {
     #[error("the state database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("state database error: {0}")]
-    Query(#[from] sqlx::Error),
+    Query(#[source] sqlx::Error),
     #[error("migrating the state database failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL `{0}`: use a path, sqlite://FILE or postgres://...")]
@@ -62,6 +62,15 @@ pub enum StoreError {
     TooLate,
     #[error("corrupt row in {table}: {what}")]
     Corrupt { table: &'static str, what: String },
+}
+
+/// Every failed statement of the store comes through here, so the read connections
+/// out at the time are not reused (`readers::trouble`).
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        readers::trouble(&e);
+        StoreError::Query(e)
+    }
 }
 
 impl StoreError {
@@ -169,11 +178,7 @@ impl Store {
         if backend == Backend::Sqlite {
             tokio::spawn(checkpoint(pool.clone(), writer.clone()));
         }
-        let readers = readers::Readers::new(
-            pool.clone(),
-            (backend == Backend::Sqlite).then(|| options.clone()),
-            4,
-        );
+        let readers = readers::Readers::new(pool.clone(), options.clone(), backend, 4);
         let instance: std::sync::Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let outbox_queued: std::sync::Arc<tokio::sync::Notify> = Default::default();
         let store = Store {

@@ -430,13 +430,18 @@ impl Store {
         let Ok(mut conn) = self.reading().await else {
             return;
         };
-        let Ok(Some(row)) = sqlx::query(&sql)
+        let row = match sqlx::query(&sql)
             .bind(run_id)
             .bind(idx)
             .fetch_optional(&mut *conn)
             .await
-        else {
-            return;
+        {
+            Ok(Some(row)) => row,
+            Ok(None) => return,
+            Err(e) => {
+                super::readers::trouble(&e);
+                return;
+            }
         };
         let command: String = row.get(0);
         let started: Option<i64> = row.get(1);
