@@ -271,11 +271,13 @@ fn print_table(rows: &[Row], seconds: u64, connections: usize, repeat: usize) {
         let peer = rows
             .iter()
             .find(|r| r.server == Server::Peer && r.workload == row.workload && r.mode == row.mode);
+        // A seeded run against the empty run of its own sitting (its neighbour),
+        // not the table's first: sittings differ by more than 10 %.
         let empty = match row.server {
             Server::Warroom {
                 state,
                 seeded: true,
-            } => rows.iter().find(|r| {
+            } => rows.iter().rev().find(|r| {
                 r.server
                     == Server::Warroom {
                         state,
