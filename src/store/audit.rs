@@ -106,10 +106,13 @@ impl Store {
     /// seal meanwhile, it starts again; after three such tries, it reads under the
     /// lock.
     pub async fn seal_audit(&self, horizon: DateTime<Utc>) -> Result<usize, StoreError> {
+        // Every entry this call wrote, across plans: a seal cut short by another
+        // sealer has written turns of its own before it re-plans the rest.
+        let mut sealed = 0;
         'plan: for _ in 0..3 {
             let plan = self.plan_seal(&mut *self.reading().await?, horizon).await?;
             if plan.links.is_empty() {
-                return Ok(0);
+                return Ok(sealed);
             }
             // A write turn per SEAL_TURN entries, so commands recorded meanwhile
             // wait for one of them at most (a second's 8k entries in one turn held
@@ -135,6 +138,7 @@ impl Store {
                 }
                 self.write_seal(&mut tx, chunk, marks).await?;
                 tx.commit().await?;
+                sealed += chunk.len();
                 let (seq, _, _, hash) = chunk.last().expect("chunks are never empty");
                 expected = Head {
                     seq: *seq,
@@ -143,7 +147,7 @@ impl Store {
                     timeline_mark: marks.1,
                 };
             }
-            return Ok(plan.links.len());
+            return Ok(sealed);
         }
         let mut writing = self.writing().await?;
         let mut tx = writing.begin().await?;
@@ -151,7 +155,7 @@ impl Store {
         let plan = self.plan_seal(&mut tx, horizon).await?;
         self.write_seal(&mut tx, &plan.links, plan.marks).await?;
         tx.commit().await?;
-        Ok(plan.links.len())
+        Ok(sealed + plan.links.len())
     }
 
     /// What sealing up to `horizon` would add after the head as read on `conn`.
