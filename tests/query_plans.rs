@@ -105,18 +105,24 @@ fn statements() -> (Vec<(String, String)>, usize) {
     (out, dynamic)
 }
 
-#[tokio::test]
-async fn no_statement_scans_a_table_that_grows() {
+/// A state database migrated by the store itself, and a plain connection to it
+/// to plan on.
+async fn migrated() -> (tempfile::TempDir, sqlx::SqliteConnection) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plans.db");
-    // Migrated by the store itself, then planned on a plain connection.
     let store = warroom::store::Store::connect(&path.display().to_string())
         .await
         .unwrap();
     store.close().await;
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+    let conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
+    (dir, conn)
+}
+
+#[tokio::test]
+async fn no_statement_scans_a_table_that_grows() {
+    let (_dir, mut conn) = migrated().await;
     let (stmts, dynamic) = statements();
     let (planned, unplannable, scans) = plan_all(&mut conn, &stmts).await;
     eprintln!(
@@ -184,15 +190,7 @@ async fn no_statement_scans_a_table_that_grows_once_statistics_show_a_years_hist
     // planner judged the (platform, state, not_before) index useless and scanned
     // the whole outbox on every delivery pass: 21 ms a pass on 100k rows, a quarter
     // of the throughput. Plans are checked again with such statistics.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plans.db");
-    let store = warroom::store::Store::connect(&path.display().to_string())
-        .await
-        .unwrap();
-    store.close().await;
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let (_dir, mut conn) = migrated().await;
     // The shapes of `examples/bench_ingress/seed.rs` (a year of use), a fifth of
     // its sizes: everything finished, sent, fired or resolved.
     for (table, n, columns, values) in [

@@ -16,6 +16,9 @@ const WAIT: Duration = Duration::from_secs(3);
 
 static PENDING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
+/// Told each time an interaction is answered, so waiting follow-ups look again.
+static ANSWERED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// The token of an interaction warroom answers (a command or a button).
 pub fn token_of(interaction: &serenity::model::application::Interaction) -> Option<String> {
     use serenity::model::application::Interaction;
@@ -40,6 +43,8 @@ pub fn answered(token: &str) {
     if let Some(p) = pending.as_mut() {
         p.remove(token);
     }
+    drop(pending);
+    ANSWERED.notify_waiters();
 }
 
 fn is_pending(token: &str) -> bool {
@@ -52,8 +57,51 @@ fn is_pending(token: &str) -> bool {
 
 /// Waits until the interaction of `token` has been answered, or [`WAIT`].
 pub async fn wait_for(token: &str) {
-    let until = tokio::time::Instant::now() + WAIT;
-    while is_pending(token) && tokio::time::Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    let answered = async {
+        loop {
+            // Registered before the check, so an answer between the two is not
+            // missed (`Notify::notify_waiters` wakes only registered waiters).
+            let told = ANSWERED.notified();
+            tokio::pin!(told);
+            told.as_mut().enable();
+            if !is_pending(token) {
+                return;
+            }
+            told.await;
+        }
+    };
+    let _ = tokio::time::timeout(WAIT, answered).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_follow_up_waits_while_its_interaction_is_pending_and_goes_when_it_is_answered() {
+        let token = "answered-test-token";
+        arrived(token);
+        let waiter = tokio::spawn(async move {
+            wait_for(token).await;
+            tokio::time::Instant::now()
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !waiter.is_finished(),
+            "it waits while the interaction is pending"
+        );
+        let told = tokio::time::Instant::now();
+        answered(token);
+        let went = waiter.await.unwrap();
+        // Woken by the answer, not by the 3 s deadline (a missed notification).
+        assert!(
+            went - told < WAIT / 2,
+            "went {:?} after the answer",
+            went - told
+        );
+        // An interaction already answered does not wait at all.
+        let before = tokio::time::Instant::now();
+        wait_for(token).await;
+        assert!(before.elapsed() < WAIT / 2);
     }
 }
