@@ -38,6 +38,14 @@ pub struct Incoming {
     pub dedup_key: Option<String>,
 }
 
+impl Incoming {
+    /// `post`, shown only to whoever sent this, as this command's reply (one
+    /// command's replies keep their order: [`Post::answers`]).
+    pub fn private(&self, post: Post) -> Post {
+        post.reply_to(&self.user, self.dedup_key.as_deref())
+    }
+}
+
 /// How handling ended. Exit codes are DESIGN.md §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -231,8 +239,11 @@ impl App {
 
     /// Posts to the user who sent `msg`, visible only to them.
     pub async fn reply(&self, msg: &Incoming, kind: PostKind, text: &str) {
-        let post = Post::new(&msg.channel, kind, escape::neutralize_mentions(text))
-            .reply_to(&msg.user, msg.dedup_key.as_deref());
+        let post = msg.private(Post::new(
+            &msg.channel,
+            kind,
+            escape::neutralize_mentions(text),
+        ));
         self.send(&post).await;
     }
 }

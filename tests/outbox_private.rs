@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use warroom::chat::outbox::{deliver_due, OutboxChat};
+use warroom::chat::outbox::{deliver_due, Delivered, OutboxChat};
 use warroom::chat::{Chat, ChatError, MessageRef, Post, PostKind};
 use warroom::model::user::UserId;
 
@@ -41,6 +41,16 @@ impl Chat for Slow {
     }
 }
 
+/// One delivery pass of the `test` outbox, a second from now, to a slow platform.
+async fn one_pass(store: &warroom::store::Store) -> (Slow, Delivered) {
+    let platform = Slow::default();
+    let now = Utc::now() + chrono::Duration::seconds(1);
+    let done = deliver_due(store, "test", &platform, now, Duration::from_secs(1))
+        .await
+        .unwrap();
+    (platform, done)
+}
+
 #[tokio::test]
 async fn one_persons_replies_to_different_commands_go_side_by_side_and_each_commands_in_order() {
     let (store, _dir) = common::sqlite_store().await;
@@ -56,11 +66,7 @@ async fn one_persons_replies_to_different_commands_go_side_by_side_and_each_comm
             outbox.post(&reply).await.unwrap();
         }
     }
-    let platform = Slow::default();
-    let now = Utc::now() + chrono::Duration::seconds(1);
-    let done = deliver_due(&store, "test", &platform, now, Duration::from_secs(1))
-        .await
-        .unwrap();
+    let (platform, done) = one_pass(&store).await;
     assert_eq!(done.sent, 24);
     let log = platform.log.lock().unwrap().clone();
     for command in 0..8 {
@@ -87,11 +93,7 @@ async fn replies_that_answer_no_command_keep_the_readers_order() {
         let reply = Post::new("C1", PostKind::Info, format!("n{n}")).ephemeral(&oncall);
         outbox.post(&reply).await.unwrap();
     }
-    let platform = Slow::default();
-    let now = Utc::now() + chrono::Duration::seconds(1);
-    deliver_due(&store, "test", &platform, now, Duration::from_secs(1))
-        .await
-        .unwrap();
+    let (platform, _) = one_pass(&store).await;
     let log = platform.log.lock().unwrap().clone();
     assert_eq!(log, (0..6).map(|n| format!("n{n}")).collect::<Vec<_>>());
     assert_eq!(platform.most.load(Ordering::SeqCst), 1);

@@ -27,14 +27,11 @@ pub async fn dispatch(app: &App, msg: &Incoming, line: &CommandLine) -> Result<H
             .iter()
             .map(|(k, c)| format!("• `/checklist {k}` — {} ({} items)", c.title, c.items.len()))
             .collect();
-        app.send(
-            &Post::new(
-                &msg.channel,
-                PostKind::Help,
-                format!("Checklists:\n{}", list.join("\n")),
-            )
-            .reply_to(&msg.user, msg.dedup_key.as_deref()),
-        )
+        app.send(&msg.private(Post::new(
+            &msg.channel,
+            PostKind::Help,
+            format!("Checklists:\n{}", list.join("\n")),
+        )))
         .await;
         return Ok(Handled::done());
     };

@@ -18,14 +18,11 @@ pub async fn drill(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Hand
     let drills = &app.settings.file.drills;
     let Some(name) = line.positional.first().map(|s| s.to_ascii_lowercase()) else {
         if drills.is_empty() {
-            app.send(
-                &Post::new(
-                    &msg.channel,
-                    PostKind::Help,
-                    "No drills are configured: add a [drills.NAME] table to warroom.toml.",
-                )
-                .reply_to(&msg.user, msg.dedup_key.as_deref()),
-            )
+            app.send(&msg.private(Post::new(
+                &msg.channel,
+                PostKind::Help,
+                "No drills are configured: add a [drills.NAME] table to warroom.toml.",
+            )))
             .await;
             return Ok(Handled::done());
         }

@@ -33,11 +33,8 @@ pub async fn help(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handl
         }
         None => overview(app, msg),
     };
-    app.send(
-        &Post::new(&msg.channel, PostKind::Help, text)
-            .reply_to(&msg.user, msg.dedup_key.as_deref()),
-    )
-    .await;
+    app.send(&msg.private(Post::new(&msg.channel, PostKind::Help, text)))
+        .await;
     Ok(Handled::done())
 }
 

@@ -269,10 +269,8 @@ async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
     if !pending.is_empty() {
         out.push_str(&format!("\nNext: {}.", pending.join("; ")));
     }
-    app.send(
-        &Post::new(&msg.channel, PostKind::Info, out).reply_to(&msg.user, msg.dedup_key.as_deref()),
-    )
-    .await;
+    app.send(&msg.private(Post::new(&msg.channel, PostKind::Info, out)))
+        .await;
     Ok(Handled::done())
 }
 

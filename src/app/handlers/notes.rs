@@ -25,14 +25,11 @@ pub async fn note(app: &App, msg: &Incoming, line: &CommandLine) -> Result<Handl
         None,
     )
     .await?;
-    app.send(
-        &Post::new(
-            &msg.channel,
-            PostKind::Info,
-            format!("📝 Noted on {}'s timeline.", i.id),
-        )
-        .reply_to(&msg.user, msg.dedup_key.as_deref()),
-    )
+    app.send(&msg.private(Post::new(
+        &msg.channel,
+        PostKind::Info,
+        format!("📝 Noted on {}'s timeline.", i.id),
+    )))
     .await;
     Ok(Handled::done())
 }

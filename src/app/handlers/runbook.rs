@@ -92,11 +92,8 @@ pub async fn run(app: &App, msg: &Incoming, prepared: Prepared<'_>) -> Result<Ha
             spec.full_name(),
             engine::plan(app, spec, &args, None).await
         );
-        app.send(
-            &Post::new(&msg.channel, PostKind::Info, text)
-                .reply_to(&msg.user, msg.dedup_key.as_deref()),
-        )
-        .await;
+        app.send(&msg.private(Post::new(&msg.channel, PostKind::Info, text)))
+            .await;
         return Ok(Handled::done());
     }
 

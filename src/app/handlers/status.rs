@@ -60,10 +60,11 @@ pub async fn status(app: &App, msg: &Incoming) -> Result<Handled, Failure> {
                 .join(", "),
         );
     }
-    app.send(
-        &Post::new(&msg.channel, PostKind::Info, out.trim_end().to_string())
-            .reply_to(&msg.user, msg.dedup_key.as_deref()),
-    )
+    app.send(&msg.private(Post::new(
+        &msg.channel,
+        PostKind::Info,
+        out.trim_end().to_string(),
+    )))
     .await;
     Ok(Handled::done())
 }

@@ -20,7 +20,7 @@ static PENDING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 static ANSWERED: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// The token of an interaction warroom answers (a command or a button).
-pub fn token_of(interaction: &serenity::model::application::Interaction) -> Option<String> {
+fn token_of(interaction: &serenity::model::application::Interaction) -> Option<String> {
     use serenity::model::application::Interaction;
     match interaction {
         Interaction::Command(c) => Some(c.token.clone()),
@@ -29,8 +29,30 @@ pub fn token_of(interaction: &serenity::model::application::Interaction) -> Opti
     }
 }
 
+/// An interaction that has arrived and is not answered yet: answered when this is
+/// dropped, after its response has been sent (or when there is none to send).
+pub struct Pending(Option<String>);
+
+impl Pending {
+    pub fn of(interaction: &serenity::model::application::Interaction) -> Pending {
+        let token = token_of(interaction);
+        if let Some(token) = &token {
+            arrived(token);
+        }
+        Pending(token)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(token) = &self.0 {
+            answered(token);
+        }
+    }
+}
+
 /// The interaction of `token` has arrived and is not answered yet.
-pub fn arrived(token: &str) {
+fn arrived(token: &str) {
     let mut pending = PENDING.lock().expect("pending interactions");
     pending
         .get_or_insert_with(HashSet::new)
@@ -38,7 +60,7 @@ pub fn arrived(token: &str) {
 }
 
 /// Its first response has been sent (or will not be).
-pub fn answered(token: &str) {
+fn answered(token: &str) {
     let mut pending = PENDING.lock().expect("pending interactions");
     if let Some(p) = pending.as_mut() {
         p.remove(token);

@@ -50,14 +50,9 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
-        let pending = super::answered::token_of(&interaction);
-        if let Some(token) = &pending {
-            super::answered::arrived(token);
-        }
+        // Follow-ups wait until the response below has been sent.
+        let _pending = super::answered::Pending::of(&interaction);
         let Some(body) = ingress::interaction(&self.app, &interaction).await else {
-            if let Some(token) = &pending {
-                super::answered::answered(token);
-            }
             return;
         };
         let (id, token) = match &interaction {
@@ -72,7 +67,6 @@ impl EventHandler for Handler {
         {
             tracing::warn!(error = %e, "cannot answer a Discord interaction");
         }
-        super::answered::answered(token);
     }
 
     async fn message(&self, ctx: Context, msg: Message) {

@@ -86,16 +86,9 @@ async fn interactions(
             return (StatusCode::BAD_REQUEST, "unreadable interaction").into_response();
         }
     };
-    let pending = super::answered::token_of(&interaction);
-    if let Some(token) = &pending {
-        super::answered::arrived(token);
-    }
-    let answer = ingress::interaction(&state.app, &interaction).await;
-    // The response is written as this returns; follow-ups may go from here on.
-    if let Some(token) = &pending {
-        super::answered::answered(token);
-    }
-    match answer {
+    // The response is written as this returns; follow-ups may go from then on.
+    let _pending = super::answered::Pending::of(&interaction);
+    match ingress::interaction(&state.app, &interaction).await {
         Some(answer) => Json(answer).into_response(),
         // Nothing warroom acts on; an empty deferral keeps Discord from erroring.
         None => Json(serde_json::json!({ "type": 6 })).into_response(),
