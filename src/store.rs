@@ -261,10 +261,6 @@ impl Store {
 
 /// Every SQLite connection's settings.
 async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    // In WAL mode, NORMAL still survives a killed process (the WAL is written
-    // before COMMIT returns); only a power cut can lose the last commits, since
-    // they are not fsynced one by one. PostgreSQL is the store for that kind of
-    // durability.
     // 1 KiB pages on a new database (an existing one keeps its size: a WAL file
     // cannot change it). Every commit writes each page it touched to the WAL, and
     // a command's commits touch a handful of pages per table and index: with 4 KiB
@@ -273,6 +269,10 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
     // per command, and tails a third to a sixth of 4 KiB's (refused at saturation
     // p99 10.7–16.5 vs 64.6–65.7 ms, max 47–60 vs 137–147 ms).
     sqlx::Executor::execute(&mut *conn, "PRAGMA page_size = 1024").await?;
+    // In WAL mode, NORMAL still survives a killed process (the WAL is written
+    // before COMMIT returns); only a power cut can lose the last commits, since
+    // they are not fsynced one by one. PostgreSQL is the store for that kind of
+    // durability.
     sqlx::Executor::execute(&mut *conn, "PRAGMA synchronous = NORMAL").await?;
     // Checkpoints run in the background (below), not inside whichever commit
     // crosses the threshold: that commit's command would wait for the whole copy.
