@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::fake_slack::{slash_command, FakeSlack};
+use common::fake_slack::{slash_command, Failure, FakeSlack};
 use common::serve::{slack_team, team_env, until, with_slack, Served};
 use common::StateDb;
 
@@ -157,5 +157,39 @@ async fn a_slack_user_group_grants_its_role_to_its_members_only() {
         assert!(ack.contains("not allowed"), "{outsider}: {ack}");
     }
     assert!(!s.fake.calls_to("usergroups.users.list").is_empty());
+    s.served.stop().await;
+}
+
+/// Issue 18: a failed membership probe was not remembered, so while Slack failed
+/// `conversations.info` every command asked again (up to 400 ms of its ack each,
+/// and a log line). Slack being down still never blocks a command, and the guess
+/// is trusted for a few seconds per channel. (`internal_error` is among the errors
+/// Slack's method pages list for every Web API method.)
+#[tokio::test]
+async fn a_failed_membership_probe_is_not_asked_again_for_each_command() {
+    let s = start().await;
+    s.fake.invite("C_FLAKY");
+    s.fake
+        .fail_next("conversations.info", Failure::Api("internal_error".into()));
+    for n in 1..=3 {
+        let ack = s.command("U_IC", "C_FLAKY", "/status", "", n).await;
+        assert!(!ack.contains("Invite @warroom"), "command {n}: {ack}");
+    }
+    assert_eq!(
+        s.fake.failures_waiting("conversations.info"),
+        0,
+        "the probe was asked"
+    );
+    assert_eq!(
+        s.fake.calls_to("conversations.info").len(),
+        1,
+        "asked once for three commands"
+    );
+    let app = s.served.app("slack").clone();
+    assert_eq!(
+        app.store.commands().await.unwrap().len(),
+        3,
+        "all three recorded"
+    );
     s.served.stop().await;
 }
