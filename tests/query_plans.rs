@@ -277,3 +277,29 @@ async fn no_statement_scans_a_table_that_grows_once_statistics_show_a_years_hist
         scans.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
+
+/// The SQLite warroom links is built without STAT4 (`.cargo/config.toml`,
+/// `LIBSQLITE3_FLAGS`): with it, once ANALYZE has filled `sqlite_stat4`, every
+/// statement whose plan could depend on a bound value is re-prepared each time the
+/// value changes (sqlite.org/compile.html#enable_stat4). Issue 18 measured that as
+/// a tenth of the accepted path on a year of history, all of its gap to an empty
+/// database. The plans above are checked with the statistics this build keeps.
+#[tokio::test]
+async fn sqlite_is_built_without_stat4() {
+    let (_dir, mut conn) = migrated().await;
+    let used: i64 = sqlx::query_scalar("SELECT sqlite_compileoption_used('ENABLE_STAT4')")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        used, 0,
+        "SQLITE_ENABLE_STAT4 is on: is LIBSQLITE3_FLAGS set?"
+    );
+    sqlx::query("ANALYZE").execute(&mut conn).await.unwrap();
+    let stat4: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(stat4, 0, "ANALYZE made sqlite_stat4");
+}
