@@ -281,19 +281,16 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
     Ok(())
 }
 
-/// Whether the SQLite linked in was built with STAT4, which the repository's
+/// Warns when the SQLite linked in was built with STAT4, which the repository's
 /// `.cargo/config.toml` turns off: with it, after an ANALYZE, statements are
 /// re-prepared whenever a bound value changes (issue 18: a tenth of the accepted
 /// path's time on a year of history).
-pub async fn sqlite_has_stat4(pool: &AnyPool) -> bool {
-    sqlx::query_scalar::<_, i64>("SELECT sqlite_compileoption_used('ENABLE_STAT4')")
+async fn warn_if_stat4(pool: &AnyPool) {
+    let stat4 = sqlx::query_scalar::<_, i64>("SELECT sqlite_compileoption_used('ENABLE_STAT4')")
         .fetch_one(pool)
         .await
-        .is_ok_and(|used| used == 1)
-}
-
-async fn warn_if_stat4(pool: &AnyPool) {
-    if sqlite_has_stat4(pool).await {
+        .is_ok_and(|used| used == 1);
+    if stat4 {
         tracing::warn!(
             "this build's SQLite has STAT4 (built without the repository's .cargo/config.toml?): \
              after an ANALYZE, state statements are re-prepared on every new value"

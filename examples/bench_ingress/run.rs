@@ -1,6 +1,7 @@
 //! One measured run: a fresh state, the server in its own process, wrk, then what
 //! was recorded and answered, counted in the server's own database.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -121,7 +122,6 @@ pub async fn once(
     }
     let mut child = spawn(setup, server, dir.path(), port, &state_url)?;
     ready(port, &mut child).await?;
-    let before_replies = setup.counts.of("chat.postEphemeral");
     let before_calls = setup.counts.all();
     let load = loadavg();
     let pid = child.id().unwrap_or(0);
@@ -164,18 +164,27 @@ pub async fn once(
     .fetch_one(&db)
     .await?;
     db.close().await;
+    // This run's calls of each method.
+    let calls: HashMap<String, u64> = setup
+        .counts
+        .all()
+        .into_iter()
+        .map(|(method, n)| {
+            let before = before_calls.get(&method).copied().unwrap_or(0);
+            (method, n - before)
+        })
+        .collect();
     // Lookups are cached: a method other than the reply asked for one command in
     // a hundred means a cache that does not hold (or a stand-in answer warroom
     // cannot read), and the figure is not what a user gets.
-    for (method, n) in setup.counts.all() {
-        let n = n - before_calls.get(&method).copied().unwrap_or(0);
-        if method != "chat.postEphemeral" && n > (recorded as u64 / 100).max(10) {
+    for (method, n) in &calls {
+        if method != "chat.postEphemeral" && *n > (recorded as u64 / 100).max(10) {
             eprintln!("warning: {method} was called {n} times for {recorded} commands");
         }
     }
     let answered = match server {
         Server::Warroom { .. } if workload == Workload::Accepted => {
-            Some(setup.counts.of("chat.postEphemeral") - before_replies)
+            Some(calls.get("chat.postEphemeral").copied().unwrap_or(0))
         }
         _ => None,
     };

@@ -28,12 +28,6 @@ impl Counts {
     pub fn all(&self) -> HashMap<String, u64> {
         self.calls.lock().expect("stand-in counts").clone()
     }
-
-    /// Calls of `method` so far.
-    pub fn of(&self, method: &str) -> u64 {
-        let calls = self.calls.lock().expect("stand-in counts");
-        calls.get(method).copied().unwrap_or(0)
-    }
 }
 
 /// Starts the stand-in; returns its API base (`http://127.0.0.1:PORT/api`).
